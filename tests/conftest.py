@@ -1,0 +1,23 @@
+import io
+
+import pytest
+from django.core.management import call_command
+
+from tests.factories import StaffFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the real catalogue once; each test then runs in a transaction rolled back."""
+    with django_db_blocker.unblock():
+        call_command("load_catalogue", stdout=io.StringIO())
+
+
+@pytest.fixture
+def staff_user():
+    return StaffFactory()
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser(username="root", password="root-password-1")

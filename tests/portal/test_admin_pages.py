@@ -1,0 +1,85 @@
+"""Every admin changelist and change page renders for a superuser within a fixed query
+budget, whatever the number of rows."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from portal.models import StaffToken
+from portal.services import staff_token_issue
+
+# Session, user, and the page's own queries (count, rows, filters, related lookups).
+CHANGELIST_BUDGET = 16
+CHANGE_PAGE_BUDGET = 25
+
+
+def admin_models():
+    return sorted(
+        (model for model in admin.site._registry if model._meta.app_label in {"benefits", "coverage", "portal"}),
+        key=lambda m: m._meta.label,
+    )
+
+
+@pytest.fixture
+def token(superuser):
+    return staff_token_issue(user=superuser, name="测试")[0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", admin_models(), ids=lambda m: m._meta.label)
+def test_changelist_renders_within_budget(client, superuser, token, model, django_assert_max_num_queries):
+    client.force_login(superuser)
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    with django_assert_max_num_queries(CHANGELIST_BUDGET):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert model.objects.count() > 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", admin_models(), ids=lambda m: m._meta.label)
+def test_change_page_renders_within_budget(client, superuser, token, model, django_assert_max_num_queries):
+    client.force_login(superuser)
+    obj = model.objects.order_by("pk").last()
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk])
+    with django_assert_max_num_queries(CHANGE_PAGE_BUDGET):
+        response = client.get(url)
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_benefit_page_shows_terms_readably_not_as_a_blob(client, superuser):
+    from benefits.models import Benefit
+
+    client.force_login(superuser)
+    benefit = Benefit.objects.get(code="manulife.dmm.inpatient_carer")
+    page = client.get(reverse("admin:benefits_benefit_change", args=[benefit.pk])).content.decode()
+    assert "条款摘要" in page
+    assert "每保单年度申请不超过2次" in page
+    assert "每保单年度累计不超过30天" in page
+    assert "上海抚理健康管理咨询有限公司" in page
+
+
+@pytest.mark.django_db
+def test_benefit_list_filters_by_product_and_searches_the_handbook_text(client, superuser):
+    client.force_login(superuser)
+    url = reverse("admin:benefits_benefit_changelist")
+    page = client.get(url, {"q": "儿童齿科"}).content.decode()
+    assert "manulife.hywj.kids_dental" in page
+    assert "pingan.health.escort" not in page
+
+
+@pytest.mark.django_db
+def test_a_staff_token_is_shown_once_on_creation_and_only_its_digest_is_stored(client, superuser):
+    client.force_login(superuser)
+    response = client.post(
+        reverse("admin:portal_stafftoken_add"), {"user": superuser.pk, "name": "核心系统"}, follow=True
+    )
+    page = response.content.decode()
+    token = StaffToken.objects.get(name="核心系统")
+    assert "只显示这一次" in page
+    raw = page.split("请立即复制保存）：")[1][:60].split("<")[0].strip()
+    assert raw.startswith("hbs_")
+    assert token.digest != raw and raw not in token.digest
+    list_page = client.get(reverse("admin:portal_stafftoken_changelist")).content.decode()
+    assert raw not in list_page
