@@ -105,7 +105,20 @@ class BenefitForm(forms.ModelForm):
 
     class Meta:
         model = Benefit
-        exclude = ("coverage_lists",)
+        # coverage_lists is derived from the terms on save, so it is not a form field.
+        fields = (
+            "code",
+            "name",
+            "product",
+            "service",
+            "parent",
+            "position",
+            "vendor",
+            "active",
+            "terms",
+            "source_file",
+            "source_section",
+        )
 
 
 @admin.register(Benefit)
@@ -119,7 +132,21 @@ class BenefitAdmin(CatalogueAdmin):
     autocomplete_fields = ("product", "service", "vendor", "parent")
     readonly_fields = ("terms_summary", "clause", "linked_lists")
     fieldsets = (
-        (None, {"fields": ("code", "name", "product", "service", "parent", "position", "vendor", "active")}),
+        (
+            None,
+            {
+                "fields": (
+                    "code",
+                    "name",
+                    "product",
+                    "service",
+                    "parent",
+                    "position",
+                    "vendor",
+                    "active",
+                )
+            },
+        ),
         (_("条款"), {"fields": ("terms_summary", "linked_lists", "terms")}),
         (_("手册出处"), {"fields": ("source_file", "source_section", "clause")}),
     )
@@ -154,7 +181,9 @@ class BenefitAdmin(CatalogueAdmin):
 
     @admin.display(description=_("手册原文"))
     def clause(self, obj: Benefit) -> str:
-        return format_html('<div style="white-space: pre-wrap; max-width: 60em">{}</div>', obj.clause_text)
+        return format_html(
+            '<div style="white-space: pre-wrap; max-width: 60em">{}</div>', obj.clause_text
+        )
 
     @admin.display(description=_("覆盖名单"))
     def linked_lists(self, obj: Benefit) -> str:

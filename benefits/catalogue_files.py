@@ -225,7 +225,8 @@ def read_catalogue(directory: Path = CATALOGUE_DIR) -> Catalogue:
     problems.extend(f"{code}：权益代码重复" for code in sorted(duplicated))
     list_codes = [code for _, cl in coverage_lists for code in [cl.code]]
     problems.extend(
-        f"名单 {code}：代码重复" for code in sorted({c for c in list_codes if list_codes.count(c) > 1})
+        f"名单 {code}：代码重复"
+        for code in sorted({c for c in list_codes if list_codes.count(c) > 1})
     )
     known_lists = set(list_codes)
     known_benefits = set(all_codes)

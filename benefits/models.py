@@ -135,10 +135,6 @@ class Benefit(CatalogueRecord):
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"
 
-    @cached_property
-    def parsed_terms(self) -> BenefitTerms:
-        return parse_terms(self.terms)
-
     def save(self, *args: object, **kwargs: object) -> None:
         super().save(*args, **kwargs)  # type: ignore[arg-type]
         # The list links are derived from terms.coverage_lists. Every write path (load,
@@ -149,6 +145,10 @@ class Benefit(CatalogueRecord):
             from coverage.models import CoverageList
 
             self.coverage_lists.set(CoverageList.objects.filter(code__in=codes))
+
+    @cached_property
+    def parsed_terms(self) -> BenefitTerms:
+        return parse_terms(self.terms)
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}

@@ -26,6 +26,13 @@ class CatalogueResource(resources.ModelResource):
         use_transactions = True
         exclude = ("id", "loaded_digest", "created_at", "updated_at")
 
+    def import_data(self, dataset: Any, **kwargs: Any) -> Any:
+        # A catalogue sheet is one change: a row that fails validation cancels the others,
+        # as the admin's confirm step already does.
+        kwargs.setdefault("use_transactions", True)
+        kwargs.setdefault("rollback_on_validation_errors", True)
+        return super().import_data(dataset, **kwargs)
+
 
 def by_code(column: str, model: type) -> fields.Field:
     return fields.Field(

@@ -6,7 +6,9 @@ from django.db.models import Prefetch, QuerySet
 from benefits.models import Benefit, Product
 
 
-def catalogue_products(*, product: str | None = None, insurer: str | None = None) -> QuerySet[Product]:
+def catalogue_products(
+    *, product: str | None = None, insurer: str | None = None
+) -> QuerySet[Product]:
     """Products with insurer, and their benefits with service, vendor, parent and lists.
 
     Queries: products+insurers, benefits+service+vendor+parent, benefit-list links+lists.

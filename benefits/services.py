@@ -126,7 +126,9 @@ def _sync(
     return result
 
 
-def _plain_rows(items: Iterable[Any], fields: tuple[str, ...], related: dict[str, Any]) -> list[_Row]:
+def _plain_rows(
+    items: Iterable[Any], fields: tuple[str, ...], related: dict[str, Any]
+) -> list[_Row]:
     rows = []
     for item in items:
         values: dict[str, Any] = {}
@@ -239,4 +241,3 @@ def catalogue_load(
     for code in sorted(set(existing_benefits) - {row.code for row in benefit_rows}):
         report.changes.append(Change(label, code, "not_in_files"))
     return report
-

@@ -16,7 +16,15 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 # --- vocabularies -----------------------------------------------------------------------
 
@@ -245,7 +253,8 @@ class PolicyInForceRule(RuleBase):
 
 class CoolingOffRule(RuleBase):
     kind: Literal["cooling_off"]
-    days: Annotated[int, Field(ge=1, le=60)] = 15
+    # None: the policy's own cooling-off period (15 days unless the contract says otherwise).
+    days: Annotated[int, Field(ge=1, le=60)] | None = None
 
 
 class WaitingPeriodRule(RuleBase):
@@ -352,8 +361,10 @@ class NetworkRule(RuleBase):
 
     @model_validator(mode="after")
     def _list_needed(self) -> NetworkRule:
-        if self.target in ("hospital", "pharmacy") and not self.coverage_list and not (
-            self.min_hospital_grade or self.public_only
+        if (
+            self.target in ("hospital", "pharmacy")
+            and not self.coverage_list
+            and not (self.min_hospital_grade or self.public_only)
         ):
             raise ValueError("医院/药房网络规则必须指明名单或医院等级")
         return self
@@ -547,7 +558,9 @@ class BenefitTerms(Strict):
         }
         missing = referenced - set(self.coverage_lists)
         if missing:
-            raise ValueError(f"规则引用的名单未在 coverage_lists 中声明：{'、'.join(sorted(missing))}")
+            raise ValueError(
+                f"规则引用的名单未在 coverage_lists 中声明：{'、'.join(sorted(missing))}"
+            )
         if self.exclusive_choice and self.quota.is_unlimited:
             raise ValueError("多选一权益不能不限次")
         return self

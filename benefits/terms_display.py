@@ -32,7 +32,14 @@ from benefits.terms import (
     WaitingPeriodRule,
 )
 
-UNIT_NAMES = {"minutes": "分钟", "hours": "小时", "days": "天", "weeks": "周", "months": "个月", "years": "年"}
+UNIT_NAMES = {
+    "minutes": "分钟",
+    "hours": "小时",
+    "days": "天",
+    "weeks": "周",
+    "months": "个月",
+    "years": "年",
+}
 WORKING_UNIT_NAMES = {"minutes": "工作分钟", "hours": "个工作小时", "days": "个工作日"}
 PERIOD_NAMES = {
     "policy_year": "每保单年度",
@@ -138,7 +145,7 @@ def rule(value: object) -> str:
         case PolicyInForceRule():
             return "保单须有效"
         case CoolingOffRule(days=days):
-            return f"须过犹豫期（{days}日）"
+            return f"须过犹豫期（{days}日）" if days else "须过犹豫期（以保险合同为准）"
         case WaitingPeriodRule() as r:
             if r.days is None:
                 text = "等待期（与保险合同一致）后方可使用"
@@ -182,7 +189,9 @@ def rule(value: object) -> str:
                 bounds.append(f"不早于{offset(r.anchor, r.not_before)}")
             if r.not_after:
                 bounds.append(f"不晚于{offset(r.anchor, r.not_after)}")
-            return f"{who}时间：{'，'.join(bounds)}" + (f"（{r.description}）" if r.description else "")
+            return f"{who}时间：{'，'.join(bounds)}" + (
+                f"（{r.description}）" if r.description else ""
+            )
         case AgeRule() as r:
             if r.min_years is not None and r.max_years is not None:
                 return f"年龄{r.min_years}–{r.max_years}周岁"
@@ -205,7 +214,12 @@ def rule(value: object) -> str:
                 parts.append(f"名单 {r.coverage_list}")
             return "，".join(parts)
         case LeadTimeRule() as r:
-            before = {"service_start": "服务开始", "purchase": "购药", "admission": "入院", "visit": "就诊"}
+            before = {
+                "service_start": "服务开始",
+                "purchase": "购药",
+                "admission": "入院",
+                "visit": "就诊",
+            }
             text = f"须在{before[r.before]}前至少{duration(r.min_lead)}申请"
             if r.per_site:
                 text += "；" + "，".join(f"{s.site}{duration(s.min_lead)}" for s in r.per_site)
@@ -222,7 +236,9 @@ def rule(value: object) -> str:
 def cancellation(value: CancellationPolicy) -> list[str]:
     lines = []
     if value.free_before:
-        lines.append(f"服务开始前{duration(value.free_before)}以上取消或变更不扣次数，之后视为已使用")
+        lines.append(
+            f"服务开始前{duration(value.free_before)}以上取消或变更不扣次数，之后视为已使用"
+        )
     if value.counted_as_used_from:
         lines.append(f"{EVENT_NAMES[value.counted_as_used_from]}后取消，视为已使用")
     if value.max_changes is not None:
@@ -271,12 +287,18 @@ def tier(value: object) -> str:
 
 def describe_terms(terms: BenefitTerms) -> list[tuple[str, list[str]]]:
     """Sections of plain-Chinese lines, in the order an admin reads a clause."""
-    sections: list[tuple[str, list[str]]] = [("概要", [terms.summary]), ("次数", [quota(terms.quota)])]
+    sections: list[tuple[str, list[str]]] = [
+        ("概要", [terms.summary]),
+        ("次数", [quota(terms.quota)]),
+    ]
     if terms.exclusive_choice:
         choice = terms.exclusive_choice
         options = "；".join(f"{o.label}{number(o.amount)}{o.unit_label}" for o in choice.options)
         sections.append(
-            ("多选一", [f"{PERIOD_NAMES[choice.period]}{len(choice.options)}选{choice.choose}：{options}"])
+            (
+                "多选一",
+                [f"{PERIOD_NAMES[choice.period]}{len(choice.options)}选{choice.choose}：{options}"],
+            )
         )
     if terms.prerequisites:
         sections.append(("前置条件", [f"须先完成 {p.benefit}" for p in terms.prerequisites]))
@@ -293,7 +315,9 @@ def describe_terms(terms: BenefitTerms) -> list[tuple[str, list[str]]]:
             (
                 "所需资料",
                 [
-                    d.label + ("" if d.required else "（如有）") + (f"（{d.when}）" if d.when else "")
+                    d.label
+                    + ("" if d.required else "（如有）")
+                    + (f"（{d.when}）" if d.when else "")
                     for d in terms.documents
                 ],
             )

@@ -24,7 +24,9 @@ def staff_token_authenticate(raw: str) -> StaffToken | None:
     """The active token matching ``raw`` (its user staff and active), or None."""
     if not raw.startswith(settings.STAFF_TOKEN_PREFIX):
         return None
-    token = StaffToken.objects.active().select_related("user").filter(digest=token_digest(raw)).first()
+    token = (
+        StaffToken.objects.active().select_related("user").filter(digest=token_digest(raw)).first()
+    )
     if token is None:
         return None
     now = timezone.now()

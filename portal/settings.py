@@ -122,4 +122,4 @@ LOGGING = {
 
 # Staff API tokens are shown once and stored as SHA-256 digests; this prefix makes a leaked
 # token recognisable to secret scanners.
-STAFF_TOKEN_PREFIX = "hbs_"
+STAFF_TOKEN_PREFIX = "hbs_"  # noqa: S105 - a public prefix, not a secret

@@ -22,25 +22,56 @@ def with_(**changes):
         (with_(quota={"unit": "times"}), "quota：有限次权益必须给出数量"),
         (with_(quota={"unit": "unlimited", "amount": "3"}), "不限次的权益不能再设数量"),
         (with_(quota={"unit": "times", "amount": "-1"}), "quota.amount：必须大于 0"),
-        (with_(quota={"unit": "times", "amount": "1", "period": "window_after_start"}), "必须给出时间窗长度"),
+        (
+            with_(quota={"unit": "times", "amount": "1", "period": "window_after_start"}),
+            "必须给出时间窗长度",
+        ),
         (with_(quota={"unit": "fortnights", "amount": "1"}), "quota.unit：取值不在允许范围内"),
-        (with_(rules=[{"kind": "lead_time", "clause": "x"}]), "rules.0.lead_time.min_lead：缺少必填项"),
+        (
+            with_(rules=[{"kind": "lead_time", "clause": "x"}]),
+            "rules.0.lead_time.min_lead：缺少必填项",
+        ),
         (with_(rules=[{"kind": "guess", "clause": "x"}]), "rules.0：规则/分档类型不认识"),
         (with_(rules=[{"kind": "age", "clause": "x"}]), "年龄规则至少要有上限或下限"),
         (with_(rules=[{"kind": "age", "max_years": 15}]), "clause：缺少必填项"),
         (
-            with_(rules=[{"kind": "cooling_off", "clause": "a"}, {"kind": "cooling_off", "clause": "b"}]),
+            with_(
+                rules=[
+                    {"kind": "cooling_off", "clause": "a"},
+                    {"kind": "cooling_off", "clause": "b"},
+                ]
+            ),
             "规则重复：cooling_off",
         ),
         (
-            with_(rules=[{"kind": "not_in_network", "target": "city", "coverage_list": "x.y", "clause": "c"}]),
+            with_(
+                rules=[
+                    {
+                        "kind": "not_in_network",
+                        "target": "city",
+                        "coverage_list": "x.y",
+                        "clause": "c",
+                    }
+                ]
+            ),
             "规则引用的名单未在 coverage_lists 中声明：x.y",
         ),
         (with_(documents=[{"code": "身份证", "label": "身份证"}]), "不是有效代码"),
-        (with_(service_hours={"days": "every_day", "start": "21:00", "end": "09:00"}), "结束须晚于开始"),
         (
-            with_(sla=[{"code": "contact", "label": "联系", "starts_on": "submitted",
-                        "due": {"amount": 2, "unit": "weeks", "clock": "working"}}]),
+            with_(service_hours={"days": "every_day", "start": "21:00", "end": "09:00"}),
+            "结束须晚于开始",
+        ),
+        (
+            with_(
+                sla=[
+                    {
+                        "code": "contact",
+                        "label": "联系",
+                        "starts_on": "submitted",
+                        "due": {"amount": 2, "unit": "weeks", "clock": "working"},
+                    }
+                ]
+            ),
             "工作时间只能以分钟、小时或工作日计",
         ),
         (with_(unknown_field=1), "unknown_field：不认识的字段"),
@@ -56,7 +87,11 @@ def test_valid_terms_round_trip_through_their_stored_form():
     from benefits.terms import terms_to_json
 
     terms = parse_terms(
-        with_(rules=[{"kind": "lead_time", "min_lead": {"amount": 48, "unit": "hours"}, "clause": "3.2"}])
+        with_(
+            rules=[
+                {"kind": "lead_time", "min_lead": {"amount": 48, "unit": "hours"}, "clause": "3.2"}
+            ]
+        )
     )
     assert parse_terms(terms_to_json(terms)) == terms
     assert terms.reason_codes() == ["lead_time", "quota_exhausted"]
@@ -72,7 +107,9 @@ def test_load_catalogue_rejects_an_invalid_file_and_writes_nothing(tmp_path, set
     assert "unit: times" in text
     product_file.write_text(text.replace("unit: times", "unit: fortnights", 1), encoding="utf-8")
     (source / "parties.yaml").write_text(
-        (source / "parties.yaml").read_text(encoding="utf-8").replace("name: 上海镁信健康科技有限公司", "name: 新名字"),
+        (source / "parties.yaml")
+        .read_text(encoding="utf-8")
+        .replace("name: 上海镁信健康科技有限公司", "name: 新名字"),
         encoding="utf-8",
     )
     before = Benefit.objects.count()

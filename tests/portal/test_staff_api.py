@@ -57,8 +57,16 @@ def test_staff_session_reads_the_catalogue(client, staff_user):
     response = client.get(URL)
     assert response.status_code == 200
     products = {p["code"]: p for p in response.json()["products"]}
-    assert set(products) == {"xiaokang.rsyj", "manulife.dmm", "axa.zysh", "pingan.health", "manulife.hywj"}
-    escort = next(b for b in products["pingan.health"]["benefits"] if b["code"] == "pingan.health.escort")
+    assert set(products) == {
+        "xiaokang.rsyj",
+        "manulife.dmm",
+        "axa.zysh",
+        "pingan.health",
+        "manulife.hywj",
+    }
+    escort = next(
+        b for b in products["pingan.health"]["benefits"] if b["code"] == "pingan.health.escort"
+    )
     assert escort["vendor"]["code"]
     assert escort["terms"]["quota"]["sharing"] == "family_pool"
     assert "lead_time" in escort["reason_codes"]
@@ -71,11 +79,15 @@ def test_staff_session_reads_the_catalogue(client, staff_user):
 def test_catalogue_filters_by_insurer_and_can_include_the_clauses(client, staff_user):
     _, raw = staff_token_issue(user=staff_user, name="core")
     response = client.get(
-        URL, {"insurer": "manulife", "include_clauses": "true"}, headers={"authorization": f"Bearer {raw}"}
+        URL,
+        {"insurer": "manulife", "include_clauses": "true"},
+        headers={"authorization": f"Bearer {raw}"},
     )
     products = response.json()["products"]
     assert {p["code"] for p in products} == {"manulife.dmm", "manulife.hywj"}
-    kids = next(b for p in products for b in p["benefits"] if b["code"] == "manulife.hywj.kids_dental")
+    kids = next(
+        b for p in products for b in p["benefits"] if b["code"] == "manulife.hywj.kids_dental"
+    )
     assert "儿童齿科" in kids["source"]["text"]
 
 
@@ -90,7 +102,9 @@ def test_invalid_query_parameters_get_a_structured_422(client, staff_user):
 
 
 @pytest.mark.django_db
-def test_catalogue_query_count_does_not_grow_with_the_catalogue(client, staff_user, django_assert_num_queries):
+def test_catalogue_query_count_does_not_grow_with_the_catalogue(
+    client, staff_user, django_assert_num_queries
+):
     _, raw = staff_token_issue(user=staff_user, name="core")
     headers = {"authorization": f"Bearer {raw}"}
     client.get(URL, headers=headers)  # the token's last_used_at is written once a minute

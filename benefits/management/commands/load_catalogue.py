@@ -8,7 +8,10 @@ from benefits.services import catalogue_load
 
 
 class Command(BaseCommand):
-    help = "载入仓库中的产品目录（benefits/catalogue/）。重复运行不改变数据；管理员改过的记录只报告差异，不覆盖。"
+    help = (
+        "载入仓库中的产品目录（benefits/catalogue/）。"
+        "重复运行不改变数据；管理员改过的记录只报告差异，不覆盖。"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -24,7 +27,11 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: Any, source: Path = CATALOGUE_DIR, overwrite_edited: bool = False, **options: Any
+        self,
+        *args: Any,
+        source: Path = CATALOGUE_DIR,
+        overwrite_edited: bool = False,
+        **options: Any,
     ) -> None:
         try:
             catalogue = read_catalogue(source)
@@ -34,7 +41,11 @@ class Command(BaseCommand):
             ) from None
         report = catalogue_load(catalogue=catalogue, overwrite_edited=overwrite_edited)
         for change in report.changes:
-            style = self.style.WARNING if change.action in ("edited_kept", "not_in_files") else self.style.SUCCESS
+            style = (
+                self.style.WARNING
+                if change.action in ("edited_kept", "not_in_files")
+                else self.style.SUCCESS
+            )
             self.stdout.write(style(change.describe()))
         self.stdout.write(
             f"产品 {len(catalogue.products)} 个，权益 {len(catalogue.benefits)} 项，"
@@ -44,5 +55,7 @@ class Command(BaseCommand):
         )
         if report.count("edited_kept"):
             self.stdout.write(
-                self.style.WARNING("有记录被管理员修改过，未覆盖；如需以文件为准，请加 --overwrite-edited。")
+                self.style.WARNING(
+                    "有记录被管理员修改过，未覆盖；如需以文件为准，请加 --overwrite-edited。"
+                )
             )
