@@ -34,6 +34,14 @@ def has_milestone(code: str, amount: int, unit: str, clock: str, target: str = "
     return any(is_(m.due, amount, unit, clock) and m.target == target for m in terms(code).sla)
 
 
+def carer_limits(code: str) -> set[tuple[str, Decimal]]:
+    """The main quota and the second limits as (unit, amount); requests count as times."""
+    quota = terms(code).quota
+    limits = {(lim.kind, lim.amount) for lim in quota.limits if lim.period == "policy_year"}
+    main = ("requests" if quota.unit == "times" else quota.unit, quota.amount)
+    return limits | {main}
+
+
 CASES = [
     # --- 平安健康 (003) ---
     (
@@ -127,21 +135,7 @@ CASES = [
     # --- 中宏 DMM (001) ---
     (
         "001 八、每个保单年度累计不超过30天，至多可以申请2次",
-        lambda: (
-            {(lim.kind, lim.amount) for lim in terms("manulife.dmm.inpatient_carer").quota.limits}
-            | {
-                (
-                    terms("manulife.dmm.inpatient_carer").quota.unit,
-                    terms("manulife.dmm.inpatient_carer").quota.amount,
-                )
-            }
-            >= {("requests", 2), ("days", 30)}
-            or {
-                (lim.kind, lim.amount) for lim in terms("manulife.dmm.inpatient_carer").quota.limits
-            }
-            >= {("days", 30)}
-            and terms("manulife.dmm.inpatient_carer").quota.amount == 2
-        ),
+        lambda: {("days", 30), ("requests", 2)} <= carer_limits("manulife.dmm.inpatient_carer"),
     ),
     (
         "001 三、异地就医补贴 省内最高2000元/年，省外最高5000元/年",
