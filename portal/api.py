@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
 from ninja.errors import (
     AuthenticationError,
     AuthorizationError,
@@ -49,12 +50,18 @@ class StaffSessionAuth(APIKeyCookie):
 
 staff_auth = [StaffTokenAuth(), StaffSessionAuth()]
 
+
+class ChineseJSONRenderer(JSONRenderer):
+    # Chinese as characters, not \u escapes: readable in logs, curl and the docs.
+    json_dumps_params = {"ensure_ascii": False}
+
 api = NinjaAPI(
     title="健康服务平台 API",
     version="1",
     description="员工接口（/api/staff/v1/）：使用管理后台登录会话或员工令牌（Bearer）。",
     urls_namespace="api",
     docs_url="/docs",
+    renderer=ChineseJSONRenderer(),
 )
 
 
