@@ -7,7 +7,6 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.renderers import JSONRenderer
 from ninja.errors import (
     AuthenticationError,
     AuthorizationError,
@@ -15,6 +14,7 @@ from ninja.errors import (
     Throttled,
     ValidationError,
 )
+from ninja.renderers import JSONRenderer
 from ninja.security import APIKeyCookie, HttpBearer
 
 from portal.errors import DomainError
@@ -54,6 +54,7 @@ staff_auth = [StaffTokenAuth(), StaffSessionAuth()]
 class ChineseJSONRenderer(JSONRenderer):
     # Chinese as characters, not \u escapes: readable in logs, curl and the docs.
     json_dumps_params = {"ensure_ascii": False}
+
 
 api = NinjaAPI(
     title="健康服务平台 API",

@@ -1,0 +1,298 @@
+"""Resolving printed place names to national division codes, in memory.
+
+``RegionIndex`` is built once per import (two queries, or straight from the data files) and
+answers every row without touching the database. The rules, in order:
+
+1. the official name (襄阳市);
+2. the official name's short form, with suffixes (省, 市, 地区, 盟, 自治州, 县, 区 …) and
+   ethnic-group words stripped (延边 = 延边朝鲜族自治州, 广西 = 广西壮族自治区);
+3. the alias table (typos, renamed, merged, downgraded, nicknames), which says whether the
+   name is historical.
+
+When several divisions share a name, the province printed on the row decides; if it does not,
+the precedence is explicit: in a city column a prefecture beats a county-level division,
+which beats a province (吉林 = 吉林市, 朝阳 = 朝阳市, 大理 = 大理白族自治州); in a county
+column the county of the row's city wins. Anything still ambiguous or unknown is
+``unresolved``: never a fuzzy guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+Status = Literal["ok", "alias", "historical", "unresolved"]
+Column = Literal["province", "city", "county"]
+
+MUNICIPALITIES = frozenset({"110000", "120000", "310000", "500000"})
+HISTORICAL_KINDS = frozenset({"renamed", "merged", "downgraded"})
+KIND_LABELS = {
+    "typo": "笔误",
+    "renamed": "已更名",
+    "merged": "已撤并",
+    "downgraded": "已降级",
+    "short_name": "简称",
+}
+
+# The 56 nationalities, longest first, each also without 族 (伊犁哈萨克自治州).
+NATIONALITIES = (
+    "汉 蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 "
+    "拉祜 水 东乡 纳西 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 "
+    "怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺"
+).split()
+_ETHNIC = sorted({n + "族" for n in NATIONALITIES} | set(NATIONALITIES), key=len, reverse=True)
+_SUFFIXES = (
+    "市辖区",
+    "特别行政区",
+    "自治区",
+    "自治州",
+    "自治县",
+    "自治旗",
+    "地区",
+    "林区",
+    "省",
+    "市",
+    "盟",
+    "县",
+    "区",
+    "旗",
+)
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(name: str) -> str:
+    """Remove spaces the PDF extraction put inside names, and full-width spaces."""
+    return _SPACES.sub("", name.replace("\u3000", "")).strip()
+
+
+def short_form(name: str) -> str:
+    """延边朝鲜族自治州 → 延边, 广西壮族自治区 → 广西, 襄阳市 → 襄阳, 伊州区 → 伊州."""
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            stem = name[: -len(suffix)]
+            if suffix.startswith("自治"):
+                stripped = True
+                while stripped:
+                    stripped = False
+                    for ethnic in _ETHNIC:
+                        if stem.endswith(ethnic) and len(stem) > len(ethnic) + 1:
+                            stem = stem[: -len(ethnic)]
+                            stripped = True
+                            break
+            return stem
+    return name
+
+
+@dataclass(frozen=True)
+class RegionRecord:
+    code: str
+    name: str
+    level: int  # 1 province, 2 prefecture, 3 county
+    parent_code: str | None
+    province_code: str
+
+    @property
+    def is_municipality(self) -> bool:
+        return self.code in MUNICIPALITIES
+
+
+@dataclass(frozen=True)
+class AliasRecord:
+    alias: str
+    code: str
+    kind: str
+    valid_to: date | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    status: Status
+    input_name: str
+    region: RegionRecord | None = None
+    message: str = ""
+
+    @property
+    def region_code(self) -> str | None:
+        return self.region.code if self.region else None
+
+    @property
+    def canonical_name(self) -> str | None:
+        return self.region.name if self.region else None
+
+
+# Column preference when several divisions share a name: lower ranks first.
+_RANK = {
+    "province": {1: 0, 2: 1, 3: 2},
+    "city": {2: 0, 3: 1, 1: 2},
+    "county": {3: 0, 2: 1, 1: 2},
+}
+
+
+class RegionIndex:
+    def __init__(self, regions: Iterable[RegionRecord], aliases: Iterable[AliasRecord] = ()):
+        self.by_code: dict[str, RegionRecord] = {}
+        self._exact: dict[str, list[RegionRecord]] = defaultdict(list)
+        self._short: dict[str, list[RegionRecord]] = defaultdict(list)
+        for region in regions:
+            self.by_code[region.code] = region
+            self._exact[region.name].append(region)
+            short = short_form(region.name)
+            if short != region.name:
+                self._short[short].append(region)
+        self._aliases: dict[str, list[AliasRecord]] = defaultdict(list)
+        for alias in aliases:
+            if alias.code in self.by_code:
+                self._aliases[normalise(alias.alias)].append(alias)
+
+    # --- public -------------------------------------------------------------------------
+
+    def resolve(
+        self,
+        name: str,
+        *,
+        column: Column = "city",
+        province: RegionRecord | None = None,
+        city: RegionRecord | None = None,
+    ) -> Resolution:
+        """Resolve one printed name; ``province``/``city`` are the row's context, if known."""
+        text = normalise(name)
+        if not text:
+            return Resolution("unresolved", name, message="名称为空")
+        for candidates in (self._exact.get(text, []), self._short.get(text, [])):
+            chosen = self._choose(candidates, column, province, city)
+            if chosen is not None:
+                if province is not None and chosen.province_code != province.code:
+                    return Resolution(
+                        "alias",
+                        name,
+                        chosen,
+                        f"省份栏为“{province.name}”，“{text}”实属{self.province_name(chosen)}，"
+                        f"按“{chosen.name}”处理",
+                    )
+                if (
+                    column == "county"
+                    and city is not None
+                    and chosen.level == 3
+                    and chosen.parent_code != city.code
+                ):
+                    return Resolution(
+                        "alias",
+                        name,
+                        chosen,
+                        f"“{text}”不属{city.name}，实属{self.by_code[chosen.parent_code].name}，"
+                        f"按“{chosen.name}”处理",
+                    )
+                return Resolution("ok", name, chosen, self._describe(chosen, column))
+        stem = short_form(text)
+        for key in dict.fromkeys((text, stem)):
+            aliases = self._aliases.get(key, [])
+            if aliases:
+                targets = {a.code: a for a in aliases}
+                chosen = self._choose(
+                    [self.by_code[code] for code in targets], column, province, city
+                )
+                if chosen is not None:
+                    alias = targets[chosen.code]
+                    status: Status = "historical" if alias.kind in HISTORICAL_KINDS else "alias"
+                    when = f"（{alias.valid_to:%Y年%m月}起停用）" if alias.valid_to else ""
+                    return Resolution(
+                        status,
+                        name,
+                        chosen,
+                        f"“{text}”{KIND_LABELS.get(alias.kind, alias.kind)}{when}，"
+                        f"按“{chosen.name}”处理",
+                    )
+        if stem != text:
+            # Same name, another suffix (日喀则地区 for 日喀则市, 阿拉善盟市 for 阿拉善盟):
+            # accepted, but named as a reinterpretation.
+            chosen = self._choose(
+                self._exact.get(stem, []) + self._short.get(stem, []), column, province, city
+            )
+            if chosen is not None:
+                return Resolution(
+                    "alias",
+                    name,
+                    chosen,
+                    f"“{text}”与正式名称“{chosen.name}”后缀不同，按“{chosen.name}”处理",
+                )
+        if text.endswith("州") and len(text) > 2:
+            # 红河州, 大理州: the common short form of an autonomous prefecture.
+            prefectures = [r for r in self._short.get(text[:-1], []) if r.name.endswith("自治州")]
+            chosen = self._choose(prefectures, column, province, city)
+            if chosen is not None:
+                return Resolution("alias", name, chosen, f"“{text}”为简称，按“{chosen.name}”处理")
+        ambiguous = self._exact.get(text, []) + self._short.get(text, [])
+        if len(ambiguous) > 1:
+            where = "、".join(f"{self.province_name(r)}{r.name}" for r in ambiguous[:5])
+            return Resolution(
+                "unresolved",
+                name,
+                message=f"“{text}”有多个同名区划（{where}），请注明省份或添加别名",
+            )
+        return Resolution("unresolved", name, message=f"找不到“{text}”，请核对名称或在后台添加别名")
+
+    def resolve_province(self, name: str) -> RegionRecord | None:
+        """The province a province cell names, or None (group headings, "直辖市")."""
+        result = self.resolve(name, column="province")
+        if result.region and result.region.level == 1:
+            return result.region
+        return None
+
+    def province_name(self, region: RegionRecord) -> str:
+        province = self.by_code.get(region.province_code)
+        return province.name if province and province.code != region.code else ""
+
+    def city_of(self, region: RegionRecord) -> RegionRecord:
+        """The prefecture-level city a county belongs to (itself for a city)."""
+        if region.level == 3 and region.parent_code and region.parent_code in self.by_code:
+            parent = self.by_code[region.parent_code]
+            if parent.level == 2:
+                return parent
+        return region
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _choose(
+        self,
+        candidates: list[RegionRecord],
+        column: Column,
+        province: RegionRecord | None,
+        city: RegionRecord | None,
+    ) -> RegionRecord | None:
+        if not candidates:
+            return None
+        pool = list(dict.fromkeys(candidates))
+        if column == "county" and city is not None:
+            inside = [r for r in pool if r.parent_code == city.code or r.code == city.code]
+            if not inside and city.is_municipality:
+                inside = [r for r in pool if r.province_code == city.code]
+            if inside:
+                pool = inside
+        if province is not None:
+            inside = [r for r in pool if r.province_code == province.code]
+            if not inside:
+                # The row's province does not hold this name. Only a prefecture-level city,
+                # unique in the country, is taken anyway (and the caller names it).
+                outside = [r for r in pool if r.level == 2 or r.is_municipality]
+                return outside[0] if len(outside) == 1 else None
+            pool = inside
+        if len(pool) == 1:
+            return pool[0]
+        ranks = _RANK[column]
+        best = min(ranks[r.level] for r in pool)
+        top = [r for r in pool if ranks[r.level] == best]
+        return top[0] if len(top) == 1 else None
+
+    def _describe(self, region: RegionRecord, column: Column) -> str:
+        if column == "city" and region.level == 3:
+            city = self.city_of(region)
+            belongs = f"，属{city.name}" if city is not region else ""
+            return f"县级行政区{belongs}，按县级范围处理"
+        if column == "city" and region.level == 1 and not region.is_municipality:
+            return "省级名称出现在城市栏"
+        return ""
