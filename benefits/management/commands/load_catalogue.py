@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from benefits.catalogue_files import CATALOGUE_DIR, CatalogueError, read_catalogue
 from benefits.services import catalogue_load
+from coverage.services import ImportOutcome, regions_and_aliases_load, seed_annexes_load
 
 
 class Command(BaseCommand):
@@ -53,9 +54,32 @@ class Command(BaseCommand):
             f"更新 {report.count('updated') + report.count('overwritten')}，"
             f"未变 {report.unchanged}，保留管理员修改 {report.count('edited_kept')}。"
         )
+        regions, aliases = regions_and_aliases_load()
+        self.stdout.write(f"行政区划：写入 {regions} 条；区划别名：新增 {aliases} 条。")
+        for code, outcome in seed_annexes_load():
+            self._report_annex(code, outcome)
+        self.stdout.write(
+            "逐行报告：python manage.py import_annex coverage/annexes/<名单代码>.csv "
+            "--list <名单代码> --dry-run --json"
+        )
         if report.count("edited_kept"):
             self.stdout.write(
                 self.style.WARNING(
                     "有记录被管理员修改过，未覆盖；如需以文件为准，请加 --overwrite-edited。"
                 )
             )
+
+    def _report_annex(self, code: str, outcome: ImportOutcome | str) -> None:
+        if isinstance(outcome, str):
+            self.stdout.write(self.style.ERROR(f"附件 {code}：{outcome}"))
+            return
+        counts = outcome.plan.counts()
+        reinterpreted = sum(counts.get(k, 0) for k in ("alias", "historical", "duplicate"))
+        message = outcome.result.message if outcome.result else ""
+        style = self.style.ERROR if outcome.plan.has_unresolved else self.style.SUCCESS
+        self.stdout.write(
+            style(
+                f"附件 {code}：{message}；改读 {reinterpreted} 行"
+                + (f"，合计不符 {len(outcome.plan.totals)} 处" if outcome.plan.totals else "")
+            )
+        )
