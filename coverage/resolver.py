@@ -163,7 +163,26 @@ class RegionIndex:
         text = normalise(name)
         if not text:
             return Resolution("unresolved", name, message="名称为空")
-        for candidates in (self._exact.get(text, []), self._short.get(text, [])):
+        if column == "county" and text.endswith(("县", "区", "旗")):
+            # "邢台县" must not fall back to 邢台市: a county-suffixed name matches only
+            # county-level divisions (or an alias that says where it went).
+            return self._resolve(text, name, column, province, city, county_only=True)
+        return self._resolve(text, name, column, province, city, county_only=False)
+
+    def _resolve(
+        self,
+        text: str,
+        name: str,
+        column: Column,
+        province: RegionRecord | None,
+        city: RegionRecord | None,
+        *,
+        county_only: bool,
+    ) -> Resolution:
+        def levels(candidates: list[RegionRecord]) -> list[RegionRecord]:
+            return [r for r in candidates if r.level == 3] if county_only else candidates
+
+        for candidates in (levels(self._exact.get(text, [])), levels(self._short.get(text, []))):
             chosen = self._choose(candidates, column, province, city)
             if chosen is not None:
                 if province is not None and chosen.province_code != province.code:
@@ -211,7 +230,10 @@ class RegionIndex:
             # Same name, another suffix (日喀则地区 for 日喀则市, 阿拉善盟市 for 阿拉善盟):
             # accepted, but named as a reinterpretation.
             chosen = self._choose(
-                self._exact.get(stem, []) + self._short.get(stem, []), column, province, city
+                levels(self._exact.get(stem, []) + self._short.get(stem, [])),
+                column,
+                province,
+                city,
             )
             if chosen is not None:
                 return Resolution(
@@ -222,7 +244,11 @@ class RegionIndex:
                 )
         if text.endswith("州") and len(text) > 2:
             # 红河州, 大理州: the common short form of an autonomous prefecture.
-            prefectures = [r for r in self._short.get(text[:-1], []) if r.name.endswith("自治州")]
+            prefectures = [
+                r
+                for r in self._short.get(text[:-1], [])
+                if r.name.endswith("自治州") and not county_only
+            ]
             chosen = self._choose(prefectures, column, province, city)
             if chosen is not None:
                 return Resolution("alias", name, chosen, f"“{text}”为简称，按“{chosen.name}”处理")

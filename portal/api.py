@@ -117,8 +117,10 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _register_routers() -> None:
     from benefits.api import router as catalogue_router
+    from coverage.api import router as coverage_router
 
     api.add_router("/staff/v1/", catalogue_router, auth=staff_auth, tags=["catalogue"])
+    api.add_router("/staff/v1/", coverage_router, auth=staff_auth, tags=["coverage"])
 
 
 _register_routers()

@@ -1,0 +1,119 @@
+from datetime import datetime
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema
+
+from coverage.models import CoverageList, Region
+from coverage.regions import region_index
+from coverage.selectors import find_region, list_covers_region, lists_with_sizes
+from portal.errors import DomainError
+
+router = Router()
+
+
+class ListOut(Schema):
+    code: str
+    title: str
+    kind: str
+    insurer: str
+    source: str
+    scope: str
+    printed: bool
+    member_count: int
+    entry_count: int
+    hospital_total: int | None
+    imported_at: datetime | None
+
+
+class ResolveIn(Schema):
+    name: str
+    province: str | None = None
+
+
+class ResolveOut(Schema):
+    status: str
+    input_name: str
+    region_code: str | None
+    canonical_name: str | None
+    message: str
+
+
+class RegionOut(Schema):
+    code: str
+    name: str
+
+
+class CoversOut(Schema):
+    list: str
+    covered: bool
+    reason: str
+    region: RegionOut
+    matched_line: int | None
+
+
+@router.get("/coverage/lists", response=list[ListOut], summary="覆盖名单及其规模")
+def coverage_lists(request: HttpRequest) -> list[dict]:
+    return [
+        {
+            "code": cl.code,
+            "title": cl.title,
+            "kind": cl.kind,
+            "insurer": cl.insurer.code,
+            "source": cl.source,
+            "scope": cl.scope,
+            "printed": cl.printed,
+            "member_count": cl.member_count,
+            "entry_count": cl.entry_count,
+            "hospital_total": cl.hospital_total,
+            "imported_at": cl.imported_at,
+        }
+        for cl in lists_with_sizes()
+    ]
+
+
+@router.get("/coverage/resolve", response=ResolveOut, summary="地名识别（与导入报告相同的规则）")
+def resolve(request: HttpRequest, query: Query[ResolveIn]) -> dict:
+    if not query.name.strip():
+        raise DomainError("invalid_input", "请提供地名 name")
+    index = region_index()
+    province = index.resolve_province(query.province) if query.province else None
+    result = index.resolve(query.name, column="city", province=province)
+    return {
+        "status": result.status,
+        "input_name": result.input_name,
+        "region_code": result.region_code,
+        "canonical_name": result.canonical_name,
+        "message": result.message,
+    }
+
+
+def _region(text: str) -> Region:
+    region = find_region(text)
+    if region is None:
+        result = region_index().resolve(
+            text, column="county" if text.endswith(("区", "县")) else "city"
+        )
+        if result.region_code:
+            region = Region.objects.select_related("parent__parent").get(code=result.region_code)
+    if region is None:
+        raise DomainError("region_not_found", f"无法识别地区“{text}”", status=404)
+    return region
+
+
+@router.get(
+    "/coverage/lists/{code}/covers", response=CoversOut, summary="某地区是否在名单覆盖范围内"
+)
+def covers(request: HttpRequest, code: str, region: str) -> dict:
+    coverage_list = get_object_or_404(CoverageList, code=code)
+    if coverage_list.kind != CoverageList.Kind.CITY:
+        raise DomainError("not_a_city_list", f"“{coverage_list.title}”不是城市名单")
+    found = _region(region)
+    answer = list_covers_region(coverage_list, found)
+    return {
+        "list": coverage_list.code,
+        "covered": answer.covered,
+        "reason": answer.reason,
+        "region": {"code": found.code, "name": found.name},
+        "matched_line": answer.matched_line,
+    }

@@ -1,0 +1,136 @@
+"""Coverage lookups for eligibility and staff: is a region or hospital in a list, honouring
+the list's scope, and which lists cover a region. Each answer costs a fixed number of
+queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from coverage.models import CoverageList, CoverageListMember, ListEntry, Region
+from coverage.resolver import normalise
+
+
+@dataclass(frozen=True)
+class CoverageAnswer:
+    covered: bool
+    reason: str
+    region: Region | None = None
+    matched_line: int | None = None
+
+
+def region_lineage(region: Region) -> list[Region]:
+    """The region and its ancestors, county first (at most three; parents are loaded)."""
+    chain = [region]
+    while chain[-1].parent_id is not None:
+        parent = chain[-1].parent
+        if parent is None:
+            break
+        chain.append(parent)
+    return chain
+
+
+def _is_urban_district(region: Region) -> bool:
+    # 市辖区 are the districts (区); counties and county-level cities are not urban.
+    return region.level == Region.Level.COUNTY and region.name.endswith("区")
+
+
+def list_covers_region(coverage_list: CoverageList, region: Region) -> CoverageAnswer:
+    """Whether ``region`` (a city or county) is covered by a city list, by its scope:
+    urban districts only, the whole prefecture, or urban districts plus listed counties."""
+    lineage = region_lineage(region)
+    codes = [r.id for r in lineage]
+    members = list(
+        CoverageListMember.objects.filter(coverage_list=coverage_list)
+        .filter(region_id__in=codes)
+        .select_related("region", "county")
+    )
+    county = region if region.level == Region.Level.COUNTY else None
+    if county is not None:
+        for member in members:
+            if member.county_id == county.id or (
+                member.region_id == county.id and member.county_id is None
+            ):
+                return CoverageAnswer(
+                    True, f"{county.name}在名单中（第{member.line}行）", region, member.line
+                )
+    city_rows = [m for m in members if m.county_id is None]
+    if not city_rows:
+        return CoverageAnswer(False, f"{region.name}不在“{coverage_list.title}”中", region)
+    member = city_rows[0]
+    if (
+        county is None
+        or coverage_list.scope == CoverageList.Scope.WHOLE_PREFECTURE
+        or not coverage_list.scope
+    ):
+        return CoverageAnswer(
+            True, f"{member.region.name}在名单中（第{member.line}行）", region, member.line
+        )
+    if _is_urban_district(county):
+        return CoverageAnswer(
+            True,
+            f"{county.name}属{member.region.name}市区，在名单中（第{member.line}行）",
+            region,
+            member.line,
+        )
+    scope = (
+        "仅限市区"
+        if coverage_list.scope == CoverageList.Scope.URBAN_DISTRICTS
+        else "仅限市区及所列区县"
+    )
+    return CoverageAnswer(
+        False,
+        f"{member.region.name}在名单中，但{scope}，{county.name}不在范围内",
+        region,
+        member.line,
+    )
+
+
+def find_region(text: str) -> Region | None:
+    """A region by 6-digit code or by exact official name (unique names only)."""
+    text = normalise(text)
+    if text.isdigit():
+        return Region.objects.select_related("parent__parent").filter(code=text).first()
+    matches = list(Region.objects.select_related("parent__parent").filter(name=text)[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
+def list_has_hospital(coverage_list: CoverageList, hospital_name: str) -> bool:
+    return ListEntry.objects.filter(
+        coverage_list=coverage_list, name=normalise(hospital_name)
+    ).exists()
+
+
+def lists_covering(region: Region) -> list[CoverageList]:
+    """Every city list that covers the region (one query for the candidate lists)."""
+    lineage_ids = [r.id for r in region_lineage(region)]
+    candidates = (
+        CoverageList.objects.filter(members__region_id__in=lineage_ids).distinct().order_by("code")
+    )
+    return [cl for cl in candidates if list_covers_region(cl, region).covered]
+
+
+def lists_with_sizes() -> QuerySet[CoverageList]:
+    """Lists with member count, entry count and hospital total, in one query (subqueries,
+    so the two counts never multiply each other)."""
+
+    def per_list(model: type, aggregate: Count | Sum) -> Subquery:
+        return Subquery(
+            model.objects.filter(coverage_list=OuterRef("pk"))
+            .order_by()
+            .values("coverage_list")
+            .annotate(value=aggregate)
+            .values("value")
+        )
+
+    return (
+        CoverageList.objects.select_related("insurer")
+        .annotate(
+            member_count=Coalesce(per_list(CoverageListMember, Count("id")), 0),
+            entry_count=Coalesce(per_list(ListEntry, Count("id")), 0),
+            hospital_total=per_list(CoverageListMember, Sum("hospital_count")),
+        )
+        .order_by("code")
+    )
