@@ -42,9 +42,10 @@ class Command(BaseCommand):
         else:
             for row in report["rows"]:
                 if row["status"] not in ("ok", "heading", "total"):
+                    target = f"{row['canonical_name'] or '—'}（{row['region_code'] or '—'}）"
                     self.stdout.write(
-                        f"第{row['line']}行 [{row['status']}] {row['input_name']} → "
-                        f"{row['canonical_name'] or '—'}（{row['region_code'] or '—'}）{row['message']}"
+                        f"第{row['line']}行 [{row['status']}] {row['input_name']} → {target}"
+                        f"{row['message']}"
                     )
             for line in report["totals"]:
                 self.stdout.write(self.style.WARNING(f"合计不符：{line}"))
