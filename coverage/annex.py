@@ -481,6 +481,8 @@ def apply_import(coverage_list: CoverageList, plan: Plan) -> ApplyResult:
         return ApplyResult(
             False, False, f"有{plan.counts()['unresolved']}行无法识别，未导入任何数据"
         )
+    # Every name of this file resolved, so the list's open review items are settled.
+    UnresolvedName.objects.filter(coverage_list=coverage_list, resolved=False).update(resolved=True)
     digest = plan.digest()
     if digest == coverage_list.content_digest:
         return ApplyResult(True, False, "内容与上次导入相同，未作修改")
