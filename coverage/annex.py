@@ -49,7 +49,7 @@ TOTAL_WORDS = frozenset({"合计", "总计", "共计"})
 # Cells a spreadsheet would run as a formula (CSV injection: "=cmd|' /C calc'!A0").
 FORMULA_START = ("=", "@", "\t", "\r")
 # "+"/"-" start real notes too ("+23年10月开放区域"); they are formulas only with formula syntax.
-SIGNED_FORMULA = re.compile(r"^[+-].*[(|!=]")
+SIGNED_FORMULA = re.compile(r"^[+-](.*[|!=]|\s*[A-Za-z(])")
 CITY_COUNT = re.compile(r"(\d+)\s*城")
 BINARY_SNIFF_BYTES = 4096
 # One bulk insert per this many rows: large enough to keep a 50,000-row list to a few dozen
@@ -178,6 +178,9 @@ def read_table(content: bytes, filename: str, kind: str) -> Table:
         raise AnnexFileError("文件为空")
     expected = HEADERS[kind]
     (_, headers), body = rows[0], rows[1:]
+    if not body:
+        # An import replaces the list: a header-only file would silently empty it.
+        raise AnnexFileError("文件只有表头，没有数据行")
     headers = [h.lstrip("\ufeff") for h in headers]
     while headers and not headers[-1]:
         headers.pop()
@@ -198,7 +201,7 @@ def read_table(content: bytes, filename: str, kind: str) -> Table:
 def _count(value: str, line: int, column: str) -> int | None:
     if not value:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise AnnexFileError(f"第{line}行“{column}”应为整数（当前为“{value}”）")
     return int(value)
 

@@ -90,15 +90,14 @@ def resolve(request: HttpRequest, query: Query[ResolveIn]) -> dict:
 
 def _region(text: str) -> Region:
     region = find_region(text)
-    if region is None:
-        result = region_index().resolve(
-            text, column="county" if text.endswith(("区", "县")) else "city"
-        )
-        if result.region_code:
-            region = Region.objects.select_related("parent__parent").get(code=result.region_code)
-    if region is None:
-        raise DomainError("region_not_found", f"无法识别地区“{text}”", status=404)
-    return region
+    if region is not None:
+        return region
+    column = "county" if text.endswith(("区", "县")) else "city"
+    result = region_index().resolve(text, column=column)
+    if result.region_code is None:
+        # The resolver says why: unknown, or several divisions share the name.
+        raise DomainError("region_not_found", result.message, status=404)
+    return Region.objects.select_related("parent__parent").get(code=result.region_code)
 
 
 @router.get(

@@ -182,50 +182,50 @@ class RegionIndex:
         def levels(candidates: list[RegionRecord]) -> list[RegionRecord]:
             return [r for r in candidates if r.level == 3] if county_only else candidates
 
-        for candidates in (levels(self._exact.get(text, [])), levels(self._short.get(text, []))):
-            chosen = self._choose(candidates, column, province, city)
-            if chosen is not None:
-                if province is not None and chosen.province_code != province.code:
-                    return Resolution(
-                        "alias",
-                        name,
-                        chosen,
-                        f"省份栏为“{province.name}”，“{text}”实属{self.province_name(chosen)}，"
-                        f"按“{chosen.name}”处理",
-                    )
-                if (
-                    column == "county"
-                    and city is not None
-                    and chosen.level == 3
-                    and chosen.parent_code != city.code
-                ):
-                    return Resolution(
-                        "alias",
-                        name,
-                        chosen,
-                        f"“{text}”不属{city.name}，实属{self.by_code[chosen.parent_code].name}，"
-                        f"按“{chosen.name}”处理",
-                    )
-                return Resolution("ok", name, chosen, self._describe(chosen, column))
-        stem = short_form(text)
-        for key in dict.fromkeys((text, stem)):
-            aliases = self._aliases.get(key, [])
-            if aliases:
-                targets = {a.code: a for a in aliases}
-                chosen = self._choose(
-                    [self.by_code[code] for code in targets], column, province, city
+        def official(candidates: list[RegionRecord]) -> Resolution | None:
+            chosen = self._choose(levels(candidates), column, province, city)
+            if chosen is None:
+                return None
+            if province is not None and chosen.province_code != province.code:
+                return Resolution(
+                    "alias",
+                    name,
+                    chosen,
+                    f"省份栏为“{province.name}”，“{text}”实属{self.province_name(chosen)}，"
+                    f"按“{chosen.name}”处理",
                 )
-                if chosen is not None:
-                    alias = targets[chosen.code]
-                    status: Status = "historical" if alias.kind in HISTORICAL_KINDS else "alias"
-                    when = f"（{alias.valid_to:%Y年%m月}起停用）" if alias.valid_to else ""
-                    return Resolution(
-                        status,
-                        name,
-                        chosen,
-                        f"“{text}”{KIND_LABELS.get(alias.kind, alias.kind)}{when}，"
-                        f"按“{chosen.name}”处理",
-                    )
+            if (
+                column == "county"
+                and city is not None
+                and chosen.level == 3
+                and chosen.parent_code != city.code
+            ):
+                return Resolution(
+                    "alias",
+                    name,
+                    chosen,
+                    f"“{text}”不属{city.name}，实属{self.by_code[chosen.parent_code].name}，"
+                    f"按“{chosen.name}”处理",
+                )
+            return Resolution("ok", name, chosen, self._describe(chosen, column))
+
+        # 1. the official name; 2. a curated alias for exactly this text (it beats the short
+        # form: 巢湖 is the abolished prefecture, not only today's county-level 巢湖市);
+        # 3. the official short form; 4. an alias of the stem; 5. another suffix.
+        found = official(self._exact.get(text, []))
+        if found is not None:
+            return found
+        stem = short_form(text)
+        found = self._alias(text, name, text, column, province, city)
+        if found is not None:
+            return found
+        found = official(self._short.get(text, []))
+        if found is not None:
+            return found
+        if stem != text:
+            found = self._alias(stem, name, text, column, province, city)
+            if found is not None:
+                return found
         if stem != text:
             # Same name, another suffix (日喀则地区 for 日喀则市, 阿拉善盟市 for 阿拉善盟):
             # accepted, but named as a reinterpretation.
@@ -282,6 +282,35 @@ class RegionIndex:
         return region
 
     # --- internals ----------------------------------------------------------------------
+
+    def _alias(
+        self,
+        key: str,
+        name: str,
+        text: str,
+        column: Column,
+        province: RegionRecord | None,
+        city: RegionRecord | None,
+    ) -> Resolution | None:
+        aliases = self._aliases.get(key, [])
+        if not aliases:
+            return None
+        targets = {a.code: a for a in aliases}
+        chosen = self._choose([self.by_code[code] for code in targets], column, province, city)
+        if chosen is None:
+            return None
+        alias = targets[chosen.code]
+        status: Status = "historical" if alias.kind in HISTORICAL_KINDS else "alias"
+        when = f"（{alias.valid_to:%Y年%m月}起停用）" if alias.valid_to else ""
+        parent = self.city_of(chosen)
+        belongs = f"（属{parent.name}）" if parent is not chosen else ""
+        return Resolution(
+            status,
+            name,
+            chosen,
+            f"“{text}”{KIND_LABELS.get(alias.kind, alias.kind)}{when}，"
+            f"按“{chosen.name}”{belongs}处理",
+        )
 
     def _choose(
         self,
