@@ -89,6 +89,9 @@ class ProductAdmin(CatalogueAdmin):
         return obj.n_benefits  # type: ignore[attr-defined]
 
 
+IDENTITY_FIELDS = ("code", "name", "product", "service", "parent", "position", "vendor", "active")
+
+
 class PrettyJSONField(forms.JSONField):
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, (dict, list)):
@@ -106,19 +109,7 @@ class BenefitForm(forms.ModelForm):
     class Meta:
         model = Benefit
         # coverage_lists is derived from the terms on save, so it is not a form field.
-        fields = (
-            "code",
-            "name",
-            "product",
-            "service",
-            "parent",
-            "position",
-            "vendor",
-            "active",
-            "terms",
-            "source_file",
-            "source_section",
-        )
+        fields = (*IDENTITY_FIELDS, "terms", "source_file", "source_section")
 
 
 @admin.register(Benefit)
@@ -132,21 +123,7 @@ class BenefitAdmin(CatalogueAdmin):
     autocomplete_fields = ("product", "service", "vendor", "parent")
     readonly_fields = ("terms_summary", "clause", "linked_lists")
     fieldsets = (
-        (
-            None,
-            {
-                "fields": (
-                    "code",
-                    "name",
-                    "product",
-                    "service",
-                    "parent",
-                    "position",
-                    "vendor",
-                    "active",
-                )
-            },
-        ),
+        (None, {"fields": IDENTITY_FIELDS}),
         (_("条款"), {"fields": ("terms_summary", "linked_lists", "terms")}),
         (_("手册出处"), {"fields": ("source_file", "source_section", "clause")}),
     )
