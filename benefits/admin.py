@@ -9,7 +9,19 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
-from benefits.models import Benefit, Insurer, Product, Service, Vendor
+from benefits.identity import id_number_digest, mask_phone
+from benefits.models import (
+    Benefit,
+    Diagnosis,
+    Hospitalisation,
+    Insurer,
+    Person,
+    Policy,
+    PolicyMember,
+    Product,
+    Service,
+    Vendor,
+)
 from benefits.resources import (
     BenefitResource,
     InsurerResource,
@@ -165,3 +177,113 @@ class BenefitAdmin(CatalogueAdmin):
     @admin.display(description=_("覆盖名单"))
     def linked_lists(self, obj: Benefit) -> str:
         return "、".join(str(cl) for cl in obj.coverage_lists.all()) or "—"
+
+
+class PersonForm(forms.ModelForm):
+    """The ID number is write-only: entered when adding a person, never shown again."""
+
+    class Meta:
+        model = Person
+        fields = (
+            "name",
+            "id_type",
+            "id_number",
+            "birth_date",
+            "phone",
+            "mainland_citizen",
+            "home_city",
+            "hukou_city",
+        )
+        widgets = {"id_number": forms.TextInput(attrs={"autocomplete": "off"})}
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    form = PersonForm
+    list_display = (
+        "name",
+        "id_type",
+        "id_masked",
+        "masked_phone",
+        "birth_date",
+        "mainland_citizen",
+    )
+    list_filter = ("id_type", "mainland_citizen")
+    search_fields = ("name",)
+    autocomplete_fields = ("home_city", "hukou_city")
+    list_select_related = ("home_city", "hukou_city")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(PersonForm.Meta.fields)
+        if obj is not None:
+            fields[fields.index("id_number")] = "id_masked"
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("id_type", "id_masked") if obj is not None else ()
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Person], search_term: str
+    ) -> tuple[QuerySet[Person], bool]:
+        # An ID number is found through its digest; the term itself is never stored or logged.
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if len(term) >= 15:
+            digests = [id_number_digest(id_type, term) for id_type in Person.IdType.values]
+            results = results | queryset.filter(id_digest__in=digests)
+        elif term.isdigit() and len(term) == 11:
+            results = results | queryset.filter(phone=term)
+        return results, may_have_duplicates
+
+    @admin.display(description=_("手机号"))
+    def masked_phone(self, obj: Person) -> str:
+        return mask_phone(obj.phone) if obj.phone else "—"
+
+
+class PolicyMemberInline(admin.TabularInline):
+    model = PolicyMember
+    extra = 0
+    autocomplete_fields = ("person",)
+    fields = ("ref", "person", "relation")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PolicyMember]:
+        return super().get_queryset(request).select_related("person")
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    list_display = ("number", "product", "status", "effective_on", "expires_on", "holder", "family")
+    list_filter = ("status", "product__insurer", "product", "family", "group", "transferred")
+    list_select_related = ("product", "holder")
+    search_fields = ("number",)
+    autocomplete_fields = ("product", "holder", "renewal_of")
+    date_hierarchy = "effective_on"
+    inlines = [PolicyMemberInline]
+
+
+@admin.register(Hospitalisation)
+class HospitalisationAdmin(admin.ModelAdmin):
+    list_display = (
+        "person",
+        "hospital",
+        "region",
+        "admitted_on",
+        "discharged_on",
+        "ward",
+        "day_surgery",
+    )
+    list_filter = ("ward", "day_surgery", "pregnancy_related")
+    list_select_related = ("person", "region")
+    search_fields = ("hospital",)
+    autocomplete_fields = ("person", "region")
+    date_hierarchy = "admitted_on"
+
+
+@admin.register(Diagnosis)
+class DiagnosisAdmin(admin.ModelAdmin):
+    list_display = ("person", "__str__", "confirmed", "diagnosed_on", "first_diagnosed_on")
+    list_filter = ("confirmed",)
+    list_select_related = ("person", "disease")
+    search_fields = ("disease_text", "disease__name")
+    autocomplete_fields = ("person",)
+    raw_id_fields = ("disease",)

@@ -120,6 +120,11 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# ID numbers: encrypted with keys derived from SECRET_KEY (+ SECRET_KEY_FALLBACKS when
+# rotating) and this salt; matched through an HMAC digest keyed by ID_DIGEST_KEY.
+SALT_KEY = env.str("FIELD_ENCRYPTION_SALT", default="health-benefits-dev-salt")
+ID_DIGEST_KEY = env.str("ID_DIGEST_KEY", default="")
+
 # Staff API tokens are shown once and stored as SHA-256 digests; this prefix makes a leaked
 # token recognisable to secret scanners.
 STAFF_TOKEN_PREFIX = "hbs_"  # noqa: S105 - a public prefix, not a secret

@@ -30,6 +30,36 @@ def token(superuser):
 
 
 @pytest.fixture
+def policy_rows():
+    """A policy with a member, a stay and a diagnosis, so their admin pages have rows."""
+    from datetime import date
+
+    from benefits.models import Diagnosis, Hospitalisation, Person, Policy, PolicyMember, Product
+
+    person = Person(
+        name="李华",
+        id_type="resident_id",
+        id_number="11010519491231002X",
+        birth_date=date(1949, 12, 31),
+    )
+    person.save()
+    policy = Policy.objects.create(
+        number="P-ADMIN-1",
+        product=Product.objects.get(code="pingan.health"),
+        signed_on=date(2026, 1, 1),
+        effective_on=date(2026, 1, 2),
+        expires_on=date(2027, 1, 1),
+        holder=person,
+    )
+    PolicyMember.objects.create(policy=policy, person=person, ref="M1", relation="self")
+    Hospitalisation.objects.create(
+        person=person, hospital="北京协和医院", admitted_on=date(2026, 3, 1)
+    )
+    Diagnosis.objects.create(person=person, disease_text="恶性肿瘤", diagnosed_on=date(2026, 3, 2))
+    return policy
+
+
+@pytest.fixture
 def review_item():
     """The seed annexes all resolve, so the review list starts empty: add one name."""
     from coverage.models import CoverageList, UnresolvedName
@@ -42,7 +72,7 @@ def review_item():
 @pytest.mark.django_db
 @pytest.mark.parametrize("model", admin_models(), ids=lambda m: m._meta.label)
 def test_changelist_renders_within_budget(
-    client, superuser, token, review_item, model, django_assert_max_num_queries
+    client, superuser, token, review_item, policy_rows, model, django_assert_max_num_queries
 ):
     client.force_login(superuser)
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
@@ -55,7 +85,7 @@ def test_changelist_renders_within_budget(
 @pytest.mark.django_db
 @pytest.mark.parametrize("model", admin_models(), ids=lambda m: m._meta.label)
 def test_change_page_renders_within_budget(
-    client, superuser, token, review_item, model, django_assert_max_num_queries
+    client, superuser, token, review_item, policy_rows, model, django_assert_max_num_queries
 ):
     client.force_login(superuser)
     obj = model.objects.order_by("pk").last()

@@ -1,0 +1,16 @@
+from benefits.models.catalogue import Benefit, CatalogueRecord, Insurer, Product, Service, Vendor
+from benefits.models.policies import Diagnosis, Hospitalisation, Person, Policy, PolicyMember
+
+__all__ = [
+    "Benefit",
+    "CatalogueRecord",
+    "Diagnosis",
+    "Hospitalisation",
+    "Insurer",
+    "Person",
+    "Policy",
+    "PolicyMember",
+    "Product",
+    "Service",
+    "Vendor",
+]
