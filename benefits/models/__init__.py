@@ -1,4 +1,5 @@
 from benefits.models.catalogue import Benefit, CatalogueRecord, Insurer, Product, Service, Vendor
+from benefits.models.ledger import QuotaBalance, QuotaLedgerEntry
 from benefits.models.policies import Diagnosis, Hospitalisation, Person, Policy, PolicyMember
 
 __all__ = [
@@ -11,6 +12,8 @@ __all__ = [
     "Policy",
     "PolicyMember",
     "Product",
+    "QuotaBalance",
+    "QuotaLedgerEntry",
     "Service",
     "Vendor",
 ]
