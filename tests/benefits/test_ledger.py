@@ -173,33 +173,65 @@ def committed_pool(django_db_blocker):
         holder.delete()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locking needs PostgreSQL")
-def test_concurrent_holds_grant_exactly_what_is_left(committed_pool, django_db_blocker):
-    # given 5 units left and 40 simultaneous requests for 1 unit each
+def hammer(balance: QuotaBalance, amount: Decimal, threads: int, per_thread: int) -> list[str]:
+    """``threads`` connections, each trying ``per_thread`` holds of ``amount`` at once."""
     outcomes: list[str] = []
-    barrier = threading.Barrier(40)
+    barrier = threading.Barrier(threads)
 
-    def request(index: int) -> None:
+    def worker(index: int) -> None:
         try:
             barrier.wait()
-            quota_hold(holds=[(committed_pool, Decimal(1))], request_ref=f"C{index}", reason="并发")
-            outcomes.append("held")
-        except QuotaExhausted:
-            outcomes.append("refused")
+            for attempt in range(per_thread):
+                try:
+                    quota_hold(
+                        holds=[(balance, amount)], request_ref=f"C{index}-{attempt}", reason="并发"
+                    )
+                    outcomes.append("held")
+                except QuotaExhausted:
+                    outcomes.append("refused")
         finally:
             connection.close()
 
+    workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    return outcomes
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locking needs PostgreSQL"
+)
+
+
+@postgresql_only
+def test_hundreds_of_concurrent_holds_on_a_family_pool_grant_exactly_what_is_left(
+    committed_pool, django_db_blocker
+):
+    # given a family pool with 5 units and 200 simultaneous requests for 1 unit
     with django_db_blocker.unblock():
-        threads = [threading.Thread(target=request, args=(i,)) for i in range(40)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        outcomes = hammer(committed_pool, Decimal(1), threads=40, per_thread=5)
         committed_pool.refresh_from_db()
+        totals = ledger_totals(committed_pool)
 
     # then exactly 5 holds succeed, and the balance agrees with its entries
-    assert outcomes.count("held") == 5
-    assert outcomes.count("refused") == 35
-    assert committed_pool.held == 5
+    assert (outcomes.count("held"), outcomes.count("refused")) == (5, 195)
+    assert committed_pool.held == 5 == totals["held"]
+
+
+@postgresql_only
+def test_concurrent_claims_on_a_money_cap_never_exceed_it(committed_pool, django_db_blocker):
+    # given an out-of-province travel subsidy cap of 5000 CNY and 200 claims of 250 CNY
     with django_db_blocker.unblock():
-        assert ledger_totals(committed_pool)["held"] == 5
+        QuotaBalance.objects.filter(pk=committed_pool.pk).update(
+            measure=QuotaBalance.Measure.CNY, granted=Decimal(5000)
+        )
+        QuotaLedgerEntry.objects.filter(balance=committed_pool, kind="grant").update(amount=5000)
+        outcomes = hammer(committed_pool, Decimal(250), threads=40, per_thread=5)
+        committed_pool.refresh_from_db()
+
+    # then exactly 20 claims (5000 CNY) are held, not one yuan more
+    assert outcomes.count("held") == 20
+    assert committed_pool.held == Decimal(5000)
+    assert committed_pool.remaining == 0
