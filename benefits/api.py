@@ -1,7 +1,10 @@
+from datetime import date
+
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from benefits.models import Benefit, Product
+from benefits.policy_services import MemberInput, PersonInput, PolicyInput, policy_upsert
 from benefits.schemas import CatalogueOut
 from benefits.selectors import catalogue_products
 from benefits.terms_display import describe_terms
@@ -51,3 +54,110 @@ def _product(product: Product, include_clauses: bool) -> dict:
 def catalogue(request: HttpRequest, filters: Query[CatalogueFilters]) -> dict:
     products = catalogue_products(product=filters.product, insurer=filters.insurer)
     return {"products": [_product(p, filters.include_clauses) for p in products]}
+
+
+class PersonIn(Schema):
+    name: str
+    id_number: str
+    id_type: str = "resident_id"
+    birth_date: date | None = None
+    phone: str = ""
+
+
+class MemberIn(PersonIn):
+    ref: str
+    relation: str
+    home_city: str | None = None
+    hukou_city: str | None = None
+    mainland_citizen: bool = True
+
+
+class PolicyIn(Schema):
+    number: str
+    product: str
+    status: str = "in_force"
+    signed_on: date
+    effective_on: date
+    expires_on: date
+    transferred: bool = False
+    family: bool = False
+    group: bool = False
+    waiting_days: int | None = None
+    holder: PersonIn
+    members: list[MemberIn]
+
+
+class MemberOut(Schema):
+    ref: str
+    name: str
+    relation: str
+    id_masked: str
+
+
+class PolicyOut(Schema):
+    number: str
+    created: bool
+    product: str
+    status: str
+    members: list[MemberOut]
+
+
+def _person(data: PersonIn, **extra: object) -> PersonInput:
+    return PersonInput(
+        name=data.name,
+        id_number=data.id_number,
+        id_type=data.id_type,
+        birth_date=data.birth_date,
+        phone=data.phone,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@router.post(
+    "/policies", response={200: PolicyOut, 201: PolicyOut}, summary="按保单号新建或更新保单"
+)
+def policies_upsert(request: HttpRequest, payload: PolicyIn) -> tuple[int, dict]:
+    policy, created = policy_upsert(
+        PolicyInput(
+            number=payload.number,
+            product=payload.product,
+            status=payload.status,
+            signed_on=payload.signed_on,
+            effective_on=payload.effective_on,
+            expires_on=payload.expires_on,
+            transferred=payload.transferred,
+            family=payload.family,
+            group=payload.group,
+            waiting_days=payload.waiting_days,
+            holder=_person(payload.holder),
+            members=[
+                MemberInput(
+                    ref=m.ref,
+                    relation=m.relation,
+                    person=_person(
+                        m,
+                        home_city=m.home_city,
+                        hukou_city=m.hukou_city,
+                        mainland_citizen=m.mainland_citizen,
+                    ),
+                )
+                for m in payload.members
+            ],
+        )
+    )
+    members = policy.members.select_related("person").order_by("id")
+    return (201 if created else 200), {
+        "number": policy.number,
+        "created": created,
+        "product": payload.product,
+        "status": policy.status,
+        "members": [
+            {
+                "ref": m.ref,
+                "name": m.person.name,
+                "relation": m.relation,
+                "id_masked": m.person.id_masked,
+            }
+            for m in members
+        ],
+    }

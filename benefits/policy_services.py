@@ -1,0 +1,163 @@
+"""Writing policies from the insurer's core system: create or update by policy number,
+people matched by ID number (through its digest), cities by code or name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+
+from benefits.identity import (
+    IdNumberError,
+    birth_date_from_id,
+    id_number_digest,
+    validate_id_number,
+)
+from benefits.models import Person, Policy, PolicyMember, Product
+from coverage.models import Region
+from coverage.regions import region_index
+from portal.errors import DomainError
+
+RELATIONS = {choice for choice, _ in PolicyMember.Relation.choices}
+
+
+@dataclass(frozen=True)
+class PersonInput:
+    name: str
+    id_number: str
+    id_type: str = "resident_id"
+    birth_date: date | None = None
+    phone: str = ""
+    mainland_citizen: bool = True
+    home_city: str | None = None
+    hukou_city: str | None = None
+
+
+@dataclass(frozen=True)
+class MemberInput:
+    ref: str
+    relation: str
+    person: PersonInput
+
+
+@dataclass(frozen=True)
+class PolicyInput:
+    number: str
+    product: str
+    status: str
+    signed_on: date
+    effective_on: date
+    expires_on: date
+    holder: PersonInput
+    members: list[MemberInput]
+    transferred: bool = False
+    family: bool = False
+    group: bool = False
+    waiting_days: int | None = None
+
+
+def _region(text: str | None, field: str) -> Region | None:
+    if not text:
+        return None
+    region = Region.objects.filter(code=text).first() if text.isdigit() else None
+    if region is None:
+        result = region_index().resolve(text, column="city")
+        if result.region_code is None:
+            raise DomainError("invalid_city", f"{field}：{result.message}", field=field)
+        region = Region.objects.get(code=result.region_code)
+    return region
+
+
+def person_upsert(data: PersonInput, *, field: str) -> Person:
+    """The person with this ID number, created or updated (name, phone, cities)."""
+    try:
+        number = validate_id_number(data.id_type, data.id_number)
+    except IdNumberError as exc:
+        raise DomainError("invalid_id_number", f"{field}：{exc}", field=field) from None
+    birth = data.birth_date or birth_date_from_id(data.id_type, number)
+    if birth is None:
+        raise DomainError("missing_birth_date", f"{field}：请提供出生日期", field=field)
+    if (
+        data.id_type == "resident_id"
+        and data.birth_date
+        and data.birth_date != birth_date_from_id(data.id_type, number)
+    ):
+        raise DomainError(
+            "birth_date_mismatch", f"{field}：出生日期与身份证号码不一致", field=field
+        )
+    person = Person.objects.filter(
+        id_digest=id_number_digest(data.id_type, number)
+    ).first() or Person(id_type=data.id_type, id_number=number)
+    person.name = data.name
+    person.birth_date = birth
+    person.phone = data.phone or person.phone
+    person.mainland_citizen = data.mainland_citizen
+    person.home_city = _region(data.home_city, f"{field}.home_city") or person.home_city
+    person.hukou_city = _region(data.hukou_city, f"{field}.hukou_city") or person.hukou_city
+    person.save()
+    return person
+
+
+@transaction.atomic
+def policy_upsert(data: PolicyInput) -> tuple[Policy, bool]:
+    """Create or update the policy ``data.number``; returns (policy, created). Members not in
+    the input are kept (a member leaving a group policy is an explicit change, not an
+    omission), and every input is checked before anything is written."""
+    product = Product.objects.filter(code=data.product).first()
+    if product is None:
+        raise DomainError("unknown_product", f"产品代码“{data.product}”不存在", field="product")
+    if data.status not in Policy.Status.values:
+        raise DomainError("invalid_status", f"保单状态“{data.status}”不正确", field="status")
+    if data.expires_on <= data.effective_on:
+        raise DomainError("invalid_dates", "满期日期须晚于生效日期", field="expires_on")
+    refs = [m.ref for m in data.members]
+    if len(refs) != len(set(refs)):
+        raise DomainError("duplicate_member_ref", "被保险人编号重复", field="members")
+    for index, member in enumerate(data.members):
+        if member.relation not in RELATIONS:
+            raise DomainError(
+                "invalid_relation", f"members[{index}].relation 不正确", field=f"members[{index}]"
+            )
+    digests = [
+        id_number_digest(m.person.id_type, m.person.id_number.strip().upper()) for m in data.members
+    ]
+    if len(digests) != len(set(digests)):
+        raise DomainError("duplicate_member", "同一证件号码出现在多个被保险人中", field="members")
+    holder = person_upsert(data.holder, field="holder")
+    policy, created = Policy.objects.select_for_update().get_or_create(
+        number=data.number,
+        defaults={
+            "product": product,
+            "signed_on": data.signed_on,
+            "effective_on": data.effective_on,
+            "expires_on": data.expires_on,
+            "holder": holder,
+        },
+    )
+    for name in (
+        "status",
+        "signed_on",
+        "effective_on",
+        "expires_on",
+        "transferred",
+        "family",
+        "group",
+        "waiting_days",
+    ):
+        setattr(policy, name, getattr(data, name))
+    policy.product, policy.holder = product, holder
+    policy.save()
+    for index, member in enumerate(data.members):
+        person = person_upsert(member.person, field=f"members[{index}]")
+        clash = PolicyMember.objects.filter(policy=policy, person=person).exclude(ref=member.ref)
+        if clash.exists():
+            raise DomainError(
+                "duplicate_member",
+                f"members[{index}]：此人已是本保单的被保险人（编号{clash.first().ref}）",
+                field=f"members[{index}]",
+            )
+        PolicyMember.objects.update_or_create(
+            policy=policy, ref=member.ref, defaults={"person": person, "relation": member.relation}
+        )
+    return policy, created
