@@ -2,6 +2,7 @@ from datetime import date
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
+from ninja.responses import Status
 
 from benefits.models import Benefit, Product
 from benefits.policy_services import MemberInput, PersonInput, PolicyInput, policy_upsert
@@ -116,7 +117,7 @@ def _person(data: PersonIn, **extra: object) -> PersonInput:
 @router.post(
     "/policies", response={200: PolicyOut, 201: PolicyOut}, summary="按保单号新建或更新保单"
 )
-def policies_upsert(request: HttpRequest, payload: PolicyIn) -> tuple[int, dict]:
+def policies_upsert(request: HttpRequest, payload: PolicyIn) -> Status:
     policy, created = policy_upsert(
         PolicyInput(
             number=payload.number,
@@ -146,18 +147,21 @@ def policies_upsert(request: HttpRequest, payload: PolicyIn) -> tuple[int, dict]
         )
     )
     members = policy.members.select_related("person").order_by("id")
-    return (201 if created else 200), {
-        "number": policy.number,
-        "created": created,
-        "product": payload.product,
-        "status": policy.status,
-        "members": [
-            {
-                "ref": m.ref,
-                "name": m.person.name,
-                "relation": m.relation,
-                "id_masked": m.person.id_masked,
-            }
-            for m in members
-        ],
-    }
+    return Status(
+        201 if created else 200,
+        {
+            "number": policy.number,
+            "created": created,
+            "product": payload.product,
+            "status": policy.status,
+            "members": [
+                {
+                    "ref": m.ref,
+                    "name": m.person.name,
+                    "relation": m.relation,
+                    "id_masked": m.person.id_masked,
+                }
+                for m in members
+            ],
+        },
+    )
