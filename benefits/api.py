@@ -1,14 +1,23 @@
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
+from benefits.eligibility import evaluate
 from benefits.models import Benefit, Product
 from benefits.policy_services import MemberInput, PersonInput, PolicyInput, policy_upsert
 from benefits.schemas import CatalogueOut
 from benefits.selectors import catalogue_products
+from benefits.selectors_eligibility import (
+    DiagnosisInput,
+    EligibilityQuery,
+    StayInput,
+    eligibility_facts,
+)
 from benefits.terms_display import describe_terms
+from portal.errors import DomainError
 
 router = Router()
 
@@ -165,3 +174,116 @@ def policies_upsert(request: HttpRequest, payload: PolicyIn) -> Status:
             ],
         },
     )
+
+
+def plain(value: Decimal) -> Decimal:
+    """1 and 5000, not 1.00 or 5E+3."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
+class StayIn(Schema):
+    hospital: str = ""
+    region: str | None = None
+    admitted_on: date
+    discharged_on: date | None = None
+    day_surgery: bool = False
+    ward: str = "ordinary"
+    pregnancy_related: bool = False
+
+
+class DiagnosisIn(Schema):
+    disease: str | None = None
+    confirmed: bool = True
+    diagnosed_on: date
+    first_diagnosed_on: date | None = None
+
+
+class EligibilityContext(Schema):
+    hospitalisation: StayIn | None = None
+    diagnosis: DiagnosisIn | None = None
+    planned_at: datetime | None = None
+    recipient: str | None = None
+    amount: Decimal | None = None
+    category: str | None = None
+    region: str | None = None
+    site: str | None = None
+
+
+class EligibilityIn(Schema):
+    policy: str
+    member: str
+    benefit: str
+    at: datetime
+    context: EligibilityContext = EligibilityContext()
+
+
+class ReasonOut(Schema):
+    code: str
+    message: str
+    clause: str
+
+
+class RemainingOut(Schema):
+    pool: str
+    period: str
+    granted: Decimal
+    held: Decimal
+    used: Decimal
+    remaining: Decimal
+
+
+class EligibilityOut(Schema):
+    eligible: bool
+    reasons: list[ReasonOut]
+    remaining: list[RemainingOut]
+    next_eligible_on: date | None
+    unchecked: list[str]
+    tier: str | None = None
+
+
+@router.post(
+    "/eligibility", response=EligibilityOut, summary="权益资格判断（列出全部不符合的原因）"
+)
+def eligibility(request: HttpRequest, payload: EligibilityIn) -> dict:
+    context = payload.context
+    if payload.at.tzinfo is None:
+        raise DomainError(
+            "naive_datetime", "at 须带时区，例如 2026-06-01T10:00:00+08:00", field="at"
+        )
+    benefit, facts, pools = eligibility_facts(
+        EligibilityQuery(
+            policy=payload.policy,
+            member=payload.member,
+            benefit=payload.benefit,
+            at=payload.at,
+            recipient=context.recipient,
+            planned_at=context.planned_at,
+            stay=StayInput(**context.hospitalisation.dict(exclude={"hospital"}))
+            if context.hospitalisation
+            else None,
+            diagnosis=DiagnosisInput(**context.diagnosis.dict()) if context.diagnosis else None,
+            amount=context.amount,
+            category=context.category,
+            region=context.region,
+            site=context.site,
+        )
+    )
+    verdict = evaluate(benefit.parsed_terms, facts)
+    return {
+        "eligible": verdict.eligible,
+        "reasons": verdict.reasons,
+        "remaining": [
+            {
+                "pool": pool.label,
+                "period": pool.spec.key.period_key,
+                "granted": plain(pool.granted),
+                "held": plain(pool.held),
+                "used": plain(pool.used),
+                "remaining": plain(pool.remaining),
+            }
+            for pool in pools
+        ],
+        "next_eligible_on": verdict.next_eligible_on,
+        "unchecked": verdict.unchecked,
+        "tier": None,
+    }

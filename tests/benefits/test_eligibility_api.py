@@ -1,0 +1,169 @@
+"""POST /api/staff/v1/eligibility through HTTP: every reason with its clause, what is left,
+and a query count that does not grow with the family."""
+
+import json
+from datetime import date
+
+import pytest
+from stdnum.cn import ric
+
+from benefits.entitlements import pools_for
+from benefits.ledger import balance_open, quota_hold
+from benefits.models import Benefit, Person, Policy, PolicyMember, Product
+from portal.services import staff_token_issue
+
+URL = "/api/staff/v1/eligibility"
+
+
+def resident_id(prefix17: str) -> str:
+    return prefix17 + ric.calc_check_digit(prefix17 + "0")
+
+
+def make_family(size: int, number: str = "PA-FAM-1") -> Policy:
+    people = []
+    year = 1960 + Policy.objects.count()  # a distinct birth year, hence ID, per family
+    for index in range(size):
+        person = Person(
+            name=f"成员{index}",
+            id_number=resident_id(f"110105{year}01{index + 1:02d}001"),
+            birth_date=date(year, 1, index + 1),
+        )
+        person.save()
+        people.append(person)
+    policy = Policy.objects.create(
+        number=number,
+        product=Product.objects.get(code="pingan.health"),
+        signed_on=date(2026, 1, 1),
+        effective_on=date(2026, 1, 2),
+        expires_on=date(2027, 1, 1),
+        holder=people[0],
+        family=True,
+        waiting_days=30,
+    )
+    for index, person in enumerate(people):
+        relation = "self" if index == 0 else ("spouse" if index == 1 else "child")
+        PolicyMember.objects.create(
+            policy=policy, person=person, ref=f"M{index + 1}", relation=relation
+        )
+    return policy
+
+
+@pytest.fixture
+def post(client, staff_user):
+    _, raw = staff_token_issue(user=staff_user, name="core")
+    client.get(
+        "/api/staff/v1/catalogue", headers={"authorization": f"Bearer {raw}"}
+    )  # token touched
+
+    def send(body: dict):
+        return client.post(
+            URL,
+            json.dumps(body),
+            content_type="application/json",
+            headers={"authorization": f"Bearer {raw}"},
+        )
+
+    return send
+
+
+@pytest.mark.django_db
+def test_an_escort_inside_the_waiting_period_and_too_late_gets_both_reasons(post):
+    make_family(2)
+    response = post(
+        {
+            "policy": "PA-FAM-1",
+            "member": "M1",
+            "benefit": "pingan.health.escort",
+            "at": "2026-01-20T10:00:00+08:00",
+            "context": {"planned_at": "2026-01-21T09:00:00+08:00", "region": "110000"},
+        }
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["eligible"] is False
+    codes = [r["code"] for r in body["reasons"]]
+    assert codes == ["waiting_period", "lead_time"]
+    assert body["reasons"][0]["message"] == "等待期至2026年1月31日结束，之后方可使用"
+    assert body["reasons"][0]["clause"]
+    assert body["remaining"][0]["remaining"] == "1"
+
+
+@pytest.mark.django_db
+def test_a_family_member_sees_the_pool_used_by_another(post):
+    policy = make_family(2)
+    benefit = Benefit.objects.get(code="pingan.health.outpatient_assist")
+    (spec,) = pools_for(benefit=benefit, policy=policy, person=policy.holder, on=date(2026, 6, 1))
+    balance = balance_open(key=spec.key, amount=spec.amount, reason="年度开始")
+    quota_hold(holds=[(balance, spec.amount)], request_ref="R1", reason="户主申请")
+
+    response = post(
+        {
+            "policy": "PA-FAM-1",
+            "member": "M1",
+            "benefit": "pingan.health.outpatient_assist",
+            "at": "2026-06-01T10:00:00+08:00",
+            "context": {"recipient": "M2", "region": "110000"},
+        }
+    )
+    body = response.json()
+    assert [r["code"] for r in body["reasons"]] == ["quota_exhausted"]
+    assert body["remaining"][0]["held"] == "1" and body["remaining"][0]["remaining"] == "0"
+
+
+@pytest.mark.django_db
+def test_money_and_day_pools_read_as_plain_numbers(post):
+    make_family(1)
+    response = post(
+        {
+            "policy": "PA-FAM-1",
+            "member": "M1",
+            "benefit": "pingan.health.inpatient_carer_7d",
+            "at": "2026-06-01T10:00:00+08:00",
+        }
+    )
+    granted = {pool["pool"]: pool["granted"] for pool in response.json()["remaining"]}
+    assert all("E" not in value and "." not in value for value in granted.values())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"policy": "NOPE"}, 404, "not_found"),
+        ({"member": "M9"}, 404, "not_found"),
+        ({"benefit": "manulife.dmm.escort"}, 400, "benefit_not_in_product"),
+        ({"at": "2026-06-01T10:00:00"}, 400, "naive_datetime"),
+        ({"at": "yesterday"}, 422, "invalid_input"),
+    ],
+)
+def test_bad_input_gets_a_4xx_with_a_stable_code(post, change, status, code):
+    make_family(1)
+    request = {
+        "policy": "PA-FAM-1",
+        "member": "M1",
+        "benefit": "pingan.health.escort",
+        "at": "2026-06-01T10:00:00+08:00",
+    }
+    response = post({**request, **change})
+    assert response.status_code == status
+    assert response.json()["code"] == code
+
+
+@pytest.mark.django_db
+def test_the_query_count_is_the_same_for_a_family_of_one_and_of_eight(
+    post, django_assert_num_queries
+):
+    make_family(1, "PA-ONE")
+    make_family(8, "PA-EIGHT")
+    request = {"member": "M1", "benefit": "pingan.health.escort", "at": "2026-06-01T10:00:00+08:00"}
+    counts = []
+    for number in ("PA-ONE", "PA-EIGHT"):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            assert post({**request, "policy": number}).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    # token, policy+product, members+people, benefit, balances
+    assert counts[0] == 5
