@@ -16,6 +16,7 @@ from benefits.selectors_eligibility import (
     StayInput,
     eligibility_facts,
 )
+from benefits.selectors_entitlements import plain, policy_entitlements
 from benefits.terms_display import describe_terms
 from portal.errors import DomainError
 
@@ -176,11 +177,6 @@ def policies_upsert(request: HttpRequest, payload: PolicyIn) -> Status:
     )
 
 
-def plain(value: Decimal) -> Decimal:
-    """1 and 5000, not 1.00 or 5E+3."""
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
-
-
 class StayIn(Schema):
     hospital: str = ""
     region: str | None = None
@@ -287,3 +283,52 @@ def eligibility(request: HttpRequest, payload: EligibilityIn) -> dict:
         "unchecked": verdict.unchecked,
         "tier": None,
     }
+
+
+class EntryOut(Schema):
+    kind: str
+    amount: Decimal
+    actor: str
+    reason: str
+    request: str
+    at: datetime
+
+
+class PoolOut(Schema):
+    pool: str
+    period: str
+    period_start: date
+    period_end: date | None
+    granted: Decimal
+    held: Decimal
+    used: Decimal
+    remaining: Decimal
+    ledger: list[EntryOut]
+
+
+class BenefitEntitlementOut(Schema):
+    benefit: str
+    name: str
+    unlimited: bool
+    pools: list[PoolOut]
+
+
+class MemberEntitlementsOut(Schema):
+    ref: str
+    name: str
+    benefits: list[BenefitEntitlementOut]
+
+
+class EntitlementsOut(Schema):
+    policy: str
+    on: date
+    members: list[MemberEntitlementsOut]
+
+
+@router.get(
+    "/policies/{number}/entitlements",
+    response=EntitlementsOut,
+    summary="保单各被保险人各项权益的额度、使用与流水",
+)
+def entitlements(request: HttpRequest, number: str, on: date | None = None) -> dict:
+    return policy_entitlements(number=number, on=on)

@@ -167,3 +167,68 @@ def test_the_query_count_is_the_same_for_a_family_of_one_and_of_eight(
     assert counts[0] == counts[1]
     # token, policy+product, members+people, benefit, balances
     assert counts[0] == 5
+
+
+@pytest.fixture
+def get(client, staff_user):
+    _, raw = staff_token_issue(user=staff_user, name="reader")
+    client.get("/api/staff/v1/catalogue", headers={"authorization": f"Bearer {raw}"})
+
+    def send(url: str, **params):
+        return client.get(url, params, headers={"authorization": f"Bearer {raw}"})
+
+    return send
+
+
+@pytest.mark.django_db
+def test_entitlements_show_each_members_pools_and_the_ledger_behind_them(get):
+    # given a family whose pooled 门诊协助 was held once by the holder
+    policy = make_family(2)
+    benefit = Benefit.objects.get(code="pingan.health.outpatient_assist")
+    (spec,) = pools_for(benefit=benefit, policy=policy, person=policy.holder, on=date(2026, 6, 1))
+    balance = balance_open(key=spec.key, amount=spec.amount, reason="年度开始")
+    quota_hold(holds=[(balance, spec.amount)], request_ref="R1", reason="户主申请")
+
+    # when staff read the entitlements
+    body = get("/api/staff/v1/policies/PA-FAM-1/entitlements", on="2026-06-01").json()
+
+    # then both members see the shared pool held, with the grant and the hold in its ledger
+    for member in body["members"]:
+        row = next(b for b in member["benefits"] if b["benefit"] == benefit.code)
+        (pool,) = row["pools"]
+        assert (pool["granted"], pool["held"], pool["remaining"]) == ("1", "1", "0")
+        assert [e["kind"] for e in pool["ledger"]] == ["grant", "hold"]
+        assert pool["period_start"] == "2026-01-02"
+    advance = next(
+        b
+        for b in body["members"][0]["benefits"]
+        if b["benefit"] == "pingan.health.inpatient_advance"
+    )
+    assert advance["unlimited"] is True and advance["pools"] == []
+
+
+@pytest.mark.django_db
+def test_entitlements_cost_the_same_queries_for_one_member_and_eight(get):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_family(1, "PA-E1")
+    make_family(8, "PA-E8")
+    counts = []
+    for number in ("PA-E1", "PA-E8"):
+        with CaptureQueriesContext(connection) as queries:
+            assert (
+                get(f"/api/staff/v1/policies/{number}/entitlements", on="2026-06-01").status_code
+                == 200
+            )
+        counts.append(len(queries))
+    # token, policy+product, members+people, benefits, balances, entries
+    assert counts == [6, 6]
+
+
+@pytest.mark.django_db
+def test_entitlements_of_an_unknown_policy_or_date_outside_it_are_4xx(get):
+    make_family(1)
+    assert get("/api/staff/v1/policies/NOPE/entitlements").json()["code"] == "not_found"
+    outside = get("/api/staff/v1/policies/PA-FAM-1/entitlements", on="2030-01-01")
+    assert (outside.status_code, outside.json()["code"]) == (400, "outside_policy_period")
