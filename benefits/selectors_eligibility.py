@@ -86,13 +86,15 @@ def pool_label(spec: PoolSpec) -> str:
 def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[PoolState]]:
     """Queries: policy+product+holder, members+people, benefit, balances, and one per
     coverage list a network rule names (at most two)."""
-    policy = Policy.objects.select_related("product").filter(number=query.policy).first()
+    # order_by(): the models' default orderings join other tables, and a unique lookup
+    # needs no order at all.
+    policy = Policy.objects.select_related("product").filter(number=query.policy).order_by().first()
     if policy is None:
         raise NotFound("保单不存在")
-    members = list(policy.members.select_related("person"))
+    members = list(policy.members.select_related("person").order_by("id"))
     member = _find_member(members, query.member, "member")
     recipient = _find_member(members, query.recipient, "recipient") if query.recipient else member
-    benefit = Benefit.objects.filter(code=query.benefit).first()
+    benefit = Benefit.objects.filter(code=query.benefit).order_by().first()
     if benefit is None:
         raise NotFound("权益不存在")
     if benefit.product_id != policy.product_id:

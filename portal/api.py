@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import (
     AuthenticationError,
     AuthorizationError,
@@ -113,6 +113,18 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("unhandled API error on %s %s", request.method, request.path)
     return error(request, 500, "server_error", "服务器内部错误，请稍后重试")
+
+
+class MeOut(Schema):
+    username: str
+    via: str
+
+
+@api.get("/staff/v1/me", auth=staff_auth, response=MeOut, tags=["auth"], summary="当前员工身份")
+def me(request: HttpRequest) -> dict:
+    """Who the credentials belong to: lets an integrator check a token before using it."""
+    via = "token" if request.headers.get("authorization", "").startswith("Bearer ") else "session"
+    return {"username": request.user.get_username(), "via": via}
 
 
 def _register_routers() -> None:

@@ -122,3 +122,11 @@ def test_openapi_docs_are_served(client):
     assert response.status_code == 200
     schema = client.get("/api/openapi.json").json()
     assert "/api/staff/v1/catalogue" in schema["paths"]
+
+
+@pytest.mark.django_db
+def test_me_tells_an_integrator_whose_token_it_is(client, staff_user):
+    _, raw = staff_token_issue(user=staff_user, name="core")
+    assert client.get("/api/staff/v1/me").status_code == 401
+    response = client.get("/api/staff/v1/me", headers={"authorization": f"Bearer {raw}"})
+    assert response.json() == {"username": staff_user.username, "via": "token"}

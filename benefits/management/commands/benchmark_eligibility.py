@@ -1,0 +1,139 @@
+"""Throughput of POST /api/staff/v1/eligibility against the trivial authenticated
+GET /api/staff/v1/me, side by side in one run, in-process on the same database."""
+
+import json
+import time
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from stdnum.cn import ric
+
+from benefits.models import Person, Policy, PolicyMember, Product
+from portal.services import staff_token_issue
+
+GOAL = 0.45
+
+
+class Rollback(Exception):
+    pass
+
+
+class Command(BaseCommand):
+    help = "基准：资格判断接口与最简单的已认证接口的吞吐量之比（目标 ≥ 0.45）。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--seconds", type=float, default=5.0, help="每一侧运行的秒数")
+
+    def handle(self, *args: Any, seconds: float, **options: Any) -> None:
+        try:
+            with transaction.atomic():
+                self._run(seconds)
+                raise Rollback  # leave nothing behind
+        except Rollback:
+            pass
+
+    def _family(self, number: str, size: int, year: int) -> None:
+        people = []
+        for index in range(size):
+            base = f"110105{year}01{index + 1:02d}001"
+            person = Person(
+                name=f"基准{index}",
+                id_number=base + ric.calc_check_digit(base + "0"),
+                birth_date=date(year, 1, index + 1),
+            )
+            person.save()
+            people.append(person)
+        policy = Policy.objects.create(
+            number=number,
+            product=Product.objects.get(code="pingan.health"),
+            signed_on=date(2026, 1, 1),
+            effective_on=date(2026, 1, 2),
+            expires_on=date(2027, 1, 1),
+            holder=people[0],
+            family=True,
+            waiting_days=30,
+        )
+        for index, person in enumerate(people):
+            PolicyMember.objects.create(
+                policy=policy,
+                person=person,
+                ref=f"M{index + 1}",
+                relation="self" if index == 0 else "child",
+            )
+
+    def _rate(self, call: Any, seconds: float) -> float:
+        for _ in range(20):
+            call()  # warm-up
+        done, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            call()
+            done += 1
+        return done / (time.perf_counter() - start)
+
+    def _run(self, seconds: float) -> None:
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.create_user(username="bench-staff", is_staff=True)
+        _, raw = staff_token_issue(user=user, name="benchmark")
+        headers = {"authorization": f"Bearer {raw}"}
+        self._family("BENCH-1", 1, 1961)
+        self._family("BENCH-8", 8, 1962)
+        client = Client()
+
+        def me() -> None:
+            assert client.get("/api/staff/v1/me", headers=headers).status_code == 200
+
+        def eligibility(number: str) -> Any:
+            body = {
+                "policy": number,
+                "member": "M1",
+                "benefit": "pingan.health.escort",
+                "at": "2026-06-01T10:00:00+08:00",
+                "context": {"planned_at": "2026-06-04T10:00:00+08:00", "region": "110000"},
+            }
+            response = client.post(
+                "/api/staff/v1/eligibility",
+                json.dumps(body),
+                content_type="application/json",
+                headers=headers,
+            )
+            assert response.status_code == 200, response.content
+            return response
+
+        me()  # the token's last_used_at is written at most once a minute: not in the counts
+        queries = {}
+        for number in ("BENCH-1", "BENCH-8"):
+            with CaptureQueriesContext(connection) as captured:
+                eligibility(number)
+            queries[number] = len(captured)
+        with CaptureQueriesContext(connection) as captured:
+            me()
+        me_queries = len(captured)
+
+        me_rate = self._rate(me, seconds)
+        one_rate = self._rate(lambda: eligibility("BENCH-1"), seconds)
+        eight_rate = self._rate(lambda: eligibility("BENCH-8"), seconds)
+        ratio = min(one_rate, eight_rate) / me_rate
+        self.stdout.write(
+            f"数据库：{connection.vendor}；每侧 {seconds:.0f} 秒，同一进程、同一数据库"
+        )
+        self.stdout.write(
+            f"GET  /api/staff/v1/me           {me_rate:8.1f} 次/秒  查询 {me_queries}"
+        )
+        for label, rate, number in (
+            ("1 人家庭", one_rate, "BENCH-1"),
+            ("8 人家庭", eight_rate, "BENCH-8"),
+        ):
+            count = queries[number]
+            self.stdout.write(
+                f"POST /api/staff/v1/eligibility  {rate:8.1f} 次/秒  查询 {count}（{label}）"
+            )
+        verdict = "达标" if ratio >= GOAL else "未达标"
+        same = "相同" if queries["BENCH-1"] == queries["BENCH-8"] else "不同"
+        self.stdout.write(
+            f"吞吐量之比 {ratio:.2f}（目标 ≥ {GOAL}）：{verdict}；1 人与 8 人家庭查询数{same}"
+        )
