@@ -5,47 +5,19 @@ import json
 from datetime import date
 
 import pytest
-from stdnum.cn import ric
 
+from benefits.demo import family_policy
 from benefits.entitlements import pools_for
 from benefits.ledger import balance_open, quota_hold
-from benefits.models import Benefit, Person, Policy, PolicyMember, Product
+from benefits.models import Benefit, Policy
 from portal.services import staff_token_issue
 
 URL = "/api/staff/v1/eligibility"
 
 
-def resident_id(prefix17: str) -> str:
-    return prefix17 + ric.calc_check_digit(prefix17 + "0")
-
-
 def make_family(size: int, number: str = "PA-FAM-1") -> Policy:
-    people = []
-    year = 1960 + Policy.objects.count()  # a distinct birth year, hence ID, per family
-    for index in range(size):
-        person = Person(
-            name=f"成员{index}",
-            id_number=resident_id(f"110105{year}01{index + 1:02d}001"),
-            birth_date=date(year, 1, index + 1),
-        )
-        person.save()
-        people.append(person)
-    policy = Policy.objects.create(
-        number=number,
-        product=Product.objects.get(code="pingan.health"),
-        signed_on=date(2026, 1, 1),
-        effective_on=date(2026, 1, 2),
-        expires_on=date(2027, 1, 1),
-        holder=people[0],
-        family=True,
-        waiting_days=30,
-    )
-    for index, person in enumerate(people):
-        relation = "self" if index == 0 else ("spouse" if index == 1 else "child")
-        PolicyMember.objects.create(
-            policy=policy, person=person, ref=f"M{index + 1}", relation=relation
-        )
-    return policy
+    # a distinct birth year, hence distinct ID numbers, per family
+    return family_policy(number=number, size=size, birth_year=1960 + Policy.objects.count())
 
 
 @pytest.fixture

@@ -4,14 +4,14 @@ stable code and writes nothing; ID numbers never come back in full."""
 import json
 
 import pytest
-from stdnum.cn import ric
 
+from benefits.demo import resident_id
 from benefits.models import Person, Policy
 from portal.services import staff_token_issue
 
 URL = "/api/staff/v1/policies"
 HOLDER_ID = "11010519491231002X"
-CHILD_ID = "11010520150601001" + ric.calc_check_digit("11010520150601001" + "0")
+CHILD_ID = resident_id("11010520150601001")
 
 
 @pytest.fixture

@@ -3,16 +3,14 @@ GET /api/staff/v1/me, side by side in one run, in-process on the same database."
 
 import json
 import time
-from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from stdnum.cn import ric
 
-from benefits.models import Person, Policy, PolicyMember, Product
+from benefits.demo import family_policy
 from portal.services import staff_token_issue
 
 GOAL = 0.45
@@ -36,35 +34,6 @@ class Command(BaseCommand):
         except Rollback:
             pass
 
-    def _family(self, number: str, size: int, year: int) -> None:
-        people = []
-        for index in range(size):
-            base = f"110105{year}01{index + 1:02d}001"
-            person = Person(
-                name=f"基准{index}",
-                id_number=base + ric.calc_check_digit(base + "0"),
-                birth_date=date(year, 1, index + 1),
-            )
-            person.save()
-            people.append(person)
-        policy = Policy.objects.create(
-            number=number,
-            product=Product.objects.get(code="pingan.health"),
-            signed_on=date(2026, 1, 1),
-            effective_on=date(2026, 1, 2),
-            expires_on=date(2027, 1, 1),
-            holder=people[0],
-            family=True,
-            waiting_days=30,
-        )
-        for index, person in enumerate(people):
-            PolicyMember.objects.create(
-                policy=policy,
-                person=person,
-                ref=f"M{index + 1}",
-                relation="self" if index == 0 else "child",
-            )
-
     def _rate(self, call: Any, seconds: float) -> float:
         for _ in range(20):
             call()  # warm-up
@@ -80,8 +49,8 @@ class Command(BaseCommand):
         user = get_user_model().objects.create_user(username="bench-staff", is_staff=True)
         _, raw = staff_token_issue(user=user, name="benchmark")
         headers = {"authorization": f"Bearer {raw}"}
-        self._family("BENCH-1", 1, 1961)
-        self._family("BENCH-8", 8, 1962)
+        family_policy(number="BENCH-1", size=1, birth_year=1961, name="基准")
+        family_policy(number="BENCH-8", size=8, birth_year=1962, name="基准")
         client = Client()
 
         def me() -> None:
