@@ -270,3 +270,197 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Milestone(models.Model):
+    """One promise of the benefit's SLA on one request ("2个工作小时内联系客户"): the clock
+    starts when ``starts_on`` happens; a scanner finds those due soon and breached."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("未开始")  # the starting event has not happened yet
+        PENDING = "pending", _("进行中")
+        MET = "met", _("已达成")
+        BREACHED = "breached", _("已超时")
+        CANCELLED = "cancelled", _("已取消")
+
+    request = models.ForeignKey(
+        ServiceRequest,
+        verbose_name=_("服务申请"),
+        on_delete=models.CASCADE,
+        related_name="milestones",
+    )
+    code = models.CharField(_("节点"), max_length=60)
+    label = models.CharField(_("名称"), max_length=120)
+    starts_on = models.CharField(_("起算事件"), max_length=30)
+    # The event that meets the promise (contacted, scheduled, completed …).
+    met_by = models.CharField(_("达成事件"), max_length=30)
+    target = models.CharField(_("类型"), max_length=10, default="deadline")  # or "average"
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.WAITING)
+    started_at = models.DateTimeField(_("起算时间"), null=True, blank=True)
+    due_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
+    due_from_at = models.DateTimeField(_("最早时间"), null=True, blank=True)
+    # Computed on weekdays because the year's holidays are not confirmed yet.
+    provisional = models.BooleanField(_("暂定"), default=False)
+    met_at = models.DateTimeField(_("达成时间"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("超时时间"), null=True, blank=True)
+    warned_at = models.DateTimeField(_("临期提醒时间"), null=True, blank=True)
+    clause = models.TextField(_("手册条款"), blank=True)
+
+    class Meta:
+        verbose_name = _("服务时效节点")
+        verbose_name_plural = _("服务时效节点")
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "code"], name="one_milestone_per_code"),
+        ]
+        indexes = [
+            # The scanner's two questions: pending ones due before T, and not yet warned.
+            models.Index(fields=["state", "due_at"], name="milestone_state_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}:{self.code}"
+
+
+class FollowUp(models.Model):
+    """A scheduled check-in after a service (monthly 回访, 3 follow-ups within 3 months) or
+    the day-before appointment reminder."""
+
+    class Kind(models.TextChoices):
+        APPOINTMENT_REMINDER = "appointment_reminder", _("就诊前一日提醒")
+        FOLLOW_UP = "follow_up", _("回访")
+
+    request = models.ForeignKey(
+        ServiceRequest,
+        verbose_name=_("服务申请"),
+        on_delete=models.CASCADE,
+        related_name="follow_ups",
+    )
+    kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices)
+    due_at = models.DateTimeField(_("计划时间"))
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    cancelled = models.BooleanField(_("已取消"), default=False)
+
+    class Meta:
+        verbose_name = _("提醒与回访")
+        verbose_name_plural = _("提醒与回访")
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "kind", "due_at"], name="one_follow_up_per_time"
+            ),
+        ]
+        indexes = [models.Index(fields=["sent_at", "due_at"], name="follow_up_due")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}:{self.kind}@{self.due_at:%Y-%m-%d}"
+
+
+class Consumption(models.Model):
+    """What a vendor reports as actually consumed (7 of 30 carer days, 1,860 元 paid)."""
+
+    request = models.ForeignKey(
+        ServiceRequest,
+        verbose_name=_("服务申请"),
+        on_delete=models.CASCADE,
+        related_name="consumptions",
+    )
+    measure = models.CharField(_("计量"), max_length=10)  # days, cny, times
+    amount = models.DecimalField(_("数量"), max_digits=12, decimal_places=2)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("服务消耗")
+        verbose_name_plural = _("服务消耗")
+        ordering = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}:{self.amount}{self.measure}"
+
+
+class VendorToken(models.Model):
+    """A vendor's API token; only its SHA-256 digest is stored, shown once on issue."""
+
+    vendor = models.ForeignKey(
+        "benefits.Vendor", verbose_name=_("服务商"), on_delete=models.CASCADE, related_name="tokens"
+    )
+    name = models.CharField(_("用途"), max_length=100)
+    prefix = models.CharField(_("前缀"), max_length=12, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("服务商令牌")
+        verbose_name_plural = _("服务商令牌")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.vendor_id}:{self.prefix}…"
+
+
+class IdempotentResponse(models.Model):
+    """The first answer to a vendor's POST with an ``Idempotency-Key``, replayed on retry."""
+
+    vendor = models.ForeignKey(
+        "benefits.Vendor", on_delete=models.CASCADE, related_name="+", verbose_name=_("服务商")
+    )
+    key = models.CharField(max_length=100)
+    fingerprint = models.CharField(max_length=64)  # method, path and body: a reused key differs
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("幂等记录")
+        verbose_name_plural = _("幂等记录")
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "key"], name="one_response_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class VendorWebhook(models.Model):
+    """Where to tell a vendor about new assignments; payloads are signed with HMAC-SHA256."""
+
+    vendor = models.OneToOneField(
+        "benefits.Vendor",
+        on_delete=models.CASCADE,
+        related_name="webhook",
+        verbose_name=_("服务商"),
+    )
+    url = models.URLField(_("回调地址"))
+    secret = models.CharField(_("签名密钥"), max_length=100)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("服务商回调")
+        verbose_name_plural = _("服务商回调")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    webhook = models.ForeignKey(
+        VendorWebhook, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("回调")
+    )
+    event = models.CharField(_("事件"), max_length=40)
+    payload = models.JSONField(_("内容"))
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), null=True, blank=True, db_index=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("回调投递")
+        verbose_name_plural = _("回调投递")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event}#{self.pk}"

@@ -41,6 +41,7 @@ from bookings.models import (
     ServiceRequest,
     Status,
 )
+from bookings.signals import request_event
 from bookings.workflow import TRANSITIONS, transition_for
 from coverage.models import Region
 from portal.errors import DomainError
@@ -184,7 +185,7 @@ def _record(
     reason: str = "",
     **data: Any,
 ) -> RequestEvent:
-    return RequestEvent.objects.create(
+    recorded = RequestEvent.objects.create(
         request=request,
         event=event,
         from_status=from_status,
@@ -194,6 +195,8 @@ def _record(
         reason=reason[:300],
         data=data,
     )
+    request_event.send(sender=ServiceRequest, request=request, event=recorded)
+    return recorded
 
 
 def next_step_text(terms: BenefitTerms) -> str:
