@@ -1,9 +1,12 @@
+from benefits.models.calendar import CalendarDay, CalendarYear
 from benefits.models.catalogue import Benefit, CatalogueRecord, Insurer, Product, Service, Vendor
 from benefits.models.ledger import QuotaBalance, QuotaLedgerEntry
 from benefits.models.policies import Diagnosis, Hospitalisation, Person, Policy, PolicyMember
 
 __all__ = [
     "Benefit",
+    "CalendarDay",
+    "CalendarYear",
     "CatalogueRecord",
     "Diagnosis",
     "Hospitalisation",
