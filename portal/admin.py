@@ -5,7 +5,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import StaffToken
+from benefits.identity import mask_phone
+from portal.models import PolicyholderAccount, SmsMessage, StaffToken
 from portal.services import staff_token_issue, staff_token_revoke
 
 
@@ -45,3 +46,78 @@ class StaffTokenAdmin(admin.ModelAdmin):
         for token in queryset.filter(revoked_at__isnull=True):
             staff_token_revoke(token=token)
         self.message_user(request, _("已吊销。"), messages.SUCCESS)
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(admin.ModelAdmin):
+    """The development outbox, read-only. The list masks phones; the detail page shows the
+    full number and the text, for the developer reading a login code."""
+
+    list_display = ("created_at", "masked_phone", "template")
+    list_filter = ("template",)
+    # Exact phone only: a developer looks up their own number, nobody browses by fragment.
+    search_fields = ("=phone",)
+    fields = ("created_at", "phone", "template", "body")
+    readonly_fields = fields
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("手机号"))
+    def masked_phone(self, obj: SmsMessage) -> str:
+        return mask_phone(obj.phone)
+
+
+@admin.register(PolicyholderAccount)
+class PolicyholderAccountAdmin(admin.ModelAdmin):
+    """Accounts are created by logging in and bound by the policyholder; admin only looks.
+    Phones are masked and ID numbers appear only in their masked form."""
+
+    list_display = ("masked_phone", "person_name", "person_id_masked", "bound_at", "created_at")
+    list_filter = (("bound_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("person",)
+    search_fields = ("=phone",)
+    fields = (
+        "masked_phone",
+        "person_name",
+        "person_id_masked",
+        "bound_at",
+        "bind_failures",
+        "bind_failures_on",
+        "created_at",
+    )
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PolicyholderAccount]:
+        return super().get_queryset(request).select_related("person")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting here would orphan the user; unbinding is an operation of its own.
+        return False
+
+    @admin.display(description=_("手机号"))
+    def masked_phone(self, obj: PolicyholderAccount) -> str:
+        return obj.masked_phone
+
+    @admin.display(description=_("绑定人员"))
+    def person_name(self, obj: PolicyholderAccount) -> str:
+        return obj.person.name if obj.person else "—"
+
+    @admin.display(description=_("证件号码"))
+    def person_id_masked(self, obj: PolicyholderAccount) -> str:
+        return obj.person.id_masked if obj.person else "—"

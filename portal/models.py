@@ -2,7 +2,10 @@ import hashlib
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from benefits.identity import mask_phone
 
 
 def token_digest(raw: str) -> str:
@@ -44,3 +47,101 @@ class StaffToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class SmsMessage(models.Model):
+    """The development outbox: every text the ``OutboxBackend`` would have sent, readable in
+    admin so a developer can log in without a phone."""
+
+    phone = models.CharField(_("手机号"), max_length=11)
+    template = models.CharField(_("模板"), max_length=50)
+    body = models.TextField(_("内容"))
+    created_at = models.DateTimeField(_("发送时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("短信（发件箱）")
+        verbose_name_plural = _("短信（发件箱）")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{mask_phone(self.phone)} {self.template}"
+
+
+class OneTimeCode(models.Model):
+    """A login code sent by SMS. Only its HMAC digest is stored; the newest row for a phone is
+    the only one that can be used, so a new request retires the previous code. The rows also
+    serve as the send log that the rate limits count."""
+
+    phone = models.CharField(_("手机号"), max_length=11)
+    ip = models.GenericIPAddressField(_("请求IP"), null=True, blank=True)
+    digest = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("发送时间"))
+    expires_at = models.DateTimeField(_("过期时间"))
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("登录验证码")
+        verbose_name_plural = _("登录验证码")
+        indexes = [
+            models.Index(fields=["phone", "created_at"], name="otp_phone_created"),
+            models.Index(fields=["ip", "created_at"], name="otp_ip_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{mask_phone(self.phone)} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OtpThrottle(models.Model):
+    """Wrong-code counter and lock per phone. Its row is also locked (SELECT … FOR UPDATE)
+    while a code is requested or checked, so concurrent requests for one phone queue up and
+    the limits hold across processes."""
+
+    phone = models.CharField(_("手机号"), max_length=11, unique=True)
+    failed_attempts = models.PositiveSmallIntegerField(_("连续错误次数"), default=0)
+    first_failed_at = models.DateTimeField(_("首次错误时间"), null=True, blank=True)
+    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("验证码限制")
+        verbose_name_plural = _("验证码限制")
+
+    def __str__(self) -> str:
+        return mask_phone(self.phone)
+
+
+class PolicyholderAccount(models.Model):
+    """A policyholder's login: a Django user without a password, reached by SMS code, bound
+    to the ``Person`` whose ID number and phone both match once they prove who they are."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="policyholder_account",
+    )
+    phone = models.CharField(_("手机号"), max_length=11, unique=True)
+    person = models.ForeignKey(
+        "benefits.Person",
+        verbose_name=_("绑定人员"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="policyholder_accounts",
+    )
+    bound_at = models.DateTimeField(_("绑定时间"), null=True, blank=True)
+    # Failed binding attempts on one day (Asia/Shanghai); the count restarts each day.
+    bind_failures = models.PositiveSmallIntegerField(_("当日绑定失败次数"), default=0)
+    bind_failures_on = models.DateField(_("绑定失败日期"), null=True, blank=True)
+    created_at = models.DateTimeField(_("注册时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("投保人账户")
+        verbose_name_plural = _("投保人账户")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.masked_phone
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)

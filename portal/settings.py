@@ -95,6 +95,13 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# Policyholders log in with an SMS code (portal.auth_views); admin keeps its own login page.
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "/"
+# Dotted path of the SMS backend class: the outbox (messages readable in admin) runs the demo
+# and the tests; production names its provider's backend.
+SMS_BACKEND = env.str("SMS_BACKEND", default="portal.sms.OutboxBackend")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -128,3 +135,8 @@ ID_DIGEST_KEY = env.str("ID_DIGEST_KEY", default="")
 # Staff API tokens are shown once and stored as SHA-256 digests; this prefix makes a leaked
 # token recognisable to secret scanners.
 STAFF_TOKEN_PREFIX = "hbs_"  # noqa: S105 - a public prefix, not a secret
+
+# Uploaded medical records: outside MEDIA_ROOT/STATIC_ROOT and never served by URL, only
+# streamed by views that check who asks (bookings.uploads.private_storage).
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private")))
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)

@@ -60,6 +60,29 @@ def policy_rows():
 
 
 @pytest.fixture
+def calendar_rows():
+    """The calendar tables are empty until an admin corrects or confirms something."""
+    from datetime import date
+
+    from benefits.models import CalendarDay, CalendarYear
+
+    CalendarDay.objects.create(
+        date=date(2027, 1, 1), kind="holiday", name="元旦", source="国办发明电"
+    )
+    CalendarYear.objects.create(year=2027)
+
+
+@pytest.fixture
+def portal_rows():
+    """An SMS in the outbox and a policyholder account."""
+    from portal.accounts import account_for_phone
+    from portal.otp import otp_request
+
+    otp_request("13800138000", "127.0.0.1")
+    account_for_phone("13800138000")
+
+
+@pytest.fixture
 def review_item():
     """The seed annexes all resolve, so the review list starts empty: add one name."""
     from coverage.models import CoverageList, UnresolvedName
@@ -72,7 +95,15 @@ def review_item():
 @pytest.mark.django_db
 @pytest.mark.parametrize("model", admin_models(), ids=lambda m: m._meta.label)
 def test_changelist_renders_within_budget(
-    client, superuser, token, review_item, policy_rows, model, django_assert_max_num_queries
+    client,
+    superuser,
+    token,
+    review_item,
+    policy_rows,
+    calendar_rows,
+    portal_rows,
+    model,
+    django_assert_max_num_queries,
 ):
     client.force_login(superuser)
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
@@ -85,7 +116,15 @@ def test_changelist_renders_within_budget(
 @pytest.mark.django_db
 @pytest.mark.parametrize("model", admin_models(), ids=lambda m: m._meta.label)
 def test_change_page_renders_within_budget(
-    client, superuser, token, review_item, policy_rows, model, django_assert_max_num_queries
+    client,
+    superuser,
+    token,
+    review_item,
+    policy_rows,
+    calendar_rows,
+    portal_rows,
+    model,
+    django_assert_max_num_queries,
 ):
     client.force_login(superuser)
     obj = model.objects.order_by("pk").last()

@@ -1,0 +1,70 @@
+"""Demo policies for a newcomer (``./dev up`` runs this): a 平安 family policy and a 中宏
+group policy held by one demo policyholder, who logs in with a phone number and the SMS code
+from the outbox. Idempotent: policies are upserted by number."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from benefits.demo import resident_id
+from benefits.policy_services import MemberInput, PersonInput, PolicyInput, policy_upsert
+
+DEMO_PHONE = "13800138000"
+HOLDER = PersonInput(
+    name="王小明",
+    id_number=resident_id("11010519850101001"),
+    birth_date=date(1985, 1, 1),
+    phone=DEMO_PHONE,
+    home_city="上海市",
+)
+SPOUSE = PersonInput(
+    name="李小红",
+    id_number=resident_id("11010519860202002"),
+    birth_date=date(1986, 2, 2),
+    home_city="上海市",
+)
+CHILD = PersonInput(
+    name="王小宝",
+    id_number=resident_id("11010520180808003"),
+    birth_date=date(2018, 8, 8),
+    home_city="上海市",
+)
+
+
+class Command(BaseCommand):
+    help = "创建演示保单与演示投保人（手机号登录，验证码见短信发件箱）"
+
+    def handle(self, *args: object, **options: object) -> None:
+        # In force for four months: past every waiting and cooling-off period.
+        effective = timezone.localdate() - relativedelta(months=4)
+        members = [
+            MemberInput(ref="M1", relation="self", person=HOLDER),
+            MemberInput(ref="M2", relation="spouse", person=SPOUSE),
+            MemberInput(ref="M3", relation="child", person=CHILD),
+        ]
+        for number, product, group in (
+            ("DEMO-PA-0001", "pingan.health", False),
+            ("DEMO-HYWJ-0001", "manulife.hywj", True),
+        ):
+            policy_upsert(
+                PolicyInput(
+                    number=number,
+                    product=product,
+                    status="in_force",
+                    signed_on=effective - relativedelta(days=1),
+                    effective_on=effective,
+                    expires_on=effective + relativedelta(years=1, days=-1),
+                    holder=HOLDER,
+                    members=members,
+                    family=True,
+                    group=group,
+                    waiting_days=30,
+                )
+            )
+        self.stdout.write(
+            f"演示投保人：手机号 {DEMO_PHONE}，首次登录绑定身份证号 {HOLDER.id_number}（演示数据）"
+        )
