@@ -343,3 +343,4 @@ class NotificationAdmin(admin.ModelAdmin):
         return False
 
 
+import bookings.admin_vendor  # noqa: E402, F401 - vendor tokens, webhooks and deliveries

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class BookingsConfig(AppConfig):
     name = "bookings"
     verbose_name = _("服务申请")
+
+    def ready(self) -> None:
+        from bookings import webhooks  # noqa: F401 - connects the vendor webhook receiver

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from benefits import terms_display
@@ -35,6 +35,7 @@ from benefits.selectors_eligibility import (
 )
 from benefits.terms import BenefitTerms, Duration
 from bookings.models import (
+    Consumption,
     Notification,
     QuotaOutcome,
     RequestEvent,
@@ -352,12 +353,39 @@ def _balances(request: ServiceRequest):
     return list(QuotaBalance.objects.filter(pk__in=list(ids)).order_by("pk"))
 
 
-def _settle(request: ServiceRequest, use: bool, actor: Actor, reason: str) -> None:
+def consumed_amounts(request: ServiceRequest) -> dict[str, Decimal]:
+    """The vendor's reported consumption per measure, summed over its reports."""
+    rows = (
+        Consumption.objects.filter(request=request)
+        .values("measure")
+        .annotate(total=Sum("amount"))
+        .values_list("measure", "total")
+    )
+    return dict(rows)
+
+
+def _settle(
+    request: ServiceRequest,
+    use: bool,
+    actor: Actor,
+    reason: str,
+    consumed: dict[str, Decimal] | None = None,
+) -> None:
+    """Use or release the request's holds. On completion, a pool whose measure the vendor
+    reported consumption in (7 of 30 carer days) uses only that and returns the rest;
+    pools nobody reported on (the request count) are used whole."""
     if request.quota_outcome != QuotaOutcome.HELD:
         return
+    consumed = consumed or {}
     for balance in _balances(request):
         if use:
-            quota_use(balance=balance, request_ref=request.ref, actor=actor, reason=reason)
+            quota_use(
+                balance=balance,
+                request_ref=request.ref,
+                amount=consumed.get(balance.measure),
+                actor=actor,
+                reason=reason,
+            )
         else:
             quota_release(balance=balance, request_ref=request.ref, actor=actor, reason=reason)
     request.quota_outcome = QuotaOutcome.USED if use else QuotaOutcome.RELEASED
@@ -442,7 +470,7 @@ def request_transition(
     now = now or timezone.now()
     consequence = ""
     if transition.quota == "use":
-        _settle(locked, True, actor, str(transition.label))
+        _settle(locked, True, actor, str(transition.label), consumed_amounts(locked))
     elif transition.quota == "release":
         _settle(locked, False, actor, str(transition.label))
     elif transition.quota == "terms":

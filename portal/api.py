@@ -133,6 +133,7 @@ def _register_routers() -> None:
 
     api.add_router("/staff/v1/", catalogue_router, auth=staff_auth, tags=["catalogue"])
     api.add_router("/staff/v1/", coverage_router, auth=staff_auth, tags=["coverage"])
+    api.add_router("/vendor/v1/", "bookings.vendor_api.router")
 
 
 _register_routers()
