@@ -21,3 +21,13 @@ def staff_user():
 @pytest.fixture
 def superuser(django_user_model):
     return django_user_model.objects.create_superuser(username="root", password="root-password-1")
+
+
+@pytest.fixture
+def catalogue(db):
+    """For transactional tests (a live server, a real Celery worker): the flush after each
+    such test empties every table, so they load the catalogue themselves."""
+    from benefits.models import Product
+
+    if not Product.objects.exists():
+        call_command("load_catalogue", stdout=io.StringIO())
