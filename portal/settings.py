@@ -117,6 +117,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+OPERATIONS_EMAILS = env.list("OPERATIONS_EMAILS", default=[])  # SLA warnings and breaches
 
 LOGGING = {
     "version": 1,

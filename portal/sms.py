@@ -30,6 +30,14 @@ SMS_TEMPLATES: dict[str, Promise] = {
         "【健康服务平台】您的登录验证码为%(code)s，%(minutes)d分钟内有效。"
         "工作人员不会向您索取验证码，请勿告知他人。"
     ),
+    "appointment_reminder": _(
+        "【健康服务平台】就诊提醒：您预约的%(benefit)s将于%(scheduled_at)s开始，请按时到达。"
+        "申请编号%(ref)s。"
+    ),
+    "follow_up": _(
+        "【健康服务平台】%(vendor)s将于近日致电回访您的%(benefit)s服务情况，请留意来电。"
+        "申请编号%(ref)s。"
+    ),
 }
 
 

@@ -1,0 +1,60 @@
+"""Celery tasks: thin callers of the SLA scan, the scheduled messages and vendor webhooks.
+
+Each is idempotent (rows are claimed with conditional UPDATEs), so a retry or a second
+worker changes nothing; ``acks_late`` and ``task_reject_on_worker_lost`` come from the
+settings, so a worker lost mid-task hands it to another. Only database connection errors are
+retried: anything else is a bug to read in the logs, not to repeat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from celery import shared_task
+from django.db import OperationalError
+from django.utils import timezone
+
+from bookings import webhooks
+from bookings.followups import followups_send
+from bookings.sla import sla_recompute, sla_scan
+
+RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "max_retries": 5,
+}
+
+
+@shared_task(**RETRY)
+def scan_sla() -> dict[str, int]:
+    """Warn of milestones due soon, breach the overdue ones (every 5 minutes)."""
+    return asdict(sla_scan(timezone.now()))
+
+
+@shared_task(**RETRY)
+def send_follow_ups() -> int:
+    """Send the reminders and follow-ups that are due (every 10 minutes)."""
+    return followups_send(timezone.now())
+
+
+@shared_task(**RETRY)
+def recompute_sla_deadlines(years: list[int]) -> int:
+    """Recompute open deadlines after the working calendar of ``years`` changed."""
+    return sla_recompute(years)
+
+
+@shared_task(**RETRY)
+def deliver_webhook(delivery_id: int) -> str:
+    """One attempt at one vendor webhook delivery."""
+    return webhooks.webhook_deliver(delivery_id)
+
+
+@shared_task(**RETRY)
+def deliver_webhooks() -> int:
+    """Queue an attempt for every delivery that is due (every minute); a slow vendor holds
+    up only its own attempt. Queuing one twice is harmless: the attempt is claimed."""
+    due = webhooks.webhook_deliveries_due()
+    for delivery_id in due:
+        deliver_webhook.delay(delivery_id)
+    return len(due)
