@@ -2,12 +2,15 @@ import json
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
+from import_export.admin import ImportExportModelAdmin, ImportMixin
+from import_export.formats import base_formats
+from import_export.results import Result
 
 from benefits.identity import id_number_digest, mask_phone
 from benefits.models import (
@@ -25,6 +28,7 @@ from benefits.models import (
 from benefits.resources import (
     BenefitResource,
     InsurerResource,
+    PolicyResource,
     ProductResource,
     ServiceResource,
     VendorResource,
@@ -251,7 +255,7 @@ class PolicyMemberInline(admin.TabularInline):
 
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(ImportMixin, admin.ModelAdmin):
     list_display = ("number", "product", "status", "effective_on", "expires_on", "holder", "family")
     list_filter = ("status", "product__insurer", "product", "family", "group", "transferred")
     list_select_related = ("product", "holder")
@@ -259,6 +263,41 @@ class PolicyAdmin(admin.ModelAdmin):
     autocomplete_fields = ("product", "holder", "renewal_of")
     date_hierarchy = "effective_on"
     inlines = [PolicyMemberInline]
+    # The insurer's core-system export: previewed (masked), then written all or nothing.
+    resource_classes = [PolicyResource]
+    import_formats = [base_formats.CSV, base_formats.XLSX]
+
+    def generate_log_entries(self, result: Result, request: HttpRequest) -> None:
+        report = getattr(result, "policy_report", None)
+        if report is None:
+            return
+        for policies, flag, verb in (
+            (report.created, ADDITION, "新建"),
+            (report.updated, CHANGE, "更新"),
+        ):
+            if policies:
+                LogEntry.objects.log_actions(
+                    user_id=request.user.pk,
+                    queryset=policies,
+                    action_flag=flag,
+                    change_message=f"从核心系统导入（{verb}）",
+                    single_object=len(policies) == 1,
+                )
+
+    def add_success_message(self, result: Result, request: HttpRequest) -> None:
+        report = getattr(result, "policy_report", None)
+        if report is None or not report.ok:
+            messages.error(request, _("导入未完成：文件中有错误，未写入任何数据"))
+            return
+        messages.success(
+            request,
+            _("保单导入完成：新建%(new)s张，更新%(updated)s张，无变化%(same)s张")
+            % {
+                "new": len(report.created),
+                "updated": len(report.updated),
+                "same": len(report.unchanged),
+            },
+        )
 
 
 @admin.register(Hospitalisation)

@@ -2,7 +2,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from benefits.eligibility import evaluate
@@ -18,6 +18,7 @@ from benefits.selectors_eligibility import (
 )
 from benefits.selectors_entitlements import plain, policy_entitlements
 from benefits.terms_display import describe_terms
+from benefits.tiers import AdvanceInput
 from portal.errors import DomainError
 
 router = Router()
@@ -194,15 +195,30 @@ class DiagnosisIn(Schema):
     first_diagnosed_on: date | None = None
 
 
+class AdvanceIn(Schema):
+    """Inputs of the deposit-advance formula, in CNY; ``payout_ratio`` as a fraction (0.8)."""
+
+    estimated_total: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    medical_insurance: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=2)
+    deductible: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=2)
+    payout_ratio: Decimal = Field(gt=0, le=1, max_digits=5, decimal_places=4)
+    sum_insured_left: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+
+
 class EligibilityContext(Schema):
     hospitalisation: StayIn | None = None
     diagnosis: DiagnosisIn | None = None
     planned_at: datetime | None = None
     recipient: str | None = None
-    amount: Decimal | None = None
+    amount: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
     category: str | None = None
     region: str | None = None
+    # A hospital or pharmacy to check against the benefit's list (else the stay's hospital).
+    hospital: str | None = None
     site: str | None = None
+    # Codes of the benefit's unsuitable conditions that apply (质子重离子: haematological_tumour).
+    conditions: list[str] = []
+    advance: AdvanceIn | None = None
 
 
 class EligibilityIn(Schema):
@@ -228,13 +244,22 @@ class RemainingOut(Schema):
     remaining: Decimal
 
 
+class TierOut(Schema):
+    kind: str
+    code: str
+    label: str
+    message: str
+    details: dict[str, str | int | bool | None]
+    clause: str
+
+
 class EligibilityOut(Schema):
     eligible: bool
     reasons: list[ReasonOut]
     remaining: list[RemainingOut]
     next_eligible_on: date | None
     unchecked: list[str]
-    tier: str | None = None
+    tier: TierOut | None
 
 
 @router.post(
@@ -254,14 +279,15 @@ def eligibility(request: HttpRequest, payload: EligibilityIn) -> dict:
             at=payload.at,
             recipient=context.recipient,
             planned_at=context.planned_at,
-            stay=StayInput(**context.hospitalisation.dict(exclude={"hospital"}))
-            if context.hospitalisation
-            else None,
+            stay=StayInput(**context.hospitalisation.dict()) if context.hospitalisation else None,
             diagnosis=DiagnosisInput(**context.diagnosis.dict()) if context.diagnosis else None,
             amount=context.amount,
             category=context.category,
             region=context.region,
+            hospital=context.hospital,
             site=context.site,
+            conditions=frozenset(context.conditions),
+            advance=AdvanceInput(**context.advance.dict()) if context.advance else None,
         )
     )
     verdict = evaluate(benefit.parsed_terms, facts)
@@ -281,7 +307,7 @@ def eligibility(request: HttpRequest, payload: EligibilityIn) -> dict:
         ],
         "next_eligible_on": verdict.next_eligible_on,
         "unchecked": verdict.unchecked,
-        "tier": None,
+        "tier": verdict.tier,
     }
 
 

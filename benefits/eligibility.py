@@ -8,7 +8,11 @@ queries and passes them in, so the rules are tested without HTTP or fixtures.
 
 Not yet evaluated (next step, they need the working-day calendar of the SLA issue):
 working-clock lead times and ``filing_deadline``. Such a rule is reported in
-``Verdict.unchecked`` instead of being silently passed.
+``Verdict.unchecked`` instead of being silently passed, as is a network rule whose list cannot
+be consulted (an annex printed only as a QR code and not imported yet, or a hospital network
+within which the vendor chooses the hospital and none is named).
+
+The verdict also carries the fulfilment tier (``benefits.tiers``) where the terms define one.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from benefits.terms import (
     UnsuitableConditionRule,
     WaitingPeriodRule,
 )
+from benefits.tiers import TierAnswer, TierFacts, fulfilment_tier
 
 STATUS_LABELS = {"lapsed": "已失效", "terminated": "已终止", "expired": "已满期"}
 
@@ -95,11 +100,14 @@ class Facts:
     diagnosis: DiagnosisFacts | None = None
     conditions: frozenset[str] = frozenset()  # unsuitable-condition codes that apply
     covered_by: dict[str, bool] = field(default_factory=dict)  # list code → place covered
+    uncheckable: frozenset[str] = frozenset()  # list codes that cannot be consulted
     first_use_on: date | None = None
     remaining: dict[str, Decimal] = field(default_factory=dict)  # pool label → what is left
     needed: dict[str, Decimal] = field(default_factory=dict)  # pool label → this use needs
     completed_benefits: frozenset[str] = frozenset()
+    benefit_names: dict[str, str] = field(default_factory=dict)  # prerequisite code → name
     exclusive_groups_used: frozenset[str] = frozenset()
+    tier: TierFacts = field(default_factory=TierFacts)
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,7 @@ class Verdict:
     reasons: list[Reason]
     unchecked: list[str]
     next_eligible_on: date | None = None
+    tier: TierAnswer | None = None
 
 
 def _add(start: date, duration: Duration) -> date:
@@ -350,8 +359,13 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
     next_dates: list[date] = []
     for rule in terms.rules:
         check = CHECKS.get(type(rule))
-        if check is None or (isinstance(rule, LeadTimeRule) and rule.min_lead.clock == "working"):
-            unchecked.append(rule.kind)
+        if (
+            check is None
+            or (isinstance(rule, LeadTimeRule) and rule.min_lead.clock == "working")
+            or (isinstance(rule, NetworkRule) and rule.coverage_list in facts.uncheckable)
+        ):
+            if rule.kind not in unchecked:
+                unchecked.append(rule.kind)
             continue
         outcome = check(rule, facts)
         if outcome is None:
@@ -372,11 +386,8 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
             )
     for prerequisite in terms.prerequisites:
         if prerequisite.benefit not in facts.completed_benefits:
-            reasons.append(
-                Reason(
-                    "prerequisite_missing", f"须先完成{prerequisite.benefit}", prerequisite.clause
-                )
-            )
+            name = facts.benefit_names.get(prerequisite.benefit, prerequisite.benefit)
+            reasons.append(Reason("prerequisite_missing", f"须先完成“{name}”", prerequisite.clause))
     if terms.exclusive_choice and terms.exclusive_choice.group in facts.exclusive_groups_used:
         reasons.append(
             Reason(
@@ -389,4 +400,4 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
     timed = {"cooling_off", "waiting_period"}
     heals = len(next_dates) == len(reasons) and all(r.code in timed for r in reasons)
     next_on = max(next_dates) if reasons and heals else None
-    return Verdict(not reasons, reasons, unchecked, next_on)
+    return Verdict(not reasons, reasons, unchecked, next_on, fulfilment_tier(terms, facts.tier))

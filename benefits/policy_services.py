@@ -16,7 +16,7 @@ from benefits.identity import (
 )
 from benefits.models import Person, Policy, PolicyMember, Product
 from coverage.models import Region
-from coverage.regions import region_index
+from coverage.selectors import region_cached, region_index_cached
 from portal.errors import DomainError
 
 RELATIONS = {choice for choice, _ in PolicyMember.Relation.choices}
@@ -58,14 +58,18 @@ class PolicyInput:
 
 
 def _region(text: str | None, field: str) -> Region | None:
+    """A region by code or printed name; both lookups answer from process memos, so a file
+    of thousands of people does not reload the divisions for each of them."""
     if not text:
         return None
-    region = Region.objects.filter(code=text).first() if text.isdigit() else None
+    region = region_cached(text) if text.isdigit() else None
     if region is None:
-        result = region_index().resolve(text, column="city")
+        result = region_index_cached().resolve(text, column="city")
         if result.region_code is None:
             raise DomainError("invalid_city", f"{field}：{result.message}", field=field)
-        region = Region.objects.get(code=result.region_code)
+        region = region_cached(result.region_code)
+        if region is None:
+            raise DomainError("invalid_city", f"{field}：区划不存在", field=field)
     return region
 
 

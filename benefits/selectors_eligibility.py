@@ -1,5 +1,12 @@
 """Gathering the facts the eligibility engine needs, in a fixed number of queries whatever
-the size of the family or its history."""
+the size of the family or its history.
+
+Per call: the policy's members with their people and the policy (one query) and, when the
+benefit has quota pools, prerequisites or an exclusive choice, the balances of this policy for
+the benefit and its prerequisites (one query). The benefit's parsed terms, regions and coverage
+lists are reference data read from process memos (``portal.memo``): a query the first time a
+process needs them, none after, until the catalogue or a list changes.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +14,29 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from benefits.eligibility import DiagnosisFacts, Facts, PersonFacts, PolicyFacts, StayFacts
 from benefits.entitlements import PeriodUnknown, PoolSpec, pools_for
 from benefits.identity import id_number_digest
-from benefits.models import Benefit, Policy, PolicyMember, QuotaBalance
-from benefits.terms import CoveredConditionRule, NetworkRule
-from coverage.models import CoverageList, ListEntry, Region
-from coverage.selectors import list_covers_region
+from benefits.models import Benefit, Person, Policy, PolicyMember, QuotaBalance
+from benefits.terms import BenefitTerms, CoveredConditionRule, NetworkRule
+from benefits.tiers import AdvanceInput, TierFacts, great_circle_km
+from coverage.models import CoverageList, Region
+from coverage.resolver import MUNICIPALITIES, normalise
+from coverage.selectors import (
+    coverage_list_cached,
+    entry_region_cached,
+    list_covers_region_cached,
+    list_names_cached,
+    region_by_id_cached,
+    region_cached,
+    region_lineage,
+)
 from portal.errors import DomainError, NotFound
+from portal.memo import Memo
+from portal.prepared import PreparedQuery
 
 
 @dataclass(frozen=True)
@@ -27,6 +47,7 @@ class StayInput:
     ward: str = "ordinary"
     pregnancy_related: bool = False
     region: str | None = None
+    hospital: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,7 +71,22 @@ class EligibilityQuery:
     amount: Decimal | None = None
     category: str | None = None
     region: str | None = None
+    hospital: str | None = None  # a hospital or pharmacy named for a network check
     site: str | None = None
+    conditions: frozenset[str] = frozenset()
+    advance: AdvanceInput | None = None
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    benefit_id: int
+    person_id: int | None
+    measure: str
+    category: str
+    period_key: str
+    granted: Decimal
+    held: Decimal
+    used: Decimal
 
 
 @dataclass(frozen=True)
@@ -66,35 +102,212 @@ class PoolState:
         return self.granted - self.held - self.used
 
 
-def _find_member(members: list[PolicyMember], text: str, field: str) -> PolicyMember:
+_benefits: Memo[Benefit | None] = Memo("benefits")
+
+
+def benefit_cached(code: str) -> Benefit | None:
+    """The benefit with its terms parsed once per process (until the catalogue changes).
+    Callers only read it."""
+
+    def build() -> Benefit | None:
+        benefit = Benefit.objects.filter(code=code).order_by().first()
+        if benefit is not None:
+            benefit.parsed_terms  # noqa: B018 — parsed here, once, not on every call
+        return benefit
+
+    return _benefits.get(code, build)
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """A member and what eligibility needs of their person (no model instance per member:
+    a family of eight costs eight tuples, not eight models)."""
+
+    id: int
+    ref: str
+    relation: str
+    person_id: int
+    id_digest: str
+    birth_date: date
+    mainland_citizen: bool
+    home_city_id: int | None
+
+    def person(self) -> Person:
+        """The person as a model, for the functions that take one (nothing is saved)."""
+        return Person(
+            id=self.person_id,
+            id_digest=self.id_digest,
+            birth_date=self.birth_date,
+            mainland_citizen=self.mainland_citizen,
+            home_city_id=self.home_city_id,
+        )
+
+
+# The policy's members with what eligibility needs of their people and of the policy (repeated
+# on each row; a family has at most a few members). Not the encrypted ID numbers: members are
+# matched by digest, so no number is decrypted.
+POLICY_FIELDS = (
+    "id",
+    "product_id",
+    "status",
+    "signed_on",
+    "effective_on",
+    "expires_on",
+    "transferred",
+    "waiting_days",
+    "cooling_off_days",
+)
+PERSON_FIELDS = ("id", "id_digest", "birth_date", "mainland_citizen", "home_city_id")
+_members_of_policy = PreparedQuery(
+    lambda number: (
+        PolicyMember.objects.filter(policy__number=number)
+        # order_by("id"): the default ordering would join the policy table a second time.
+        .order_by("id")
+        .values_list(
+            "id",
+            "ref",
+            "relation",
+            *(f"person__{name}" for name in PERSON_FIELDS),
+            *(f"policy__{name}" for name in POLICY_FIELDS),
+        )
+    )
+)
+_balances_of_policy = PreparedQuery(
+    lambda policy_id, benefit_ids: (
+        QuotaBalance.objects.filter(policy_id=policy_id, benefit_id__in=benefit_ids)
+        .order_by()
+        .values_list(
+            "benefit_id",
+            "person_id",
+            "measure",
+            "category",
+            "period_key",
+            "granted",
+            "held",
+            "used",
+        )
+    )
+)
+
+
+def policy_and_members(number: str) -> tuple[Policy, list[MemberRow]]:
+    """One query. The policy is a model instance carrying the loaded fields (and its real
+    primary key), for the plain functions that take models; nothing here is saved."""
+    rows = _members_of_policy(number=number)
+    if not rows:
+        if Policy.objects.filter(number=number).exists():
+            raise NotFound("member：本保单没有此被保险人")
+        raise NotFound("保单不存在")
+    policy_at = 3 + len(PERSON_FIELDS)
+    policy = Policy(number=number, **dict(zip(POLICY_FIELDS, rows[0][policy_at:], strict=True)))
+    return policy, [MemberRow(*row[:policy_at]) for row in rows]
+
+
+def _find_member(members: list[MemberRow], text: str, field: str) -> MemberRow:
     for member in members:
         if member.ref == text:
             return member
-    digests = {id_number_digest(id_type, text) for id_type in ("resident_id", "passport", "other")}
+    digests = {id_number_digest(id_type, text) for id_type in Person.IdType.values}
     for member in members:
-        if member.person.id_digest in digests:
+        if member.id_digest in digests:
             return member
     raise NotFound(f"{field}：本保单没有此被保险人")
 
 
-def pool_label(spec: PoolSpec) -> str:
-    unit = QuotaBalance.Measure(spec.key.measure).label
-    category = f"（{spec.key.category}）" if spec.key.category else ""
-    return f"{unit}{category}"
+POOL_NAMES = {
+    "times": gettext_lazy("次数"),
+    "days": gettext_lazy("天数"),
+    "cny": gettext_lazy("金额（元）"),
+    "requests": gettext_lazy("申请次数"),
+}
+
+
+def pool_label(spec: PoolSpec, terms: BenefitTerms | None = None) -> str:
+    """次数, 天数, 申请次数, 省外金额（元）: what the pool counts, in Chinese."""
+    name = str(POOL_NAMES[spec.key.measure])
+    if not spec.key.category:
+        return name
+    caps = terms.quota.category_caps if terms else []
+    category = next((c.label for c in caps if c.category == spec.key.category), spec.key.category)
+    return f"{category}{name}"
+
+
+def _region(text: str | None, field: str) -> Region | None:
+    if not text:
+        return None
+    region = region_cached(text)
+    if region is None:
+        message = _("%(field)s：无法识别的地区“%(text)s”") % {"field": field, "text": text}
+        raise DomainError("invalid_region", message, field=field)
+    return region
+
+
+def _city(region: Region) -> Region:
+    """The prefecture-level city (or municipality) a region belongs to."""
+    lineage = region_lineage(region)
+    return next(
+        (r for r in lineage if r.level == Region.Level.PREFECTURE or r.code in MUNICIPALITIES),
+        lineage[-1],
+    )
+
+
+def _coordinates(region: Region) -> tuple[Decimal, Decimal] | None:
+    """The region's (latitude, longitude), else its nearest parent's."""
+    for place in region_lineage(region):
+        if place.latitude is not None and place.longitude is not None:
+            return place.latitude, place.longitude
+    return None
+
+
+def _network(
+    terms: BenefitTerms,
+    *,
+    home: Region | None,
+    hospital: Region | None,
+    service: Region | None,
+    named: str | None,
+) -> tuple[dict[str, bool], frozenset[str]]:
+    """(list code → covered, list codes that cannot be consulted) for the network rules."""
+    covered: dict[str, bool] = {}
+    uncheckable: set[str] = set()
+    places = {"home": home, "hospital": hospital or service, "service": service or hospital}
+    for rule in terms.rules:
+        if not isinstance(rule, NetworkRule) or not rule.coverage_list:
+            continue
+        coverage_list = coverage_list_cached(rule.coverage_list)
+        if coverage_list is None or not (
+            coverage_list.member_count or coverage_list.entry_count  # type: ignore[attr-defined]
+        ):
+            uncheckable.add(rule.coverage_list)  # printed as a QR code, not imported yet
+        elif coverage_list.kind == CoverageList.Kind.CITY:
+            place = places[rule.location]
+            if place is not None:
+                covered[rule.coverage_list] = list_covers_region_cached(coverage_list, place)
+        elif named:
+            covered[rule.coverage_list] = normalise(named) in list_names_cached(coverage_list)
+        else:
+            # No hospital named: in these networks the vendor arranges the hospital.
+            uncheckable.add(rule.coverage_list)
+    return covered, frozenset(uncheckable)
+
+
+def _disease_lists(terms: BenefitTerms, disease: str | None) -> frozenset[str]:
+    if not disease:
+        return frozenset()
+    found = set()
+    for rule in terms.rules:
+        if isinstance(rule, CoveredConditionRule) and rule.disease_list:
+            coverage_list = coverage_list_cached(rule.disease_list)
+            if coverage_list is not None and normalise(disease) in list_names_cached(coverage_list):
+                found.add(rule.disease_list)
+    return frozenset(found)
 
 
 def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[PoolState]]:
-    """Queries: policy+product+holder, members+people, benefit, balances, and one per
-    coverage list a network rule names (at most two)."""
-    # order_by(): the models' default orderings join other tables, and a unique lookup
-    # needs no order at all.
-    policy = Policy.objects.select_related("product").filter(number=query.policy).order_by().first()
-    if policy is None:
-        raise NotFound("保单不存在")
-    members = list(policy.members.select_related("person").order_by("id"))
+    policy, members = policy_and_members(query.policy)
     member = _find_member(members, query.member, "member")
     recipient = _find_member(members, query.recipient, "recipient") if query.recipient else member
-    benefit = Benefit.objects.filter(code=query.benefit).order_by().first()
+    benefit = benefit_cached(query.benefit)
     if benefit is None:
         raise NotFound("权益不存在")
     if benefit.product_id != policy.product_id:
@@ -104,32 +317,37 @@ def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[Poo
 
     try:
         specs = pools_for(
-            benefit=benefit, policy=policy, person=member.person, on=on, hospitalisation_id=None
+            benefit=benefit, policy=policy, person=member.person(), on=on, hospitalisation_id=None
         )
     except PeriodUnknown:
         specs = []  # per-stay pools need a recorded stay; the engine checks the stay itself
     except ValueError as exc:
         raise DomainError("outside_policy_period", str(exc)) from None
-    wanted = Q()
-    for spec in specs:
-        wanted |= Q(
-            benefit=benefit,
-            policy=policy,
-            person=spec.key.person,
-            measure=spec.key.measure,
-            category=spec.key.category,
-            period_key=spec.key.period_key,
-        )
-    balances = {
-        (b.measure, b.category, b.period_key): b
-        for b in (QuotaBalance.objects.filter(wanted) if specs else [])
+    prerequisites = {
+        p.benefit: (prior, p.state)
+        for p in terms.prerequisites
+        if (prior := benefit_cached(p.benefit)) is not None
+    }
+    balances: list[BalanceRow] = []
+    if specs or prerequisites:
+        wanted = [benefit.pk, *(prior.pk for prior, _state in prerequisites.values())]
+        balances = [
+            BalanceRow(*row) for row in _balances_of_policy(policy_id=policy.pk, benefit_ids=wanted)
+        ]
+    current = {
+        (b.person_id, b.measure, b.category, b.period_key): b
+        for b in balances
+        if b.benefit_id == benefit.pk
     }
     pools = []
     for spec in specs:
-        balance = balances.get((spec.key.measure, spec.key.category, spec.key.period_key))
+        key = spec.key
+        balance = current.get(
+            (key.person.pk if key.person else None, key.measure, key.category, key.period_key)
+        )
         pools.append(
             PoolState(
-                pool_label(spec),
+                pool_label(spec, terms),
                 spec,
                 balance.granted if balance else spec.amount,
                 balance.held if balance else Decimal(0),
@@ -145,35 +363,49 @@ def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[Poo
             continue  # a money cap of another category
         else:
             needed[pool.label] = query.amount or Decimal(1)
-
-    covered: dict[str, bool] = {}
-    place = query.region or (query.stay.region if query.stay else None)
-    if place:
-        region = (
-            Region.objects.select_related("parent__parent")
-            .filter(Q(code=place) | Q(name=place))
-            .first()
+    # A prerequisite is met by the member's own use of it (or a hold, when the handbook only
+    # asks for it to be approved or under way), in any period of this policy.
+    completed = frozenset(
+        code
+        for code, (prior, state) in prerequisites.items()
+        if any(
+            b.benefit_id == prior.pk
+            and b.person_id in (member.person_id, None)
+            and (b.used > 0 or (state != "completed" and b.held > 0))
+            for b in balances
         )
-        for rule in terms.rules:
-            if isinstance(rule, NetworkRule) and rule.coverage_list and region is not None:
-                coverage_list = CoverageList.objects.get(code=rule.coverage_list)
-                covered[rule.coverage_list] = list_covers_region(coverage_list, region).covered
+    )
+    exclusive_used = frozenset(
+        {terms.exclusive_choice.group}
+        if terms.exclusive_choice and any(p.held + p.used > 0 for p in pools)
+        else set()
+    )
 
-    in_lists: frozenset[str] = frozenset()
-    disease_lists = [
-        r.disease_list
-        for r in terms.rules
-        if isinstance(r, CoveredConditionRule) and r.disease_list
-    ]
-    if query.diagnosis and query.diagnosis.disease and disease_lists:
-        in_lists = frozenset(
-            ListEntry.objects.filter(
-                Q(name=query.diagnosis.disease) | Q(code=query.diagnosis.disease),
-                coverage_list__code__in=disease_lists,
-            ).values_list("coverage_list__code", flat=True)
+    stay = query.stay
+    service = _region(query.region, "context.region")
+    hospital = _region(stay.region, "context.hospitalisation.region") if stay else None
+    named = query.hospital or (stay.hospital if stay else None)
+    if hospital is None and named:
+        hospital = entry_region_cached(named)  # where a listed hospital is, when not given
+    home_id = recipient.home_city_id
+    home = region_by_id_cached(home_id) if home_id else None
+    covered, uncheckable = _network(
+        terms, home=home, hospital=hospital, service=service, named=named
+    )
+
+    tier = TierFacts()
+    if terms.tiers or terms.quota.category_caps:
+        where = hospital or service
+        ends = (_coordinates(home) if home else None, _coordinates(where) if where else None)
+        tier = TierFacts(
+            distance_km=great_circle_km(ends[0], ends[1]) if ends[0] and ends[1] else None,
+            city=_city(where).name if where else None,
+            advance=query.advance,
+            amount=query.amount,
+            category=query.category,
+            cap_left={p.spec.key.category: p.remaining for p in pools if p.spec.key.category},
         )
 
-    person = recipient.person
     facts = Facts(
         at=query.at,
         policy=PolicyFacts(
@@ -186,22 +418,22 @@ def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[Poo
             cooling_off_days=policy.cooling_off_days,
         ),
         recipient=PersonFacts(
-            birth_date=person.birth_date,
+            birth_date=recipient.birth_date,
             is_insured_member=True,
-            relation="self" if recipient.pk == member.pk else recipient.relation,
-            mainland_citizen=person.mainland_citizen,
+            relation="self" if recipient.id == member.id else recipient.relation,
+            mainland_citizen=recipient.mainland_citizen,
         ),
         planned_at=query.planned_at,
         site=query.site,
         stay=(
             StayFacts(
-                admitted_on=query.stay.admitted_on,
-                discharged_on=query.stay.discharged_on,
-                day_surgery=query.stay.day_surgery,
-                ward=query.stay.ward,
-                pregnancy_related=query.stay.pregnancy_related,
+                admitted_on=stay.admitted_on,
+                discharged_on=stay.discharged_on,
+                day_surgery=stay.day_surgery,
+                ward=stay.ward,
+                pregnancy_related=stay.pregnancy_related,
             )
-            if query.stay
+            if stay
             else None
         ),
         diagnosis=(
@@ -209,13 +441,19 @@ def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[Poo
                 diagnosed_on=query.diagnosis.diagnosed_on,
                 confirmed=query.diagnosis.confirmed,
                 first_diagnosed_on=query.diagnosis.first_diagnosed_on,
-                in_lists=in_lists,
+                in_lists=_disease_lists(terms, query.diagnosis.disease),
             )
             if query.diagnosis
             else None
         ),
+        conditions=query.conditions,
         covered_by=covered,
+        uncheckable=uncheckable,
         remaining={pool.label: pool.remaining for pool in pools},
         needed=needed,
+        completed_benefits=completed,
+        benefit_names={code: prior.name for code, (prior, _state) in prerequisites.items()},
+        exclusive_groups_used=exclusive_used,
+        tier=tier,
     )
     return benefit, facts, pools

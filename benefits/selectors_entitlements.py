@@ -62,7 +62,7 @@ def policy_entitlements(*, number: str, on: date | None = None) -> dict[str, Any
                 used = balance.used if balance else Decimal(0)
                 pools.append(
                     {
-                        "pool": pool_label(spec),
+                        "pool": pool_label(spec, benefit.parsed_terms),
                         "period": key.period_key,
                         "period_start": key.period_start,
                         "period_end": key.period_end,

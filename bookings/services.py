@@ -103,6 +103,8 @@ def _query(data: RequestInput) -> EligibilityQuery:
         amount=data.amount,
         category=data.category,
         region=data.region,
+        hospital=data.hospital or None,
+        conditions=data.conditions,
     )
 
 

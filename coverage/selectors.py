@@ -1,6 +1,7 @@
 """Coverage lookups for eligibility and staff: is a region or hospital in a list, honouring
 the list's scope, and which lists cover a region. Each answer costs a fixed number of
-queries."""
+queries; the ``*_cached`` variants answer from process memos (``portal.memo``) after the
+first call, for the eligibility endpoint, which asks the same few questions all day."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from coverage.models import CoverageList, CoverageListMember, ListEntry, Region
-from coverage.resolver import normalise
+from coverage.regions import region_index
+from coverage.resolver import RegionIndex, normalise
+from portal.memo import Memo
 
 
 @dataclass(frozen=True)
@@ -134,3 +137,76 @@ def lists_with_sizes() -> QuerySet[CoverageList]:
         )
         .order_by("code")
     )
+
+
+# --- memoised lookups (invalidated with the reference data, see portal.memo) ---------------
+
+_regions: Memo[Region | None] = Memo("regions")
+_lists: Memo[CoverageList | None] = Memo("coverage-lists")
+_answers: Memo[bool] = Memo("coverage-answers")
+_names: Memo[frozenset[str]] = Memo("list-entry-names")
+_index: Memo[RegionIndex] = Memo("region-index")
+
+
+def region_index_cached() -> RegionIndex:
+    """Every division and alias in memory (``region_index``), built once per process."""
+    return _index.get("all", region_index)
+
+
+def region_cached(text: str) -> Region | None:
+    """A region by code or unique official name (``find_region``), else by the names the
+    annexes use (北京, 襄樊: the resolver's short forms and aliases); parents loaded."""
+
+    def build() -> Region | None:
+        region = find_region(text)
+        if region is None and not normalise(text).isdigit():
+            code = region_index_cached().resolve(text, column="city").region_code
+            region = find_region(code) if code else None
+        return region
+
+    return _regions.get(("text", normalise(text)), build)
+
+
+def region_by_id_cached(region_id: int) -> Region | None:
+    return _regions.get(
+        ("id", region_id),
+        lambda: Region.objects.select_related("parent__parent").filter(pk=region_id).first(),
+    )
+
+
+def entry_region_cached(name: str) -> Region | None:
+    """Where a hospital (or pharmacy) is, from the first list entry of that name that says."""
+    text = normalise(name)
+
+    def build() -> Region | None:
+        entry = (
+            ListEntry.objects.filter(name=text, region__isnull=False)
+            .select_related("region__parent__parent")
+            .order_by("id")
+            .first()
+        )
+        return entry.region if entry else None
+
+    return _regions.get(("entry", text), build)
+
+
+def coverage_list_cached(code: str) -> CoverageList | None:
+    """The list with ``member_count`` and ``entry_count`` annotated (``lists_with_sizes``)."""
+    return _lists.get(code, lambda: lists_with_sizes().filter(code=code).first())
+
+
+def list_covers_region_cached(coverage_list: CoverageList, region: Region) -> bool:
+    return _answers.get(
+        (coverage_list.pk, region.pk), lambda: list_covers_region(coverage_list, region).covered
+    )
+
+
+def list_names_cached(coverage_list: CoverageList) -> frozenset[str]:
+    """Every entry's name and number in a non-city list (hospitals, drugs, diseases),
+    normalised; one query per list."""
+
+    def build() -> frozenset[str]:
+        rows = ListEntry.objects.filter(coverage_list=coverage_list).values_list("name", "code")
+        return frozenset(normalise(value) for row in rows for value in row if value)
+
+    return _names.get(coverage_list.pk, build)

@@ -10,6 +10,7 @@ from coverage.annex import AnnexFileError, ApplyResult, Plan, apply_import, plan
 from coverage.models import CoverageList
 from coverage.regions import aliases_load, region_index, regions_load
 from coverage.resolver import RegionIndex
+from portal.memo import reference_data_changed
 
 ANNEX_DIR = Path(__file__).resolve().parent / "annexes"
 
@@ -42,7 +43,10 @@ def annex_import(
 
 
 def regions_and_aliases_load() -> tuple[int, int]:
-    return regions_load(), aliases_load()
+    loaded = regions_load(), aliases_load()
+    # Bulk writes send no model signals: tell the reference-data memos themselves.
+    reference_data_changed()
+    return loaded
 
 
 def seed_annexes_load(directory: Path = ANNEX_DIR) -> list[tuple[str, ImportOutcome | str]]:

@@ -161,7 +161,7 @@ def _line(
         )
         granted = balance.granted if balance else spec.amount
         left = balance.remaining if balance else spec.amount
-        pools.append(PoolLine(pool_label(spec), plain(granted), plain(left), key.period_end))
+        pools.append(PoolLine(pool_label(spec, terms), plain(granted), plain(left), key.period_end))
     facts = Facts(
         at=at,
         policy=policy_facts(policy),

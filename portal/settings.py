@@ -109,6 +109,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Shared by every process in production (Redis: rate limits, the reference-data version token
+# of portal.memo); a per-process memory cache is enough for one process and the tests.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
