@@ -344,3 +344,4 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 import bookings.admin_vendor  # noqa: E402, F401 - vendor tokens, webhooks and deliveries
+from bookings import admin_dashboard  # noqa: E402, F401 - the SLA dashboard (服务时效看板)
