@@ -15,17 +15,11 @@ from benefits.models import Benefit, Vendor
 from bookings.documents import document_add
 from bookings.models import DocumentAccess, QuotaOutcome, ServiceRequest, Status
 from bookings.services import RequestInput, request_submit
+from tests.factories import MINIMAL_PDF
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
 CHANGELIST = "admin:bookings_servicerequest_changelist"
-MINIMAL_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 10 10]>>endobj\n"
-    b"xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n"
-    b"0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\nstartxref\n158\n%%EOF\n"
-)
 
 
 def submitted(number: str) -> ServiceRequest:

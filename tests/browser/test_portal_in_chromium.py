@@ -17,6 +17,7 @@ from django.core.management import call_command
 from bookings.models import ServiceRequest, Status
 from portal.management.commands.load_demo import DEMO_PHONE, HOLDER
 from portal.models import SmsMessage
+from tests.factories import MINIMAL_PDF
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
@@ -30,13 +31,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 10 10]>>endobj\n"
-    b"xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n"
-    b"0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\nstartxref\n158\n%%EOF\n"
-)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -116,7 +110,7 @@ def test_log_in_request_upload_and_cancel_at_phone_width(page, catalogue, tmp_pa
     page.wait_for_url(re.compile(r"/requests/SR"))
     assert page.get_by_text("申请已提交").is_visible()
     pdf = tmp_path / "门诊病历.pdf"
-    pdf.write_bytes(PDF)
+    pdf.write_bytes(MINIMAL_PDF)
     page.get_by_label("选择文件").set_input_files(str(pdf))
     page.get_by_role("button", name="上传资料").click()
     page.wait_for_load_state()

@@ -18,7 +18,7 @@ def admin_models():
         (
             model
             for model in admin.site._registry
-            if model._meta.app_label in {"benefits", "coverage", "portal"}
+            if model._meta.app_label in {"benefits", "coverage", "portal", "bookings"}
         ),
         key=lambda m: m._meta.label,
     )
@@ -83,6 +83,44 @@ def portal_rows():
 
 
 @pytest.fixture
+def bookings_rows(policy_rows, settings, tmp_path):
+    """A request with its event, notification, milestones and an opened record; a vendor
+    token, webhook and delivery."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from benefits.ledger import Actor
+    from benefits.models import Benefit, Vendor
+    from bookings.documents import document_add, document_open
+    from bookings.models import VendorWebhook, WebhookDelivery
+    from bookings.services import RequestInput, request_submit
+    from bookings.vendor_services import vendor_token_issue
+    from tests.factories import MINIMAL_PDF
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    actor = Actor(label="policyholder")
+    request, _ = request_submit(
+        RequestInput(
+            policy=policy_rows,
+            member=policy_rows.members.get(),
+            benefit=Benefit.objects.get(code="pingan.health.outpatient_assist"),
+            at=datetime(2026, 3, 2, 10, tzinfo=ZoneInfo("Asia/Shanghai")),
+            region="上海市",
+        ),
+        actor=actor,
+    )
+    document_open(
+        document_add(request, name="病历.pdf", data=MINIMAL_PDF, actor=actor), actor=actor
+    )
+    vendor = Vendor.objects.first()
+    vendor_token_issue(vendor=vendor, name="测试")
+    webhook = VendorWebhook.objects.create(
+        vendor=vendor, url="https://example.com/hook", secret="s"
+    )
+    WebhookDelivery.objects.create(webhook=webhook, event="request.assigned", payload={})
+
+
+@pytest.fixture
 def review_item():
     """The seed annexes all resolve, so the review list starts empty: add one name."""
     from coverage.models import CoverageList, UnresolvedName
@@ -102,6 +140,7 @@ def test_changelist_renders_within_budget(
     policy_rows,
     calendar_rows,
     portal_rows,
+    bookings_rows,
     model,
     django_assert_max_num_queries,
 ):
@@ -123,6 +162,7 @@ def test_change_page_renders_within_budget(
     policy_rows,
     calendar_rows,
     portal_rows,
+    bookings_rows,
     model,
     django_assert_max_num_queries,
 ):
