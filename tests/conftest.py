@@ -23,11 +23,15 @@ def superuser(django_user_model):
     return django_user_model.objects.create_superuser(username="root", password="root-password-1")
 
 
-@pytest.fixture
-def catalogue(db):
-    """For transactional tests (a live server, a real Celery worker): the flush after each
-    such test empties every table, so they load the catalogue themselves."""
+def ensure_catalogue() -> None:
+    """Transactional tests (a live server, a real Celery worker) end with a flush that
+    empties every table; tests running after one load the catalogue again."""
     from benefits.models import Product
 
     if not Product.objects.exists():
         call_command("load_catalogue", stdout=io.StringIO())
+
+
+@pytest.fixture
+def catalogue(db):
+    ensure_catalogue()

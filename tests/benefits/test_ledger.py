@@ -21,6 +21,7 @@ from benefits.ledger import (
     quota_use,
 )
 from benefits.models import Benefit, Person, Policy, QuotaBalance, QuotaLedgerEntry
+from tests.conftest import ensure_catalogue
 
 
 def make_policy(number: str = "P-LEDGER-1", id_number: str = "11010519491231002X") -> Policy:
@@ -163,6 +164,7 @@ def test_ledger_invariants_hold_for_any_sequence_of_operations(granted, steps):
 def committed_pool(django_db_blocker):
     """A pool committed for real, so threads with their own connections see it."""
     with django_db_blocker.unblock():
+        ensure_catalogue()
         policy = make_policy("P-CONCURRENT", id_number="110105194912310096")
         balance = open_pool(policy, "5")
         yield balance

@@ -56,7 +56,7 @@ def clock(monkeypatch):
 def submit(clock: Clock, product: str, benefit: str, when: datetime, **extra) -> ServiceRequest:
     clock.set(when)
     policy = policy_with_members(
-        number=f"SLA-{benefit}-{when:%m%d%H%M}",
+        number=f"SLA-{benefit.rsplit('.', 1)[-1]}-{when:%m%d%H%M}"[:40],
         product=product,
         members=[("林一", date(1980, 1, 1), "self")],
         effective_on=date(2025, 12, 1),
