@@ -11,9 +11,14 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from benefits.demo import resident_id
+from benefits.models import Benefit
 from benefits.policy_services import MemberInput, PersonInput, PolicyInput, policy_upsert
+from bookings.models import VendorToken
+from bookings.vendor_services import vendor_token_issue, vendor_token_revoke
 
 DEMO_PHONE = "13800138000"
+DEMO_VENDOR_BENEFIT = "pingan.health.outpatient_assist"
+DEMO_ISSUE_LABEL = "演示"
 HOLDER = PersonInput(
     name="王小明",
     id_number=resident_id("11010519850101001"),
@@ -68,3 +73,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"演示投保人：手机号 {DEMO_PHONE}，首次登录绑定身份证号 {HOLDER.id_number}（演示数据）"
         )
+        # A fresh vendor token each run (only digests are stored, so an old one cannot be
+        # shown again): the vendor that delivers 平安 门诊协助.
+        vendor = Benefit.objects.select_related("vendor").get(code=DEMO_VENDOR_BENEFIT).vendor
+        for token in VendorToken.objects.filter(
+            vendor=vendor, name=DEMO_ISSUE_LABEL, revoked_at=None
+        ):
+            vendor_token_revoke(token=token)
+        _token, raw = vendor_token_issue(vendor=vendor, name=DEMO_ISSUE_LABEL)
+        self.stdout.write(f"演示服务商（{vendor.name}）接口令牌：{raw}")
