@@ -6,11 +6,11 @@ specific numbers and dates, and the handbook clause it comes from.
 diagnosis, what is left in each pool, which lists cover the place) in a bounded number of
 queries and passes them in, so the rules are tested without HTTP or fixtures.
 
-Not yet evaluated (next step, they need the working-day calendar of the SLA issue):
-working-clock lead times and ``filing_deadline``. Such a rule is reported in
-``Verdict.unchecked`` instead of being silently passed, as is a network rule whose list cannot
-be consulted (an annex printed only as a QR code and not imported yet, or a hospital network
-within which the vendor chooses the hospital and none is named).
+Working-clock lead times and ``filing_deadline`` are reckoned on the working calendar
+(``benefits.workcalendar``) the caller passes in ``Facts.calendar``; without one they are
+reported in ``Verdict.unchecked`` instead of being silently passed, as is a network rule
+whose list cannot be consulted (an annex printed only as a QR code and not imported yet, or a
+hospital network within which the vendor chooses the hospital and none is named).
 
 The verdict also carries the fulfilment tier (``benefits.tiers``) where the terms define one.
 """
@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
+from benefits import terms_display
 from benefits.terms import (
     AgeRule,
     BenefitTerms,
@@ -31,6 +32,7 @@ from benefits.terms import (
     CoolingOffRule,
     CoveredConditionRule,
     Duration,
+    FilingDeadlineRule,
     HospitalisationRule,
     LeadTimeRule,
     NetworkRule,
@@ -42,7 +44,9 @@ from benefits.terms import (
     UnsuitableConditionRule,
     WaitingPeriodRule,
 )
+from benefits.terms_display import ANCHOR_NAMES
 from benefits.tiers import TierAnswer, TierFacts, fulfilment_tier
+from benefits.workcalendar import SHANGHAI, WorkingCalendar, add_duration
 
 STATUS_LABELS = {"lapsed": "已失效", "terminated": "已终止", "expired": "已满期"}
 
@@ -108,6 +112,9 @@ class Facts:
     benefit_names: dict[str, str] = field(default_factory=dict)  # prerequisite code → name
     exclusive_groups_used: frozenset[str] = frozenset()
     tier: TierFacts = field(default_factory=TierFacts)
+    # Working-clock rules (lead times in working days, filing deadlines) need the calendar;
+    # without one they are reported unchecked.
+    calendar: WorkingCalendar | None = None
 
 
 @dataclass(frozen=True)
@@ -237,6 +244,15 @@ def _lead_time(rule: LeadTimeRule, facts: Facts) -> str | None:
     lead = next((s.min_lead for s in rule.per_site if s.site == facts.site), rule.min_lead)
     if facts.planned_at is None:
         return "请填写计划服务时间，以核对提前申请时限"
+    if lead.clock == "working":
+        assert facts.calendar is not None  # evaluate() reports it unchecked otherwise
+        earliest = add_duration(facts.at, lead, None, facts.calendar).due
+        if facts.planned_at < earliest:
+            return (
+                f"须至少提前{terms_display.duration(lead)}申请，"
+                f"最早可预约{cn_date(earliest.astimezone(SHANGHAI).date())}的服务"
+            )
+        return None
     if facts.planned_at - facts.at < _delta(lead):
         hours = (facts.planned_at - facts.at).total_seconds() / 3600
         return f"须至少提前{_fmt_duration(lead)}申请，当前距服务开始约{max(hours, 0):.0f}小时"
@@ -268,9 +284,36 @@ def _stay(rule: HospitalisationRule, facts: Facts) -> str | None:
     return None
 
 
+def _filing(rule: FilingDeadlineRule, facts: Facts) -> str | None:
+    """Apply within the deadline after the visit or the discharge: the deadline whose
+    anchor the facts give decides ("门诊以就诊日起、住院以出院当日起 10 个工作日")."""
+    assert facts.calendar is not None  # evaluate() reports it unchecked otherwise
+    missed = []
+    for deadline in rule.deadlines:
+        day = _anchor(deadline.after, facts)
+        if day is None:
+            continue
+        start = datetime.combine(day, time(0), tzinfo=SHANGHAI)
+        if deadline.within.clock == "working":
+            due = add_duration(start, deadline.within, None, facts.calendar).due
+        else:  # "出院后3日内": to the end of the third day
+            due = datetime.combine(_add(day, deadline.within), time.max, tzinfo=SHANGHAI)
+        if facts.at <= due:
+            return None
+        after = ANCHOR_NAMES.get(deadline.after, deadline.after)
+        label = deadline.label or f"{after}后{terms_display.duration(deadline.within)}内"
+        due_day = cn_date(due.astimezone(SHANGHAI).date())
+        missed.append(f"须在{label}提出申请（截至{due_day}），已超过时限")
+    if missed:
+        return "；".join(missed)
+    anchors = "、".join(ANCHOR_NAMES.get(d.after, d.after) for d in rule.deadlines)
+    return f"请提供{anchors}日期，以核对申请时限"
+
+
 def _anchor(anchor: str, facts: Facts) -> date | None:
     stay, diagnosis = facts.stay, facts.diagnosis
     return {
+        "visit": facts.planned_at.date() if facts.planned_at else None,
         "admission": stay.admitted_on if stay else None,
         "discharge": stay.discharged_on if stay else None,
         "diagnosis": diagnosis.diagnosed_on if diagnosis else None,
@@ -349,7 +392,18 @@ CHECKS: dict[type, Check] = {
     CoveredConditionRule: _condition,
     UnsuitableConditionRule: _unsuitable,
     NetworkRule: _network,
+    FilingDeadlineRule: _filing,
 }
+
+
+def needs_working_calendar(rule: object) -> bool:
+    """Filing deadlines and lead times counted in working days need the working calendar."""
+    if isinstance(rule, FilingDeadlineRule):
+        return True
+    return isinstance(rule, LeadTimeRule) and (
+        rule.min_lead.clock == "working"
+        or any(site.min_lead.clock == "working" for site in rule.per_site)
+    )
 
 
 def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
@@ -361,7 +415,7 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
         check = CHECKS.get(type(rule))
         if (
             check is None
-            or (isinstance(rule, LeadTimeRule) and rule.min_lead.clock == "working")
+            or (facts.calendar is None and needs_working_calendar(rule))
             or (isinstance(rule, NetworkRule) and rule.coverage_list in facts.uncheckable)
         ):
             if rule.kind not in unchecked:

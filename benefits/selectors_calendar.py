@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from benefits.models import CalendarDay, CalendarYear
 from benefits.workcalendar import WorkingCalendar, library_calendar
+from portal.memo import Memo
 
 
 def current_calendar() -> WorkingCalendar:
@@ -18,3 +19,13 @@ def current_calendar() -> WorkingCalendar:
     days = CalendarDay.objects.order_by().values_list("date", "kind", "name")
     confirmed = CalendarYear.objects.filter(confirmed=True).values_list("year", flat=True)
     return library_calendar().with_days(list(days), confirmed_years=list(confirmed))
+
+
+_calendar: Memo[WorkingCalendar] = Memo("working-calendar")
+
+
+def calendar_cached() -> WorkingCalendar:
+    """The same calendar from a process memo, for hot read paths (eligibility): dropped
+    whenever a ``CalendarDay`` or ``CalendarYear`` is saved or deleted, in every process
+    sharing the cache (``portal.memo``). Deadline writers keep using ``current_calendar``."""
+    return _calendar.get("current", current_calendar)

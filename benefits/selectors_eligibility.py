@@ -17,10 +17,18 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from benefits.eligibility import DiagnosisFacts, Facts, PersonFacts, PolicyFacts, StayFacts
+from benefits.eligibility import (
+    DiagnosisFacts,
+    Facts,
+    PersonFacts,
+    PolicyFacts,
+    StayFacts,
+    needs_working_calendar,
+)
 from benefits.entitlements import PeriodUnknown, PoolSpec, pools_for
 from benefits.identity import id_number_digest
 from benefits.models import Benefit, Person, Policy, PolicyMember, QuotaBalance
+from benefits.selectors_calendar import calendar_cached
 from benefits.terms import BenefitTerms, CoveredConditionRule, NetworkRule
 from benefits.tiers import AdvanceInput, TierFacts, great_circle_km
 from coverage.models import CoverageList, Region
@@ -103,6 +111,12 @@ class PoolState:
 
 
 _benefits: Memo[Benefit | None] = Memo("benefits")
+
+
+def needs_calendar(terms: BenefitTerms) -> bool:
+    """Whether a rule of the benefit counts working days (filing deadlines, working-clock
+    lead times)."""
+    return any(needs_working_calendar(rule) for rule in terms.rules)
 
 
 def benefit_cached(code: str) -> Benefit | None:
@@ -407,6 +421,7 @@ def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[Poo
         )
 
     facts = Facts(
+        calendar=calendar_cached() if needs_calendar(terms) else None,
         at=query.at,
         policy=PolicyFacts(
             status=policy.status,

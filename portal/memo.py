@@ -32,6 +32,8 @@ MAX_AGE_SECONDS = 300
 # (new content digest), which is the signal.
 REFERENCE_MODELS = (
     "benefits.Benefit",
+    "benefits.CalendarDay",
+    "benefits.CalendarYear",
     "coverage.CoverageList",
     "coverage.Region",
     "coverage.RegionAlias",

@@ -16,6 +16,7 @@ from benefits.selectors_eligibility import DiagnosisInput, StayInput
 from benefits.terms import (
     BenefitTerms,
     CoveredConditionRule,
+    FilingDeadlineRule,
     HospitalisationRule,
     LeadTimeRule,
     NetworkRule,
@@ -55,6 +56,9 @@ def _needs(terms: BenefitTerms) -> set[str]:
             needs.add("diagnosis")
         elif isinstance(rule, LeadTimeRule):
             needs.add("planned_at")
+        elif isinstance(rule, FilingDeadlineRule):
+            for deadline in rule.deadlines:
+                needs.add("stay" if deadline.after in ("admission", "discharge") else "visit")
     if terms.quota.period == "per_hospitalisation":
         needs.add("stay")
     if terms.cancellation and terms.cancellation.free_before:
@@ -110,9 +114,11 @@ class ServiceRequestForm(forms.Form):
                 label=_("选择项目（每年只能选一项）"),
                 choices=[(o.code, o.label) for o in terms.exclusive_choice.options],
             )
-        if "planned_at" in self.needs:
+        if "planned_at" in self.needs or "visit" in self.needs:
+            # A claim after the fact (补贴) asks when the visit was; a booking, when to serve.
+            label = _("期望服务时间") if "planned_at" in self.needs else _("就诊时间")
             f["planned_at"] = forms.DateTimeField(
-                label=_("期望服务时间"), widget=DATETIME_WIDGET, input_formats=["%Y-%m-%dT%H:%M"]
+                label=label, widget=DATETIME_WIDGET, input_formats=["%Y-%m-%dT%H:%M"]
             )
         if "region" in self.needs:
             f["region"] = forms.CharField(

@@ -2,8 +2,8 @@
 pass, a fail and the boundary, on real catalogue benefits, each row naming the handbook clause
 the rule cites. Every row starts from a request its benefit grants and changes one fact.
 
-Not here yet: ``filing_deadline`` (10 working days) needs the working calendar, so the engine
-reports it in ``unchecked``; the last tests pin that down until it is evaluated.
+``filing_deadline`` counts working days on the Chinese calendar: after a visit on Friday
+15 May 2026 the tenth working day is Friday 29 May.
 """
 
 from __future__ import annotations
@@ -120,6 +120,7 @@ BASES = {
             "diagnosis": {**DIAGNOSED, "confirmed": False},  # 疑似 is enough here
             "category": "out_of_province",
             "amount": "5000",
+            "planned_at": t("2026-05-25"),  # the visit the subsidy is claimed for
         },
     ),
 }
@@ -673,6 +674,33 @@ ROWS = [
     Row(  # the citizenship decides, not the document: a mainland citizen with a passport
         "citizenship", "boundary", "charity_drug", "仅限中国大陆公民", change={"member": "M3"}
     ),
+    # --- filing_deadline: 10 working days after the visit (异地就医补贴) ---------------------
+    Row("filing_deadline", "pass", "travel", "就诊后 10 个工作日内"),
+    Row(  # the 10th working day after Friday 15 May is Friday 29 May, to its end
+        "filing_deadline",
+        "boundary",
+        "travel",
+        "就诊后 10 个工作日内",
+        change={"at": t("2026-05-29", 23), "context": {"planned_at": t("2026-05-15")}},
+    ),
+    Row(  # the next working day is too late
+        "filing_deadline",
+        "fail",
+        "travel",
+        "就诊后 10 个工作日内",
+        change={"at": t("2026-06-01"), "context": {"planned_at": t("2026-05-15")}},
+        expect=("filing_deadline",),
+        message="截至2026年5月29日",
+    ),
+    Row(  # no visit date: the engine asks for it rather than passing
+        "filing_deadline",
+        "fail",
+        "travel",
+        "就诊后 10 个工作日内",
+        change={"context": {"planned_at": None}},
+        expect=("filing_deadline",),
+        message="请提供就诊日期",
+    ),
 ]
 
 
@@ -726,21 +754,6 @@ def test_rule_table(row: Row, ask):
         assert row.clause in reason["clause"]
     if row.message:
         assert any(row.message in r["message"] for r in answer["reasons"]), answer["reasons"]
-
-
-@pytest.mark.parametrize("base", ["travel"])
-def test_filing_deadlines_are_reported_unchecked_until_the_working_calendar_counts_them(base, ask):
-    # TODO(calendar): evaluate filing_deadline (10 working days after the visit) once the
-    # working calendar lands; until then the engine must say it did not check it.
-    row = Row("filing_deadline", "pass", base, "10 个工作日")
-    benefit = Benefit.objects.get(code=BASES[base].benefit)
-    assert any(row.clause in clause for clause in _cited(benefit, "filing_deadline"))
-    policy = make_policy(benefit.product.code)
-
-    answer = ask(_body(row, policy)).json()
-
-    assert answer["eligible"] is True
-    assert answer["unchecked"] == ["filing_deadline"]
 
 
 def test_a_network_list_not_imported_yet_is_reported_unchecked_not_failed(ask):
