@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -116,6 +119,12 @@ class Policy(models.Model):
     holder = models.ForeignKey(
         Person, verbose_name=_("投保人"), on_delete=models.PROTECT, related_name="held_policies"
     )
+    # month * 100 + day of ``effective_on`` (0229 stays 229): the anniversary job finds the
+    # day's policies through an index instead of reading every policy. ``save()`` keeps it in
+    # step; code that writes policies without save() (bulk_create, QuerySet.update of
+    # effective_on, raw SQL) must set it too — the column has no default, so a bulk insert
+    # that forgets it fails instead of silently never renewing.
+    anniversary_md = models.PositiveSmallIntegerField(_("周年日（月日）"), editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -129,9 +138,27 @@ class Policy(models.Model):
                 name="policy_expires_after_effective",
             ),
         ]
+        indexes = [
+            # The anniversary job: today's month-day among the policies in force.
+            models.Index(fields=["anniversary_md", "status"], name="policy_anniversary"),
+            # The status sweep: policies in force whose term has ended.
+            models.Index(fields=["status", "expires_on"], name="policy_status_expiry"),
+        ]
 
     def __str__(self) -> str:
         return self.number
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.anniversary_md = anniversary_md(self.effective_on)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "effective_on" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "anniversary_md"}
+        super().save(*args, **kwargs)
+
+
+def anniversary_md(effective_on: date) -> int:
+    """The month-day key of a policy's anniversaries: 2 January → 102, 29 February → 229."""
+    return effective_on.month * 100 + effective_on.day
 
 
 class PolicyMember(models.Model):

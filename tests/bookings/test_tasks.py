@@ -196,6 +196,15 @@ def test_setup_schedules_is_idempotent_and_runs_on_shanghai_time():
     )
     assert tasks["vendor-webhooks"].interval.every == 1
     assert CrontabSchedule.objects.filter(minute__in=["*/5", "*/10"]).count() == 2
+    daily = {
+        task.task: (task.crontab.hour, task.crontab.minute)
+        for task in PeriodicTask.objects.filter(task__startswith="benefits.")
+    }
+    assert daily == {
+        "benefits.tasks.sweep_policy_status": ("0", "30"),
+        "benefits.tasks.run_anniversaries": ("0", "40"),
+        "benefits.tasks.expire_windows": ("0", "50"),
+    }
 
 
 # --- a real worker ----------------------------------------------------------------------------

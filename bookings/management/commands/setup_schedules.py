@@ -18,9 +18,10 @@ class Schedule:
     name: str
     task: str
     description: str
-    # Crontab minute field (wall clock, Shanghai), or an interval in minutes.
+    # Crontab minute and hour fields (wall clock, Shanghai), or an interval in minutes.
     minute: str | None = None
     every_minutes: int | None = None
+    hour: str = "*"
 
 
 SCHEDULES: tuple[Schedule, ...] = (
@@ -29,6 +30,25 @@ SCHEDULES: tuple[Schedule, ...] = (
     # An interval rather than a crontab: retries are due at arbitrary seconds.
     Schedule(
         "vendor-webhooks", "bookings.tasks.deliver_webhooks", "服务商回调投递", every_minutes=1
+    ),
+    # Daily, after midnight in Shanghai: the sweep first, so a policy that ended yesterday
+    # gets no new year; each is idempotent, so the order is a courtesy, not a requirement.
+    Schedule(
+        "policy-status",
+        "benefits.tasks.sweep_policy_status",
+        "保单状态：满期、失效与终止",
+        minute="30",
+        hour="0",
+    ),
+    Schedule(
+        "policy-anniversaries",
+        "benefits.tasks.run_anniversaries",
+        "保单周年日：开通新保单年度额度",
+        minute="40",
+        hour="0",
+    ),
+    Schedule(
+        "service-windows", "benefits.tasks.expire_windows", "服务时间窗到期", minute="50", hour="0"
     ),
 )
 
@@ -43,7 +63,7 @@ class Command(BaseCommand):
             if schedule.minute is not None:
                 fields["crontab"], _ = CrontabSchedule.objects.get_or_create(
                     minute=schedule.minute,
-                    hour="*",
+                    hour=schedule.hour,
                     day_of_week="*",
                     day_of_month="*",
                     month_of_year="*",
