@@ -29,13 +29,11 @@ from benefits.ledger import (
     PoolKey,
     balances_open_bulk,
     quota_expire_bulk,
-    quota_release,
 )
-from benefits.models import Benefit, Person, Policy, PolicyMember, QuotaBalance, QuotaLedgerEntry
+from benefits.models import Benefit, Person, Policy, PolicyMember, QuotaBalance
 from benefits.models.policies import anniversary_md
-from bookings.models import QuotaOutcome, RequestEvent, ServiceRequest, Status
-from bookings.services import notify
-from bookings.signals import request_event
+from bookings.models import ServiceRequest
+from bookings.services import request_transition
 from bookings.workflow import BEFORE_SERVICE
 
 # Policies per transaction: some 20,000 balance rows and as many ledger entries (18.5 a
@@ -223,43 +221,18 @@ def request_cancel_for_policy_end(request_id: int, *, actor: Actor = SYSTEM) -> 
     with transaction.atomic():
         request = (
             ServiceRequest.objects.select_for_update(of=("self",))
-            .select_related("benefit", "policy")
+            .select_related("policy")
             .filter(pk=request_id, status__in=BEFORE_SERVICE)
             .first()
         )
         if request is None:
             return False
-        reason = _cancel_reason(request.policy.status)
-        if request.quota_outcome == QuotaOutcome.HELD:
-            held = QuotaBalance.objects.filter(
-                pk__in=QuotaLedgerEntry.objects.filter(
-                    request_ref=request.ref, kind=QuotaLedgerEntry.Kind.HOLD
-                ).values("balance_id")
-            ).order_by("pk")
-            for balance in held:
-                quota_release(balance=balance, request_ref=request.ref, actor=actor, reason=reason)
-            request.quota_outcome = QuotaOutcome.RELEASED
-        from_status = request.status
-        request.status = Status.CANCELLED
-        request.outcome_reason = reason
-        request.save(update_fields=["status", "quota_outcome", "outcome_reason", "updated_at"])
-        consequence = _("已占用的权益额度已返还。")
-        event = RequestEvent.objects.create(
-            request=request,
-            event="cancelled",
-            from_status=from_status,
-            to_status=request.status,
-            actor=actor.user,
-            actor_label=actor.label,
-            reason=reason,
-            data={"consequence": consequence, "cause": "policy_ended"},
-        )
-        request_event.send(sender=ServiceRequest, request=request, event=event)
-        notify(
+        request_transition(
             request,
-            title=_("%(benefit)s：申请已取消") % {"benefit": request.benefit.name},
-            body=_("申请编号%(ref)s。%(reason)s。%(consequence)s")
-            % {"ref": request.ref, "reason": reason, "consequence": consequence},
+            "cancelled",
+            actor=actor,
+            reason=_cancel_reason(request.policy.status),
+            release_quota=True,
         )
     return True
 

@@ -460,6 +460,7 @@ def request_transition(
     actor: Actor = SYSTEM,
     reason: str = "",
     now: datetime | None = None,
+    release_quota: bool = False,
     **data: Any,
 ) -> ServiceRequest:
     """Apply ``event`` to the request (locked for the transaction), move its quota as the
@@ -475,6 +476,11 @@ def request_transition(
         _settle(locked, True, actor, str(transition.label), consumed_amounts(locked))
     elif transition.quota == "release":
         _settle(locked, False, actor, str(transition.label))
+    elif transition.quota == "terms" and release_quota:
+        # Not the policyholder's doing (the policy ended): the hold goes back whatever the
+        # cancellation terms say.
+        consequence = "已占用的权益额度已返还。"
+        _settle(locked, False, actor, f"{transition.label}：{reason}")
     elif transition.quota == "terms":
         use, consequence = _terms_decide(event, locked, terms, now)
         _settle(locked, use, actor, f"{transition.label}：{consequence}")

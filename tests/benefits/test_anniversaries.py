@@ -315,7 +315,10 @@ def test_a_lapse_cancels_requests_before_service_releasing_the_hold_and_keeps_th
     assert scheduled.outcome_reason == "保单已失效，服务尚未开始的申请自动取消"
     event = RequestEvent.objects.get(request=scheduled, event="cancelled")
     assert (event.from_status, event.actor_label) == (Status.SCHEDULED, "system")
-    assert Notification.objects.filter(request=scheduled, title__contains="申请已取消").exists()
+    assert event.data["consequence"] == "已占用的权益额度已返还。"
+    assert Notification.objects.filter(
+        request=scheduled, body__contains="保单已失效，服务尚未开始的申请自动取消"
+    ).exists()
     escort.refresh_from_db()
     assert (escort.held, escort.remaining) == (0, 0)
     assert [kind for kind, _ in entries(escort)] == ["grant", "hold", "release", "expire"]
