@@ -19,6 +19,7 @@ from benefits.ledger import Actor, PoolKey, balance_open, ledger_totals, quota_h
 from benefits.models import Benefit, Person, Policy, QuotaBalance, QuotaLedgerEntry
 from benefits.tasks import expire_windows, run_anniversaries, sweep_policy_status
 from bookings.models import Notification, QuotaOutcome, RequestEvent, ServiceRequest, Status
+from tests.conftest import ensure_catalogue
 
 PINGAN_FAMILY_POOLS = {
     "pingan.health.admission_assist",
@@ -200,6 +201,7 @@ def test_two_concurrent_runs_and_a_request_grant_each_new_period_exactly_once(
     # given three family policies committed for real, so threads with their own
     # connections see them
     with django_db_blocker.unblock():
+        ensure_catalogue()
         policies = [family(f"P-CONC-{i}", date(2025, 3, 10), date(2027, 3, 9)) for i in range(3)]
         try:
             escort = PoolKey(
