@@ -20,11 +20,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
@@ -185,3 +185,63 @@ def db_date(value: date) -> object:
 
 def db_datetime(value: datetime) -> object:
     return connection.ops.adapt_datetimefield_value(value)
+
+
+class SizeBenchmark(BaseCommand):
+    """A benchmark timing the same work with a small and a big amount of data, ``--due``
+    items due each time, ``--repeat`` times a side, on a throwaway database. Run without
+    ``--inside`` it prepares that database and runs itself there with ``--inside``, which
+    calls ``run``."""
+
+    name: str  # the command's own name, to run again inside the throwaway database
+    label: str  # part of the throwaway database's name
+    goal: float  # the big side's median time over the small side's, at most
+    # (default, help) of --small, --big, --due and --repeat
+    sizes: dict[str, tuple[int, str]]
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        for option in ("small", "big", "due", "repeat"):
+            default, text = self.sizes[option]
+            parser.add_argument(f"--{option}", type=int, default=default, help=text)
+        parser.add_argument("--inside", action="store_true", help="（内部）在临时库中运行")
+
+    def handle(
+        self, *args: Any, small: int, big: int, due: int, repeat: int, inside: bool, **_: Any
+    ) -> None:
+        self.check_sizes(small=small, big=big, due=due, repeat=repeat)
+        if inside:
+            check_inside()
+            self.run(small=small, big=big, due=due, repeat=repeat)
+            return
+        with throwaway_database(self.label) as env:
+            prepare(env)
+            run_manage(
+                env,
+                [
+                    self.name,
+                    "--inside",
+                    f"--small={small}",
+                    f"--big={big}",
+                    f"--due={due}",
+                    f"--repeat={repeat}",
+                ],
+                stdout=self.stdout,
+            )
+
+    def check_sizes(self, *, small: int, big: int, due: int, repeat: int) -> None:
+        """Raise ``CommandError`` when the sizes cannot make a fair comparison."""
+        raise NotImplementedError
+
+    def run(self, *, small: int, big: int, due: int, repeat: int) -> None:
+        """Fill, time and report; called inside the throwaway database."""
+        raise NotImplementedError
+
+    def write_header(self) -> None:
+        self.stdout.write(
+            f"数据库：{connection.vendor}（临时库，测完即删）；同一进程，先小库后扩为大库"
+        )
+
+    def write_verdict(self, small_median: float, big_median: float) -> None:
+        ratio = big_median / small_median
+        verdict = "达标" if ratio <= self.goal else "未达标"
+        self.stdout.write(f"比值 {ratio:.2f}（大库/小库，目标 ≤ {self.goal}）：{verdict}")

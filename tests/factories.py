@@ -1,5 +1,14 @@
+from datetime import date, datetime
+from typing import Any
+
 import factory
 from django.contrib.auth import get_user_model
+
+from benefits.demo import policy_with_members
+from benefits.ledger import Actor
+from benefits.models import Benefit, Policy
+from bookings.models import ServiceRequest
+from bookings.services import RequestInput, request_submit
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -24,3 +33,50 @@ MINIMAL_PDF = (
     b"xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n"
     b"0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\nstartxref\n158\n%%EOF\n"
 )
+
+OUTPATIENT_ASSIST = "pingan.health.outpatient_assist"
+POLICYHOLDER = Actor(label="policyholder")
+
+
+def outpatient_request(
+    *,
+    at: datetime,
+    number: str = "",
+    policy: Policy | None = None,
+    member_ref: str = "M1",
+    actor: Actor = POLICYHOLDER,
+    name: str = "王一",
+    born: date = date(1985, 1, 1),
+    phone: str = "",
+    effective_on: date = date(2026, 1, 2),
+    expires_on: date | None = None,
+    **extra: Any,
+) -> ServiceRequest:
+    """A 平安健康 门诊协助 request in Shanghai, submitted at ``at`` by ``actor`` with its
+    quota held. It is for member ``member_ref`` of ``policy``, or else of a new one-member
+    policy ``number`` (holder ``name``, ``born``, ``phone``) in force from ``effective_on``
+    for a year or until ``expires_on``, with 30 waiting days. ``extra`` goes to
+    ``RequestInput`` (``planned_at``, ``hospital``, ``submission_key``…)."""
+    if (policy is None) == (not number):
+        raise ValueError("give a policy or the number of a new one: exactly one of them")
+    if policy is None:
+        policy = policy_with_members(
+            number=number,
+            product="pingan.health",
+            members=[(name, born, "self")],
+            effective_on=effective_on,
+            expires_on=expires_on,
+            phones={0: phone},
+        )
+    request, _ = request_submit(
+        RequestInput(
+            policy=policy,
+            member=policy.members.get(ref=member_ref),
+            benefit=Benefit.objects.get(code=OUTPATIENT_ASSIST),
+            at=at,
+            region="上海市",
+            **extra,
+        ),
+        actor=actor,
+    )
+    return request

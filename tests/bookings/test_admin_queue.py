@@ -3,19 +3,17 @@ opened only through a view that logs the access."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
 
-from benefits.demo import policy_with_members
 from benefits.ledger import Actor
-from benefits.models import Benefit, Vendor
+from benefits.models import Vendor
 from bookings.documents import document_add
 from bookings.models import DocumentAccess, QuotaOutcome, ServiceRequest, Status
-from bookings.services import RequestInput, request_submit
-from tests.factories import MINIMAL_PDF
+from tests.factories import MINIMAL_PDF, outpatient_request
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
@@ -23,23 +21,7 @@ CHANGELIST = "admin:bookings_servicerequest_changelist"
 
 
 def submitted(number: str) -> ServiceRequest:
-    policy = policy_with_members(
-        number=number,
-        product="pingan.health",
-        members=[("王一", date(1985, 1, 1), "self")],
-        effective_on=date(2026, 1, 2),
-    )
-    request, _ = request_submit(
-        RequestInput(
-            policy=policy,
-            member=policy.members.get(),
-            benefit=Benefit.objects.get(code="pingan.health.outpatient_assist"),
-            at=datetime(2026, 3, 2, 10, tzinfo=TZ),
-            region="上海市",
-        ),
-        actor=Actor(label="policyholder"),
-    )
-    return request
+    return outpatient_request(number=number, at=datetime(2026, 3, 2, 10, tzinfo=TZ))
 
 
 def act(client, action: str, requests: list[ServiceRequest], **extra):

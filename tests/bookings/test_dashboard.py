@@ -13,21 +13,20 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
-from django.utils import timezone
 
-from benefits.demo import policy_with_members
 from benefits.ledger import Actor
 from benefits.models import Benefit, Vendor
 from bookings.admin_dashboard import time_left_text
 from bookings.models import Milestone, ServiceRequest
 from bookings.selectors_dashboard import QUERIES_PER_VENDOR, deadline_counts, sla_dashboard
-from bookings.services import RequestInput, request_submit, request_transition
-from tests.factories import StaffFactory, UserFactory
+from bookings.services import request_transition
+from tests.clock import Clock
+from tests.factories import OUTPATIENT_ASSIST, StaffFactory, UserFactory, outpatient_request
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
 OPS = Actor(label="insurer:ops")
-BENEFIT = "pingan.health.outpatient_assist"  # contact within 2 working hours, 9:00-21:00
+BENEFIT = OUTPATIENT_ASSIST  # contact within 2 working hours, 9:00-21:00
 
 
 def at(*args: int) -> datetime:
@@ -38,21 +37,10 @@ NOW = at(2026, 3, 3, 20, 45)  # a Tuesday evening
 SERIALS = itertools.count()
 
 
-class Clock:
-    """Sets what ``timezone.now()`` returns: recorded events carry the test's times, and the
-    page and the queue's filters see the same "now"."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch):
-        self.now = NOW
-        monkeypatch.setattr(timezone, "now", lambda: self.now)
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment
-
-
 @pytest.fixture
 def clock(monkeypatch):
-    return Clock(monkeypatch)
+    """The page and the queue's filters see the same "now" as the requests' events."""
+    return Clock(monkeypatch, NOW)
 
 
 def dashboard_url() -> str:
@@ -63,23 +51,15 @@ def submit(clock: Clock, when: datetime) -> ServiceRequest:
     """平安 门诊协助 for a new policy; its clocks start on submission."""
     clock.set(when)
     serial = next(SERIALS)
-    policy = policy_with_members(
+    request = outpatient_request(
         number=f"DASH-{serial}",
-        product="pingan.health",
+        at=when,
+        actor=OPS,
+        name="林一",
         # distinct birth dates: ID numbers only vary in 1,000 serials per birth date
-        members=[("林一", date(1970, 1, 1) + timedelta(days=serial), "self")],
+        born=date(1970, 1, 1) + timedelta(days=serial),
         effective_on=date(2025, 12, 1),
         expires_on=date(2027, 11, 30),
-    )
-    request, _ = request_submit(
-        RequestInput(
-            policy=policy,
-            member=policy.members.get(),
-            benefit=Benefit.objects.get(code=BENEFIT),
-            at=when,
-            region="上海市",
-        ),
-        actor=OPS,
     )
     clock.set(NOW)
     return request

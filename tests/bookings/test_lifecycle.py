@@ -22,6 +22,7 @@ from bookings.services import (
     request_transition,
 )
 from bookings.workflow import TransitionNotAllowed
+from tests.factories import outpatient_request
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
@@ -267,27 +268,12 @@ def test_manulife_group_kids_dental_second_choice_in_a_year_is_refused():
 
 
 def test_a_vendor_failure_returns_the_quota_and_a_finished_request_cannot_move():
-    policy = policy_with_members(
-        number="PA-FAIL-1",
-        product="pingan.health",
-        members=[("王一", date(1985, 1, 1), "self")],
-        effective_on=date(2026, 1, 2),
-    )
-    request, _ = request_submit(
-        RequestInput(
-            policy=policy,
-            member=policy.members.get(),
-            benefit=Benefit.objects.get(code="pingan.health.outpatient_assist"),
-            at=at(2026, 3, 2, 10),
-            region="上海市",
-        ),
-        actor=OPS,
-    )
+    request = outpatient_request(number="PA-FAIL-1", at=at(2026, 3, 2, 10), actor=OPS)
     deliver(request)
     request_transition(request, "failed", actor=Actor(label="vendor:x"), reason="专家停诊")
     request.refresh_from_db()
     assert request.status == Status.FAILED and request.quota_outcome == QuotaOutcome.RELEASED
-    assert remaining(policy, request.benefit.code) == 1
+    assert remaining(request.policy, request.benefit.code) == 1
     with pytest.raises(TransitionNotAllowed) as refused:
         request_transition(request, "completed", actor=OPS)
     assert refused.value.code == "transition_not_allowed"

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.db import connection
-from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from benefits.calendar_services import calendar_years_confirm
@@ -25,6 +24,7 @@ from bookings.services import RequestInput, request_submit, request_transition
 from bookings.sla import breach_candidates, sla_scan, warning_candidates
 from bookings.tasks import recompute_sla_deadlines
 from portal.celery import app as celery_app
+from tests.clock import Clock
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
@@ -37,20 +37,9 @@ def at(*args: int) -> datetime:
     return datetime(*args, tzinfo=TZ)
 
 
-class Clock:
-    """Sets what ``timezone.now()`` returns, so recorded events carry the test's times."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch):
-        self.now = at(2026, 3, 2, 9)
-        monkeypatch.setattr(timezone, "now", lambda: self.now)
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment
-
-
 @pytest.fixture
 def clock(monkeypatch):
-    return Clock(monkeypatch)
+    return Clock(monkeypatch, at(2026, 3, 2, 9))
 
 
 def submit(clock: Clock, product: str, benefit: str, when: datetime, **extra) -> ServiceRequest:

@@ -26,6 +26,7 @@ from bookings.models import FollowUp, Milestone, Notification, ServiceRequest
 from bookings.services import RequestInput, request_submit, request_transition
 from portal.celery import app as portal_app
 from portal.models import SmsMessage
+from tests.factories import outpatient_request
 
 TZ = ZoneInfo("Asia/Shanghai")
 OPS = Actor(label="insurer:ops")
@@ -45,25 +46,10 @@ def clock(monkeypatch):
     return lambda moment: state.update(now=moment)
 
 
-def outpatient_request(clock, number: str) -> ServiceRequest:
+def assigned_request(clock, number: str) -> ServiceRequest:
+    """A 门诊协助 request submitted Monday 2 March 2026 10:00, approved and assigned."""
     clock(at(2026, 3, 2, 10))
-    policy = policy_with_members(
-        number=number,
-        product="pingan.health",
-        members=[("王一", date(1985, 1, 1), "self")],
-        effective_on=date(2026, 1, 2),
-        phones={0: PHONE},
-    )
-    request, _ = request_submit(
-        RequestInput(
-            policy=policy,
-            member=policy.members.get(),
-            benefit=Benefit.objects.get(code="pingan.health.outpatient_assist"),
-            at=at(2026, 3, 2, 10),
-            region="上海市",
-        ),
-        actor=OPS,
-    )
+    request = outpatient_request(number=number, at=at(2026, 3, 2, 10), actor=OPS, phone=PHONE)
     request_transition(request, "approved", actor=OPS)
     request_transition(request, "assigned", actor=OPS, vendor=request.benefit.vendor)
     return request
@@ -76,7 +62,7 @@ def reminders(request: ServiceRequest) -> list[tuple[datetime, bool]]:
 
 @pytest.mark.django_db
 def test_an_appointment_gets_a_reminder_at_10_the_day_before_and_a_reschedule_moves_it(clock):
-    request = outpatient_request(clock, "PA-REMIND-1")
+    request = assigned_request(clock, "PA-REMIND-1")
 
     # when the vendor books Tuesday 10 March 9:00
     clock(at(2026, 3, 3, 15))
@@ -93,7 +79,7 @@ def test_an_appointment_gets_a_reminder_at_10_the_day_before_and_a_reschedule_mo
 
 @pytest.mark.django_db
 def test_a_cancelled_request_sends_no_reminder(clock):
-    request = outpatient_request(clock, "PA-REMIND-2")
+    request = assigned_request(clock, "PA-REMIND-2")
     clock(at(2026, 3, 3, 15))
     request_transition(request, "scheduled", actor=OPS, at=at(2026, 3, 10, 9))
     clock(at(2026, 3, 4, 9))
@@ -106,7 +92,7 @@ def test_a_cancelled_request_sends_no_reminder(clock):
 @pytest.mark.django_db
 def test_sending_due_reminders_twice_sends_each_once(clock, django_capture_on_commit_callbacks):
     # given a reminder due Monday 10:00
-    request = outpatient_request(clock, "PA-REMIND-3")
+    request = assigned_request(clock, "PA-REMIND-3")
     clock(at(2026, 3, 3, 15))
     request_transition(request, "scheduled", actor=OPS, at=at(2026, 3, 10, 9), place="瑞金医院")
     before = Notification.objects.filter(request=request).count()

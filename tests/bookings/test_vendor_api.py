@@ -41,6 +41,7 @@ from bookings.vendor_services import (
     vendor_token_issue,
     vendor_token_revoke,
 )
+from tests.factories import outpatient_request
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
@@ -89,24 +90,14 @@ def token_b(vendor_b) -> str:
 
 def assigned_request(number: str, vendor: Vendor) -> ServiceRequest:
     """A 平安 门诊协助 request, approved and assigned to ``vendor``."""
-    policy = policy_with_members(
+    request = outpatient_request(
         number=number,
-        product="pingan.health",
-        members=[("王一", date(1985, 6, 15), "self")],
-        effective_on=date(2026, 1, 2),
-        phones={0: PHONE},
-    )
-    request, _ = request_submit(
-        RequestInput(
-            policy=policy,
-            member=policy.members.get(),
-            benefit=Benefit.objects.get(code="pingan.health.outpatient_assist"),
-            at=at(2026, 3, 2, 10),
-            planned_at=at(2026, 3, 10, 9),
-            region="上海市",
-            hospital="复旦大学附属华山医院",
-        ),
+        at=at(2026, 3, 2, 10),
         actor=OPS,
+        born=date(1985, 6, 15),
+        phone=PHONE,
+        planned_at=at(2026, 3, 10, 9),
+        hospital="复旦大学附属华山医院",
     )
     request_transition(request, "approved", actor=OPS)
     request_transition(request, "assigned", actor=OPS, vendor=vendor)

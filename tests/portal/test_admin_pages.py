@@ -90,23 +90,17 @@ def bookings_rows(policy_rows, settings, tmp_path):
     from zoneinfo import ZoneInfo
 
     from benefits.ledger import Actor
-    from benefits.models import Benefit, Vendor
+    from benefits.models import Vendor
     from bookings.documents import document_add, document_open
     from bookings.models import VendorWebhook, WebhookDelivery
-    from bookings.services import RequestInput, request_submit
     from bookings.vendor_services import vendor_token_issue
-    from tests.factories import MINIMAL_PDF
+    from tests.factories import MINIMAL_PDF, outpatient_request
 
     settings.PRIVATE_MEDIA_ROOT = tmp_path
     actor = Actor(label="policyholder")
-    request, _ = request_submit(
-        RequestInput(
-            policy=policy_rows,
-            member=policy_rows.members.get(),
-            benefit=Benefit.objects.get(code="pingan.health.outpatient_assist"),
-            at=datetime(2026, 3, 2, 10, tzinfo=ZoneInfo("Asia/Shanghai")),
-            region="上海市",
-        ),
+    request = outpatient_request(
+        policy=policy_rows,
+        at=datetime(2026, 3, 2, 10, tzinfo=ZoneInfo("Asia/Shanghai")),
         actor=actor,
     )
     document_open(

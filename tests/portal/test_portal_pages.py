@@ -12,12 +12,11 @@ from django.utils import timezone
 
 from benefits.demo import policy_with_members
 from benefits.ledger import Actor
-from benefits.models import Benefit, Policy
+from benefits.models import Policy
 from bookings.documents import document_add
 from bookings.models import DocumentAccess, ServiceRequest, Status
-from bookings.services import RequestInput, request_submit
 from portal.models import PolicyholderAccount
-from tests.factories import MINIMAL_PDF
+from tests.factories import MINIMAL_PDF, outpatient_request
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
@@ -44,19 +43,9 @@ def log_in(client, django_user_model, policy: Policy) -> None:
     client.force_login(user)
 
 
-def submit(policy: Policy, ref: str = "M2", **extra) -> ServiceRequest:
-    request, _ = request_submit(
-        RequestInput(
-            policy=policy,
-            member=policy.members.get(ref=ref),
-            benefit=Benefit.objects.get(code="pingan.health.outpatient_assist"),
-            at=timezone.now(),
-            region="上海市",
-            **extra,
-        ),
-        actor=Actor(label="policyholder"),
-    )
-    return request
+def submit(policy: Policy) -> ServiceRequest:
+    """The spouse (M2) asks for 门诊协助 now."""
+    return outpatient_request(policy=policy, member_ref="M2", at=timezone.now())
 
 
 @pytest.fixture

@@ -18,26 +18,22 @@ from __future__ import annotations
 import statistics
 import time
 from datetime import date, timedelta
-from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
 from benefits.anniversaries import RunResult, anniversaries_run
 from benefits.benchmarking import (
     Param,
+    SizeBenchmark,
     analyze,
-    check_inside,
     db_date,
     db_datetime,
     fast_load,
     insert_select,
-    prepare,
-    run_manage,
     sequence_sql,
-    throwaway_database,
 )
 from benefits.demo import resident_id
 from benefits.models import (
@@ -58,46 +54,28 @@ DUE_PRODUCTS = ("pingan.health", "manulife.dmm")
 BULK_ROWS = 5000
 
 
-class Command(BaseCommand):
+class Command(SizeBenchmark):
     help = (
         "基准：周年日任务在大、小两个保单量（当日周年的保单数相同）上的耗时之比，"
         f"目标 ≤ {GOAL}；在临时数据库上运行，测完即删。"
     )
+    name = "benchmark_anniversaries"
+    label = "anniversaries"
+    goal = GOAL
+    sizes = {
+        "small": (100_000, "小库保单数"),
+        "big": (1_000_000, "大库保单数"),
+        "due": (1_000, "每天周年的保单数"),
+        "repeat": (5, "每侧计时的天数（取中位数）"),
+    }
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--small", type=int, default=100_000, help="小库保单数")
-        parser.add_argument("--big", type=int, default=1_000_000, help="大库保单数")
-        parser.add_argument("--due", type=int, default=1_000, help="每天周年的保单数")
-        parser.add_argument("--repeat", type=int, default=5, help="每侧计时的天数（取中位数）")
-        parser.add_argument("--inside", action="store_true", help="（内部）在临时库中运行")
-
-    def handle(
-        self, *args: Any, small: int, big: int, due: int, repeat: int, inside: bool, **_: Any
-    ) -> None:
+    def check_sizes(self, *, small: int, big: int, due: int, repeat: int) -> None:
         if not (due >= 1 and repeat >= 1 and due * repeat < small and big - small > due * repeat):
             raise CommandError("需要 due × repeat < small，且 big − small > due × repeat")
-        if inside:
-            check_inside()
-            self._run(small=small, big=big, due=due, repeat=repeat)
-            return
-        with throwaway_database("anniversaries") as env:
-            prepare(env)
-            run_manage(
-                env,
-                [
-                    "benchmark_anniversaries",
-                    "--inside",
-                    f"--small={small}",
-                    f"--big={big}",
-                    f"--due={due}",
-                    f"--repeat={repeat}",
-                ],
-                stdout=self.stdout,
-            )
 
     # --- inside the throwaway database ------------------------------------------------------
 
-    def _run(self, *, small: int, big: int, due: int, repeat: int) -> None:
+    def run(self, *, small: int, big: int, due: int, repeat: int) -> None:
         days_small = [FIRST_DAY + timedelta(days=i) for i in range(repeat)]
         days_big = [FIRST_DAY + timedelta(days=repeat + i) for i in range(repeat)]
         self.now = timezone.now()
@@ -276,7 +254,7 @@ class Command(BaseCommand):
         second_big: int,
     ) -> None:
         write = self.stdout.write
-        write(f"数据库：{connection.vendor}（临时库，测完即删）；同一进程，先小库后扩为大库")
+        self.write_header()
         medians = []
         for label, total, runs in (("小库", small, small_runs), ("大库", big, big_runs)):
             seconds = [elapsed for elapsed, _ in runs]
@@ -289,8 +267,6 @@ class Command(BaseCommand):
                 + "、".join(f"{s:.3f}" for s in seconds)
                 + f"）；共开通额度 {opened:,} 个，过期 {expired:,} 个"
             )
-        ratio = medians[1] / medians[0]
-        verdict = "达标" if ratio <= GOAL else "未达标"
-        write(f"比值 {ratio:.2f}（大库/小库，目标 ≤ {GOAL}）：{verdict}")
+        self.write_verdict(*medians)
         second = second_small + second_big
         write(f"第二次运行改变 {second} 行（小库 {second_small}，大库 {second_big}）")

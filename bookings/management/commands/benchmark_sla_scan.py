@@ -17,24 +17,20 @@ from __future__ import annotations
 import statistics
 import time
 from datetime import date, timedelta
-from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
 from benefits.benchmarking import (
     Param,
+    SizeBenchmark,
     analyze,
-    check_inside,
     db_datetime,
     fast_load,
     insert_select,
     json_sql,
-    prepare,
-    run_manage,
     sequence_sql,
-    throwaway_database,
 )
 from benefits.demo import resident_id
 from benefits.models import Benefit, Person, Policy, PolicyMember, Vendor
@@ -46,46 +42,28 @@ PER_REQUEST = 10  # milestones per synthetic request (codes c0…c9)
 SPREAD = 1000  # distinct future deadlines among the milestones not due
 
 
-class Command(BaseCommand):
+class Command(SizeBenchmark):
     help = (
         "基准：服务时效扫描在大、小两个未完成节点量（到期节点数相同）上的耗时之比，"
         f"目标 ≤ {GOAL}；在临时数据库上运行，测完即删。"
     )
+    name = "benchmark_sla_scan"
+    label = "sla"
+    goal = GOAL
+    sizes = {
+        "small": (10_000, "小库未完成节点数"),
+        "big": (500_000, "大库未完成节点数"),
+        "due": (1_000, "每次扫描时到期的节点数"),
+        "repeat": (5, "每侧扫描次数（取中位数）"),
+    }
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--small", type=int, default=10_000, help="小库未完成节点数")
-        parser.add_argument("--big", type=int, default=500_000, help="大库未完成节点数")
-        parser.add_argument("--due", type=int, default=1_000, help="每次扫描时到期的节点数")
-        parser.add_argument("--repeat", type=int, default=5, help="每侧扫描次数（取中位数）")
-        parser.add_argument("--inside", action="store_true", help="（内部）在临时库中运行")
-
-    def handle(
-        self, *args: Any, small: int, big: int, due: int, repeat: int, inside: bool, **_: Any
-    ) -> None:
+    def check_sizes(self, *, small: int, big: int, due: int, repeat: int) -> None:
         if not (due >= 2 and repeat >= 1 and due * repeat < small < big):
             raise CommandError("需要 due ≥ 2，且 due × repeat < small < big")
-        if inside:
-            check_inside()
-            self._run(small=small, big=big, due=due, repeat=repeat)
-            return
-        with throwaway_database("sla") as env:
-            prepare(env)
-            run_manage(
-                env,
-                [
-                    "benchmark_sla_scan",
-                    "--inside",
-                    f"--small={small}",
-                    f"--big={big}",
-                    f"--due={due}",
-                    f"--repeat={repeat}",
-                ],
-                stdout=self.stdout,
-            )
 
     # --- inside the throwaway database ------------------------------------------------------
 
-    def _run(self, *, small: int, big: int, due: int, repeat: int) -> None:
+    def run(self, *, small: int, big: int, due: int, repeat: int) -> None:
         self.now = timezone.now()
         self._request_template()
         self._deadlines()
@@ -247,7 +225,7 @@ class Command(BaseCommand):
         second: int,
     ) -> None:
         write = self.stdout.write
-        write(f"数据库：{connection.vendor}（临时库，测完即删）；同一进程，先小库后扩为大库")
+        self.write_header()
         medians = []
         for label, total, runs in (("小库", small, small_runs), ("大库", big, big_runs)):
             medians.append(statistics.median(runs))
@@ -257,7 +235,5 @@ class Command(BaseCommand):
                 + "、".join(f"{s:.3f}" for s in runs)
                 + "）"
             )
-        ratio = medians[1] / medians[0]
-        verdict = "达标" if ratio <= GOAL else "未达标"
-        write(f"比值 {ratio:.2f}（大库/小库，目标 ≤ {GOAL}）：{verdict}")
+        self.write_verdict(*medians)
         write(f"第二次扫描改变 {second} 行")
