@@ -66,37 +66,32 @@ class DeadlineFilter(admin.SimpleListFilter):
         return queryset
 
 
-class EventInline(admin.TabularInline):
+class HistoryInline(admin.TabularInline):
+    """What happened to a request, shown and never edited: the history is the record."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(HistoryInline):
     model = RequestEvent
-    extra = 0
-    can_delete = False
     fields = ["at", "event", "from_status", "to_status", "actor_label", "reason"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class MilestoneInline(admin.TabularInline):
+class MilestoneInline(HistoryInline):
     model = Milestone
-    extra = 0
-    can_delete = False
     fields = ["label", "state", "started_at", "due_at", "provisional", "met_at"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(HistoryInline):
     model = Document
-    extra = 0
-    can_delete = False
     fields = ["open_link", "requirement", "content_type", "size", "flags", "uploaded_at"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("文件"))
     def open_link(self, obj: Document) -> str:

@@ -43,7 +43,7 @@ from bookings.models import (
     Status,
 )
 from bookings.signals import request_event
-from bookings.workflow import TRANSITIONS, transition_for
+from bookings.workflow import transition_for
 from coverage.models import Region
 from portal.errors import DomainError
 
@@ -563,8 +563,3 @@ def notify(request: ServiceRequest, *, title: str, body: str) -> Notification:
     return Notification.objects.create(
         person_id=request.policy.holder_id, request=request, title=title[:120], body=body
     )
-
-
-def allowed(request: ServiceRequest, event: str) -> bool:
-    transition = TRANSITIONS.get(event)
-    return transition is not None and request.status in transition.sources
