@@ -12,19 +12,22 @@ from import_export.admin import ImportExportModelAdmin, ImportMixin
 from import_export.formats import base_formats
 from import_export.results import Result
 
-from benefits.identity import id_number_digest, mask_phone
+from benefits.identity import PhoneNumberError, id_number_digest, mask_phone, normalise_phone
+from benefits.ledger import Actor
 from benefits.models import (
     Benefit,
     Diagnosis,
     Hospitalisation,
     Insurer,
     Person,
+    PhoneChange,
     Policy,
     PolicyMember,
     Product,
     Service,
     Vendor,
 )
+from benefits.policy_services import check_person_change_allowed, looks_like_formula, person_save
 from benefits.resources import (
     BenefitResource,
     InsurerResource,
@@ -35,10 +38,18 @@ from benefits.resources import (
 )
 from benefits.terms import TermsError
 from benefits.terms_display import describe_terms, quota
+from portal.errors import DomainError
+from portal.tenancy import InsurerScopedAdmin, InsurerScopedInline, insurer_ids
 
 
-class CatalogueAdmin(ImportExportModelAdmin):
+class CatalogueAdmin(InsurerScopedAdmin, ImportExportModelAdmin):
     """Codes are identities shared with the files, the API and exports: set once."""
+
+    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        return {
+            **super().get_import_resource_kwargs(request, **kwargs),
+            "insurer_ids": insurer_ids(request.user),
+        }
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         readonly = tuple(super().get_readonly_fields(request, obj))
@@ -70,7 +81,7 @@ class ServiceAdmin(CatalogueAdmin):
     search_fields = ("code", "name")
 
 
-class BenefitInline(admin.TabularInline):
+class BenefitInline(InsurerScopedInline, admin.TabularInline):
     model = Benefit
     fields = ("code", "name", "vendor", "active")
     readonly_fields = fields
@@ -125,7 +136,7 @@ class BenefitForm(forms.ModelForm):
     class Meta:
         model = Benefit
         # coverage_lists is derived from the terms on save, so it is not a form field.
-        fields = (*IDENTITY_FIELDS, "terms", "source_file", "source_section")
+        fields = (*IDENTITY_FIELDS, "backup_vendors", "terms", "source_file", "source_section")
 
 
 @admin.register(Benefit)
@@ -136,10 +147,10 @@ class BenefitAdmin(CatalogueAdmin):
     list_filter = ("product__insurer", "product", "service__category", "vendor", "active")
     list_select_related = ("product", "vendor")
     search_fields = ("code", "name", "clause_text")
-    autocomplete_fields = ("product", "service", "vendor", "parent")
+    autocomplete_fields = ("product", "service", "vendor", "backup_vendors", "parent")
     readonly_fields = ("terms_summary", "clause", "linked_lists")
     fieldsets = (
-        (None, {"fields": IDENTITY_FIELDS}),
+        (None, {"fields": (*IDENTITY_FIELDS, "backup_vendors")}),
         (_("条款"), {"fields": ("terms_summary", "linked_lists", "terms")}),
         (_("手册出处"), {"fields": ("source_file", "source_section", "clause")}),
     )
@@ -184,7 +195,12 @@ class BenefitAdmin(CatalogueAdmin):
 
 
 class PersonForm(forms.ModelForm):
-    """The ID number is write-only: entered when adding a person, never shown again."""
+    """The ID number is write-only: entered when adding a person, never shown again. A new
+    phone is checked as the portal's login checks it; a changed name or phone of a person
+    shared with another insurer is refused for a user who does not serve that insurer
+    (``allowed_insurer_ids``, set per request by ``PersonAdmin.get_form``)."""
+
+    allowed_insurer_ids: frozenset[int] | None = None
 
     class Meta:
         model = Person
@@ -200,9 +216,35 @@ class PersonForm(forms.ModelForm):
         )
         widgets = {"id_number": forms.TextInput(attrs={"autocomplete": "off"})}
 
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if looks_like_formula(name):
+            raise forms.ValidationError(_("姓名不能以 = + - @ 或制表符开头"))
+        return name
+
+    def clean_phone(self) -> str:
+        phone = (self.cleaned_data.get("phone") or "").strip()
+        if not phone or phone == self.initial.get("phone"):
+            return phone  # blank, or an unchanged (possibly legacy) spelling
+        try:
+            return normalise_phone(phone)
+        except PhoneNumberError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance.pk is not None and {"name", "phone"} & set(self.changed_data):
+            try:
+                check_person_change_allowed(
+                    self.instance, allowed_insurer_ids=self.allowed_insurer_ids
+                )
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message) from None
+        return cleaned
+
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(InsurerScopedAdmin):
     form = PersonForm
     list_display = (
         "name",
@@ -226,6 +268,21 @@ class PersonAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return ("id_type", "id_masked") if obj is not None else ()
 
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.allowed_insurer_ids = insurer_ids(request.user)  # a class made for this request
+        return form
+
+    def save_model(self, request: HttpRequest, obj: Person, form: Any, change: bool) -> None:
+        # Through the service the API and the import use: a phone change is recorded, the
+        # old phone's portal bindings end and both numbers are told.
+        person_save(
+            person=obj,
+            actor=Actor(user=request.user, label=f"staff:{request.user.get_username()}"),
+            channel=PhoneChange.Channel.ADMIN,
+            allowed_insurer_ids=insurer_ids(request.user),
+        )
+
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Person], search_term: str
     ) -> tuple[QuerySet[Person], bool]:
@@ -244,7 +301,30 @@ class PersonAdmin(admin.ModelAdmin):
         return mask_phone(obj.phone) if obj.phone else "—"
 
 
-class PolicyMemberInline(admin.TabularInline):
+@admin.register(PhoneChange)
+class PhoneChangeAdmin(InsurerScopedAdmin):
+    """The record of phone changes: read only, numbers masked."""
+
+    list_display = ("at", "person", "old_masked", "new_masked", "channel", "actor_label")
+    list_filter = ("channel",)
+    list_select_related = ("person",)
+    search_fields = ("actor_label",)
+    date_hierarchy = "at"
+    fields = ("person", "old_masked", "new_masked", "channel", "actor_label", "changed_by", "at")
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PolicyMemberInline(InsurerScopedInline, admin.TabularInline):
     model = PolicyMember
     extra = 0
     autocomplete_fields = ("person",)
@@ -255,7 +335,7 @@ class PolicyMemberInline(admin.TabularInline):
 
 
 @admin.register(Policy)
-class PolicyAdmin(ImportMixin, admin.ModelAdmin):
+class PolicyAdmin(ImportMixin, InsurerScopedAdmin):
     list_display = ("number", "product", "status", "effective_on", "expires_on", "holder", "family")
     list_filter = ("status", "product__insurer", "product", "family", "group", "transferred")
     list_select_related = ("product", "holder")
@@ -301,7 +381,7 @@ class PolicyAdmin(ImportMixin, admin.ModelAdmin):
 
 
 @admin.register(Hospitalisation)
-class HospitalisationAdmin(admin.ModelAdmin):
+class HospitalisationAdmin(InsurerScopedAdmin):
     list_display = (
         "person",
         "hospital",
@@ -319,7 +399,7 @@ class HospitalisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Diagnosis)
-class DiagnosisAdmin(admin.ModelAdmin):
+class DiagnosisAdmin(InsurerScopedAdmin):
     list_display = ("person", "__str__", "confirmed", "diagnosed_on", "first_diagnosed_on")
     list_filter = ("confirmed",)
     list_select_related = ("person", "disease")

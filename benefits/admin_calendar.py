@@ -20,11 +20,12 @@ from benefits.models import CalendarDay, CalendarYear
 from benefits.selectors_calendar import current_calendar
 from benefits.workcalendar import library_calendar, years_needing_confirmation
 from portal.errors import DomainError
+from portal.tenancy import InsurerScopedAdmin
 
 WEEKDAYS = (_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日"))
 
 
-class WarnsOfUnconfirmedYears(admin.ModelAdmin):
+class WarnsOfUnconfirmedYears(InsurerScopedAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:

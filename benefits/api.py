@@ -6,7 +6,8 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from benefits.eligibility import evaluate
-from benefits.models import Benefit, Product
+from benefits.ledger import Actor
+from benefits.models import Benefit, Policy, Product
 from benefits.policy_services import MemberInput, PersonInput, PolicyInput, policy_upsert
 from benefits.schemas import CatalogueOut
 from benefits.selectors import catalogue_products
@@ -19,7 +20,9 @@ from benefits.selectors_eligibility import (
 from benefits.selectors_entitlements import plain, policy_entitlements
 from benefits.terms_display import describe_terms
 from benefits.tiers import AdvanceInput
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
+from portal.staff_auth import staff_auth
+from portal.tenancy import insurer_ids, scope
 
 router = Router()
 
@@ -62,9 +65,18 @@ def _product(product: Product, include_clauses: bool) -> dict:
     }
 
 
-@router.get("/catalogue", response=CatalogueOut, summary="产品目录：产品、权益、服务商与条款")
+@router.get(
+    "/catalogue",
+    response=CatalogueOut,
+    summary="产品目录：产品、权益、服务商与条款",
+    auth=staff_auth("benefits.view_product", "benefits.view_benefit"),
+)
 def catalogue(request: HttpRequest, filters: Query[CatalogueFilters]) -> dict:
-    products = catalogue_products(product=filters.product, insurer=filters.insurer)
+    products = catalogue_products(
+        product=filters.product,
+        insurer=filters.insurer,
+        products=scope(Product.objects.all(), request.user),
+    )
     return {"products": [_product(p, filters.include_clauses) for p in products]}
 
 
@@ -126,9 +138,20 @@ def _person(data: PersonIn, **extra: object) -> PersonInput:
 
 
 @router.post(
-    "/policies", response={200: PolicyOut, 201: PolicyOut}, summary="按保单号新建或更新保单"
+    "/policies",
+    response={200: PolicyOut, 201: PolicyOut},
+    summary="按保单号新建或更新保单",
+    auth=staff_auth("benefits.add_policy", "benefits.change_policy", "benefits.change_person"),
 )
 def policies_upsert(request: HttpRequest, payload: PolicyIn) -> Status:
+    # Another insurer's product or policy number is answered like one that does not exist.
+    if not scope(Product.objects.filter(code=payload.product), request.user).exists():
+        raise DomainError("unknown_product", f"产品代码“{payload.product}”不存在", field="product")
+    if (
+        Policy.objects.filter(number=payload.number).exists()
+        and not scope(Policy.objects.filter(number=payload.number), request.user).exists()
+    ):
+        raise NotFound("保单不存在")
     policy, created = policy_upsert(
         PolicyInput(
             number=payload.number,
@@ -155,7 +178,9 @@ def policies_upsert(request: HttpRequest, payload: PolicyIn) -> Status:
                 )
                 for m in payload.members
             ],
-        )
+        ),
+        actor=Actor(user=request.user, label=f"staff:{request.user.get_username()}"),
+        allowed_insurer_ids=insurer_ids(request.user),
     )
     members = policy.members.select_related("person").order_by("id")
     return Status(
@@ -263,7 +288,10 @@ class EligibilityOut(Schema):
 
 
 @router.post(
-    "/eligibility", response=EligibilityOut, summary="权益资格判断（列出全部不符合的原因）"
+    "/eligibility",
+    response=EligibilityOut,
+    summary="权益资格判断（列出全部不符合的原因）",
+    auth=staff_auth("benefits.view_policy"),
 )
 def eligibility(request: HttpRequest, payload: EligibilityIn) -> dict:
     context = payload.context
@@ -288,6 +316,7 @@ def eligibility(request: HttpRequest, payload: EligibilityIn) -> dict:
             site=context.site,
             conditions=frozenset(context.conditions),
             advance=AdvanceInput(**context.advance.dict()) if context.advance else None,
+            insurer_ids=insurer_ids(request.user),
         )
     )
     verdict = evaluate(benefit.parsed_terms, facts)
@@ -355,6 +384,9 @@ class EntitlementsOut(Schema):
     "/policies/{number}/entitlements",
     response=EntitlementsOut,
     summary="保单各被保险人各项权益的额度、使用与流水",
+    auth=staff_auth("benefits.view_policy", "benefits.view_quotabalance"),
 )
 def entitlements(request: HttpRequest, number: str, on: date | None = None) -> dict:
-    return policy_entitlements(number=number, on=on)
+    return policy_entitlements(
+        number=number, on=on, policies=scope(Policy.objects.all(), request.user)
+    )

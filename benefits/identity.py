@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import date
 
 from django.conf import settings
@@ -16,9 +17,16 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, 
 
 RESIDENT_ID = "resident_id"
 
+_MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
+_SEPARATORS = re.compile(r"[\s\-()（）]")
+
 
 class IdNumberError(ValueError):
     """An ID number that fails validation; the message is Chinese and never repeats it."""
+
+
+class PhoneNumberError(ValueError):
+    """Not a mainland mobile number; the message is Chinese and never repeats the number."""
 
 
 def normalise_id_number(id_type: str, number: str) -> str:
@@ -70,3 +78,26 @@ def id_number_digest(id_type: str, number: str) -> str:
 
 def mask_phone(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else "****"
+
+
+def normalise_phone(raw: str) -> str:
+    """The 11-digit mainland mobile number in ``raw`` (``+86``/``0086``, spaces, dashes and
+    brackets allowed), or ``PhoneNumberError``. The portal's login, the staff API and the
+    policy import all accept exactly the numbers this accepts."""
+    digits = _SEPARATORS.sub("", raw or "")
+    for prefix in ("+86", "0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            digits = digits[len(prefix) :]
+            break
+    if not _MAINLAND_MOBILE.fullmatch(digits):
+        raise PhoneNumberError("请输入正确的11位中国大陆手机号码")
+    return digits
+
+
+def phone_key(phone: str) -> str:
+    """What two stored phones are compared by: the normalised number when it is one, else
+    the text without spaces (insurers' systems send numbers in any spelling)."""
+    try:
+        return normalise_phone(phone)
+    except PhoneNumberError:
+        return "".join((phone or "").split())

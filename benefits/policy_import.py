@@ -21,14 +21,24 @@ from django.utils.translation import gettext as _
 from benefits.identity import (
     RESIDENT_ID,
     IdNumberError,
+    PhoneNumberError,
     birth_date_from_id,
     id_number_digest,
     mask_id_number,
     mask_phone,
+    normalise_phone,
     validate_id_number,
 )
-from benefits.models import Person, Policy, PolicyMember, Product
-from benefits.policy_services import MemberInput, PersonInput, PolicyInput, policy_upsert
+from benefits.ledger import Actor
+from benefits.models import Person, PhoneChange, Policy, PolicyMember, Product
+from benefits.policy_services import (
+    InsurerIds,
+    MemberInput,
+    PersonInput,
+    PolicyInput,
+    looks_like_formula,
+    policy_upsert,
+)
 from coverage.selectors import region_cached, region_index_cached
 from portal.errors import DomainError
 
@@ -90,6 +100,11 @@ DATE_KEYS = ("signed_on", "effective_on", "expires_on", "holder_birth_date", "me
 POLICY_FIELDS = ("status", "signed_on", "effective_on", "expires_on", "transferred", "family")
 SENSITIVE = {"holder_id_number": mask_id_number, "member_id_number": mask_id_number}
 SENSITIVE_PHONES = ("holder_phone", "member_phone")
+# Free-text columns: refused when a spreadsheet would run them as a formula. The other
+# columns are parsed strictly (dates, choices, ID and phone numbers), which refuses formulas
+# too (and "+86 …" is a phone, not a formula).
+FREE_TEXT = ("number", "product", "holder_name", "member_ref", "member_name")
+CITY_KEYS = ("home_city", "hukou_city")
 LABELS = {
     "status": dict(Policy.Status.choices),
     "relation": dict(PolicyMember.Relation.choices),
@@ -226,6 +241,26 @@ def _city(row: RowOutcome, key: str, value: Any) -> str | None:
     return resolution.region_code
 
 
+def _lead(text: str) -> str:
+    """The character that makes a cell a formula, printable in a message."""
+    first = text.lstrip(" ")[:1]
+    return {"\t": "制表符", "\r": "回车符"}.get(first, first)
+
+
+def _phone(row: RowOutcome, key: str, value: Any) -> str:
+    """The normalised mainland mobile number, as the portal's login accepts it; blank keeps
+    the stored one."""
+    text = _text(value)
+    if not text:
+        return ""
+    try:
+        return normalise_phone(text)
+    except PhoneNumberError:
+        # The message never repeats the number.
+        row.error(key, _("手机号码格式不正确，请填写11位中国大陆手机号码"))
+        return ""
+
+
 def _identity(row: RowOutcome, who: str) -> None:
     """Validates ``<who>_id_number`` (GB 11643 for 身份证) and its birth date, in place."""
     id_type, number = row.values[f"{who}_id_type"], row.values[f"{who}_id_number"]
@@ -251,7 +286,15 @@ def read_row(line: int, cells: dict[str, Any], products: set[str]) -> RowOutcome
     for key in REQUIRED:
         if not _text(cells.get(key)):
             row.error(key, _("不能为空"))
-    for key in ("number", "product", "holder_name", "member_ref", "member_name"):
+    for key in (*FREE_TEXT, *CITY_KEYS):
+        raw = cells.get(key)
+        if isinstance(raw, str) and looks_like_formula(raw):
+            row.error(
+                key,
+                _("内容以“%(char)s”开头，疑似公式，出于安全原因拒绝导入") % {"char": _lead(raw)},
+            )
+            cells = {**cells, key: ""}  # checked no further: one message per cell
+    for key in FREE_TEXT:
         values[key] = _text(cells.get(key))
     if values["product"] and values["product"] not in products:
         row.error("product", _("产品代码“%(code)s”不存在") % {"code": values["product"]})
@@ -284,7 +327,7 @@ def read_row(line: int, cells: dict[str, Any], products: set[str]) -> RowOutcome
             values[f"{who}_id_number"] = ""
         else:
             values[f"{who}_id_number"] = _text(raw)
-        values[f"{who}_phone"] = _text(cells.get(f"{who}_phone"))
+        values[f"{who}_phone"] = _phone(row, f"{who}_phone", cells.get(f"{who}_phone"))
         _identity(row, who)
     values["home_city"] = _city(row, "home_city", cells.get("home_city"))
     values["hukou_city"] = _city(row, "hukou_city", cells.get("hukou_city"))
@@ -440,19 +483,59 @@ def _blame(group: list[RowOutcome], exc: DomainError) -> None:
         if 0 <= index < len(group):
             row = group[index]
     key = "holder_id_number" if where == "holder" else "member_ref"
-    row.error(key, exc.message)
+    # The row and column already say where: drop the service's "members[2]：" prefix.
+    message = exc.message.removeprefix(f"{where}：") if where else exc.message
+    row.error(key, message)
+
+
+def import_actor(user: Any) -> Actor:
+    """Who an import's changes are recorded as: ``import:<username>`` (``import`` alone
+    when no user is known)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Actor(label="import")
+    return Actor(user=user, label=f"import:{user.get_username()}")
+
+
+def _refuse_other_insurers(rows: list[RowOutcome], allowed: frozenset[int]) -> None:
+    """A row may only name a product, and a policy number, of the importer's insurers."""
+    own = set(Product.objects.filter(insurer__in=allowed).values_list("code", flat=True))
+    numbers = {row.values.get("number") for row in rows} - {None, ""}
+    foreign = set(
+        Policy.objects.filter(number__in=numbers)
+        .exclude(product__insurer__in=allowed)
+        .values_list("number", flat=True)
+    )
+    for row in rows:
+        product = row.values.get("product")
+        if product and product not in own and HEADER["product"] not in row.errors:
+            row.error(
+                "product", _("产品“%(code)s”不属于您所在的保险公司，不能导入") % {"code": product}
+            )
+        if row.values.get("number") in foreign:
+            row.error("number", _("保单号不属于您所在的保险公司，不能导入或修改"))
 
 
 def policies_import(
-    *, rows: list[dict[str, Any]], first_line: int = 2, dry_run: bool
+    *,
+    rows: list[dict[str, Any]],
+    first_line: int = 2,
+    dry_run: bool,
+    actor: Actor | None = None,
+    allowed_insurer_ids: InsurerIds = None,
 ) -> PolicyImportReport:
     """Check every row, then (when none is bad, and not ``dry_run``) write each changed
     policy through ``policy_upsert``, in one transaction. ``rows`` are cells by column key
-    (``header_keys``); ``first_line`` is the file line of the first row."""
+    (``header_keys``); ``first_line`` is the file line of the first row. ``actor``
+    (``import_actor(user)``) is who phone changes are recorded as; ``allowed_insurer_ids``
+    the importing user's insurers (``portal.tenancy.insurer_ids``, None: unrestricted) —
+    a person also on another insurer's policy keeps name and phone, and the row says so."""
+    actor = actor or import_actor(None)
     products = set(Product.objects.values_list("code", flat=True))
     report = PolicyImportReport(
         [read_row(first_line + i, cells, products) for i, cells in enumerate(rows)]
     )
+    if allowed_insurer_ids is not None:
+        _refuse_other_insurers(report.rows, allowed_insurer_ids)
     groups = _group(report.rows)
     if not report.ok:
         return report
@@ -464,7 +547,12 @@ def policies_import(
                 continue
             try:
                 with transaction.atomic():
-                    policy, created = policy_upsert(data)
+                    policy, created = policy_upsert(
+                        data,
+                        actor=actor,
+                        channel=PhoneChange.Channel.IMPORT,
+                        allowed_insurer_ids=allowed_insurer_ids,
+                    )
             except DomainError as exc:
                 _blame(group, exc)
                 continue

@@ -15,9 +15,11 @@ from benefits.policy_import import (
     HEADER,
     ImportFileError,
     header_keys,
+    import_actor,
     policies_import,
 )
 from coverage.models import CoverageList
+from portal.tenancy import InsurerIds, insurer_ids, may_write
 
 ACTION_LABELS = {"new": "新增", "update": "更新", "skip": "无变化"}
 
@@ -37,6 +39,23 @@ class CatalogueResource(resources.ModelResource):
         clean_model_instances = True
         use_transactions = True
         exclude = ("id", "loaded_digest", "created_at", "updated_at")
+
+    def __init__(self, insurer_ids: InsurerIds = None, **kwargs: Any) -> None:
+        # The importing user's insurers (None: a superuser): a row may only create or change
+        # a record of those insurers.
+        self.insurer_ids = insurer_ids
+        super().__init__(**kwargs)
+
+    def validate_instance(
+        self, instance: Any, import_validation_errors: Any = None, validate_unique: bool = True
+    ) -> None:
+        if not may_write(instance, self.insurer_ids):
+            errors = dict(import_validation_errors or {})
+            errors.setdefault("code", []).append(
+                f"“{instance.code}”不属于您所在的保险公司，不能导入或修改"
+            )
+            import_validation_errors = errors
+        super().validate_instance(instance, import_validation_errors, validate_unique)
 
     def import_data(self, dataset: Any, **kwargs: Any) -> Any:
         # A catalogue sheet is one change: a row that fails validation cancels the others,
@@ -165,7 +184,13 @@ class PolicyResource(resources.Resource):
             result.append_invalid_row(1, {"行号": 1}, ValidationError(str(exc)))
             return result
         rows = [{key: cell for key, cell in zip(keys, row, strict=True) if key} for row in dataset]
-        report = policies_import(rows=rows, dry_run=dry_run)
+        user = kwargs.get("user")
+        report = policies_import(
+            rows=rows,
+            dry_run=dry_run,
+            actor=import_actor(user),
+            allowed_insurer_ids=insurer_ids(user) if user is not None else None,
+        )
         for row in report.rows:
             values = {"行号": row.line, **row.shown()}
             if row.errors:

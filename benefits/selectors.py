@@ -7,7 +7,10 @@ from benefits.models import Benefit, Product
 
 
 def catalogue_products(
-    *, product: str | None = None, insurer: str | None = None
+    *,
+    product: str | None = None,
+    insurer: str | None = None,
+    products: QuerySet[Product] | None = None,
 ) -> QuerySet[Product]:
     """Products with insurer, and their benefits with service, vendor, parent and lists.
 
@@ -17,7 +20,8 @@ def catalogue_products(
         "coverage_lists"
     )
     products = (
-        Product.objects.select_related("insurer")
+        (Product.objects.all() if products is None else products)
+        .select_related("insurer")
         .prefetch_related(Prefetch("benefits", queryset=benefits))
         .order_by("code")
     )

@@ -27,7 +27,7 @@ from benefits.eligibility import (
 )
 from benefits.entitlements import PeriodUnknown, PoolSpec, pools_for
 from benefits.identity import id_number_digest
-from benefits.models import Benefit, Person, Policy, PolicyMember, QuotaBalance
+from benefits.models import Benefit, Person, Policy, PolicyMember, Product, QuotaBalance
 from benefits.selectors_calendar import calendar_cached
 from benefits.terms import BenefitTerms, CoveredConditionRule, NetworkRule
 from benefits.tiers import AdvanceInput, TierFacts, great_circle_km
@@ -83,6 +83,8 @@ class EligibilityQuery:
     site: str | None = None
     conditions: frozenset[str] = frozenset()
     advance: AdvanceInput | None = None
+    # Only policies of these insurers (a staff caller's tenancy); None: any policy.
+    insurer_ids: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class PoolState:
 
 
 _benefits: Memo[Benefit | None] = Memo("benefits")
+_product_insurers: Memo[dict[int, int]] = Memo("product-insurers")
 
 
 def needs_calendar(terms: BenefitTerms) -> bool:
@@ -204,16 +207,33 @@ _balances_of_policy = PreparedQuery(
 )
 
 
-def policy_and_members(number: str) -> tuple[Policy, list[MemberRow]]:
+def product_insurer_id(product_id: int) -> int | None:
+    """The insurer of a product, from a per-process memo of the (small) product table."""
+    insurers = _product_insurers.get(
+        "all", lambda: dict(Product.objects.order_by().values_list("id", "insurer_id"))
+    )
+    return insurers.get(product_id)
+
+
+def policy_and_members(
+    number: str, *, insurer_ids: frozenset[int] | None = None
+) -> tuple[Policy, list[MemberRow]]:
     """One query. The policy is a model instance carrying the loaded fields (and its real
-    primary key), for the plain functions that take models; nothing here is saved."""
+    primary key), for the plain functions that take models; nothing here is saved.
+
+    With ``insurer_ids``, another insurer's policy is "保单不存在", like no policy at all."""
     rows = _members_of_policy(number=number)
     if not rows:
-        if Policy.objects.filter(number=number).exists():
+        policies = Policy.objects.filter(number=number)
+        if insurer_ids is not None:
+            policies = policies.filter(product__insurer__in=insurer_ids)
+        if policies.exists():
             raise NotFound("member：本保单没有此被保险人")
         raise NotFound("保单不存在")
     policy_at = 3 + len(PERSON_FIELDS)
     policy = Policy(number=number, **dict(zip(POLICY_FIELDS, rows[0][policy_at:], strict=True)))
+    if insurer_ids is not None and product_insurer_id(policy.product_id) not in insurer_ids:
+        raise NotFound("保单不存在")
     return policy, [MemberRow(*row[:policy_at]) for row in rows]
 
 
@@ -318,7 +338,7 @@ def _disease_lists(terms: BenefitTerms, disease: str | None) -> frozenset[str]:
 
 
 def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[PoolState]]:
-    policy, members = policy_and_members(query.policy)
+    policy, members = policy_and_members(query.policy, insurer_ids=query.insurer_ids)
     member = _find_member(members, query.member, "member")
     recipient = _find_member(members, query.recipient, "recipient") if query.recipient else member
     benefit = benefit_cached(query.benefit)

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from benefits.entitlements import PeriodUnknown, pools_for
@@ -21,8 +22,12 @@ def plain(value: Decimal) -> Decimal:
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
-def policy_entitlements(*, number: str, on: date | None = None) -> dict[str, Any]:
-    policy = Policy.objects.select_related("product").filter(number=number).first()
+def policy_entitlements(
+    *, number: str, on: date | None = None, policies: QuerySet[Policy] | None = None
+) -> dict[str, Any]:
+    """``policies``: where to look the number up (a staff caller's insurers); default all."""
+    policies = Policy.objects.all() if policies is None else policies
+    policy = policies.select_related("product").filter(number=number).first()
     if policy is None:
         raise NotFound("保单不存在")
     on = on or timezone.localdate()

@@ -7,8 +7,18 @@ class whose row changed) and ``years`` (a ``frozenset[int]`` of the calendar yea
 affected). Listeners recompute the open deadlines that reach those years (deadlines outside
 them cannot have moved); they should enqueue that work rather than do it inline, since the
 signal is sent from an admin request.
+
+``person_phone_changed`` is sent *inside* the transaction that changes a person's phone
+(staff API, policy import, admin), after the person is saved and the ``PhoneChange`` row is
+written, so a listener's writes commit or roll back with the change. Arguments: ``sender``
+(``Person``), ``person``, ``old_phone`` and ``new_phone`` (as stored: the new one
+normalised, the old one possibly in an insurer's spelling; either may be empty), ``actor``
+(``benefits.ledger.Actor``) and ``change`` (the ``PhoneChange``). The portal ends the
+bindings the old phone made and texts both numbers (on commit). Listeners must never log
+either number unmasked.
 """
 
 from django.dispatch import Signal
 
 calendar_changed = Signal()
+person_phone_changed = Signal()

@@ -5,13 +5,14 @@ open records (every opening logged)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Min, Q, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from benefits.ledger import Actor
 from benefits.models import Vendor
+from benefits.selectors_vendors import vendors_assignable_to_all
 from bookings.documents import document_open
 from bookings.models import (
     Document,
@@ -31,6 +33,7 @@ from bookings.models import (
 )
 from bookings.services import request_transition
 from portal.errors import DomainError
+from portal.tenancy import InsurerScopedAdmin, InsurerScopedInline, get_scoped_or_404
 
 
 def staff_actor(request: HttpRequest) -> Actor:
@@ -66,7 +69,7 @@ class DeadlineFilter(admin.SimpleListFilter):
         return queryset
 
 
-class HistoryInline(admin.TabularInline):
+class HistoryInline(InsurerScopedInline, admin.TabularInline):
     """What happened to a request, shown and never edited: the history is the record."""
 
     extra = 0
@@ -104,11 +107,23 @@ class ReasonForm(forms.Form):
 
 
 class VendorForm(forms.Form):
-    vendor = forms.ModelChoiceField(label=_("服务商"), queryset=Vendor.objects.filter(active=True))
+    vendor = forms.ModelChoiceField(
+        label=_("服务商"),
+        queryset=Vendor.objects.none(),
+        error_messages={
+            "invalid_choice": _("该服务商不提供所选申请的权益服务，不能派单，请从列表中选择")
+        },
+    )
+
+    def __init__(self, *args: Any, vendors: QuerySet[Vendor], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only vendors that deliver every selected request's benefit; request_transition
+        # refuses any other (vendor_not_serving) whatever is posted.
+        self.fields["vendor"].queryset = vendors
 
 
 @admin.register(ServiceRequest)
-class ServiceRequestAdmin(admin.ModelAdmin):
+class ServiceRequestAdmin(InsurerScopedAdmin):
     list_display = [
         "ref",
         "benefit_name",
@@ -254,7 +269,13 @@ class ServiceRequestAdmin(admin.ModelAdmin):
             lambda data: self._apply(request, queryset, "records_requested", **data),
         )
 
-    @admin.action(description=_("审核不通过（需填写原因）"), permissions=["change"])
+    def has_assign_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("bookings.assign_servicerequest")
+
+    def has_reject_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("bookings.reject_servicerequest")
+
+    @admin.action(description=_("审核不通过（需填写原因）"), permissions=["reject"])
     def reject(self, request, queryset):
         return self._with_form(
             request,
@@ -265,12 +286,20 @@ class ServiceRequestAdmin(admin.ModelAdmin):
             lambda data: self._apply(request, queryset, "rejected", **data),
         )
 
-    @admin.action(description=_("派单给服务商"), permissions=["change"])
+    @admin.action(description=_("派单给服务商"), permissions=["assign"])
     def assign_vendor(self, request, queryset):
+        vendors = vendors_assignable_to_all({r.benefit_id for r in queryset})
+        if not vendors.exists():
+            self.message_user(
+                request,
+                _("所选申请的权益没有共同的可派单服务商，请按权益分别选择申请后再派单"),
+                messages.WARNING,
+            )
+            return None
         return self._with_form(
             request,
             queryset,
-            VendorForm,
+            partial(VendorForm, vendors=vendors),
             str(_("派单给服务商")),
             "assign_vendor",
             lambda data: self._apply(request, queryset, "assigned", vendor=data["vendor"]),
@@ -289,9 +318,9 @@ class ServiceRequestAdmin(admin.ModelAdmin):
         ]
 
     def document_file(self, request: HttpRequest, pk: int) -> FileResponse:
-        if not request.user.has_perm("bookings.view_document"):
+        if not request.user.has_perm("bookings.open_document"):
             raise PermissionDenied
-        document = get_object_or_404(Document, pk=pk)
+        document = get_scoped_or_404(Document.objects.all(), request.user, pk=pk)
         handle = document_open(
             document,
             actor=staff_actor(request),
@@ -312,7 +341,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(DocumentAccess)
-class DocumentAccessAdmin(admin.ModelAdmin):
+class DocumentAccessAdmin(InsurerScopedAdmin):
     list_display = ["at", "document", "actor_label", "purpose", "ip"]
     list_filter = ["purpose"]
     search_fields = ["actor_label", "document__request__ref"]
@@ -329,7 +358,7 @@ class DocumentAccessAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(InsurerScopedAdmin):
     list_display = ["created_at", "title", "request", "read_at"]
     list_select_related = ["request"]
     readonly_fields = ["person", "request", "title", "body", "created_at", "read_at"]

@@ -27,9 +27,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from benefits.workcalendar import SHANGHAI
-from bookings.models import OPEN_STATUSES
+from bookings.models import OPEN_STATUSES, Milestone
 from bookings.selectors_dashboard import SlaDashboard, VendorScorecard, sla_dashboard
 from bookings.selectors_sla import ScoreLine
+from portal.tenancy import scope
 
 VIEW_PERMISSION = "bookings.view_servicerequest"
 URL_NAME = "bookings_dashboard"
@@ -294,7 +295,9 @@ def dashboard_view(request: HttpRequest, site: AdminSite) -> TemplateResponse:
     if not request.user.has_perm(VIEW_PERMISSION):
         raise PermissionDenied
     days = period_from(request.GET.get("days"))
-    data = sla_dashboard(now=timezone.now(), days=days)
+    data = sla_dashboard(
+        now=timezone.now(), days=days, milestones=scope(Milestone.objects.all(), request.user)
+    )
     request.current_app = site.name
     return TemplateResponse(
         request,

@@ -14,12 +14,13 @@ from django.utils.translation import gettext_lazy as _
 
 from bookings.models import VendorToken, VendorWebhook, WebhookDelivery
 from bookings.vendor_services import vendor_token_issue, vendor_token_revoke
+from portal.tenancy import InsurerScopedAdmin
 
 WEBHOOK_SECRET_BYTES = 32
 
 
 @admin.register(VendorToken)
-class VendorTokenAdmin(admin.ModelAdmin):
+class VendorTokenAdmin(InsurerScopedAdmin):
     list_display = ("prefix", "name", "vendor", "created_at", "last_used_at", "revoked_at")
     list_filter = ("revoked_at", "vendor")
     list_select_related = ("vendor",)
@@ -57,7 +58,7 @@ class VendorTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(VendorWebhook)
-class VendorWebhookAdmin(admin.ModelAdmin):
+class VendorWebhookAdmin(InsurerScopedAdmin):
     """The signing secret is generated here and shown once (on creation and on rotation);
     afterwards only its first characters are displayed."""
 
@@ -113,7 +114,7 @@ class DeliveryStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(InsurerScopedAdmin):
     list_display = (
         "created_at",
         "webhook",

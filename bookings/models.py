@@ -117,10 +117,17 @@ class ServiceRequest(models.Model):
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
 
+    # Tenancy (portal.tenancy): the insurer of the policy's product.
+    insurer_lookup = "policy__product__insurer"
+
     class Meta:
         verbose_name = _("服务申请")
         verbose_name_plural = _("服务申请")
         ordering = ["-created_at"]
+        permissions = [
+            ("assign_servicerequest", _("派单给服务商")),
+            ("reject_servicerequest", _("审核不通过")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["submitted_by", "submission_key"],
@@ -164,6 +171,8 @@ class RequestEvent(models.Model):
     data = models.JSONField(_("数据"), default=dict, blank=True)
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
+    insurer_lookup = "request__policy__product__insurer"
+
     class Meta:
         verbose_name = _("处理记录")
         verbose_name_plural = _("处理记录")
@@ -202,10 +211,15 @@ class Document(models.Model):
     )
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
+    insurer_lookup = "request__policy__product__insurer"
+
     class Meta:
         verbose_name = _("资料")
         verbose_name_plural = _("资料")
         ordering = ["uploaded_at", "id"]
+        # Opening a record's file is more than seeing that it exists (auditors see the
+        # list and the access log, not the records).
+        permissions = [("open_document", _("打开客户资料文件"))]
 
     def __str__(self) -> str:
         return self.display_name
@@ -230,6 +244,8 @@ class DocumentAccess(models.Model):
     purpose = models.CharField(_("用途"), max_length=30)
     ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    insurer_lookup = "document__request__policy__product__insurer"
 
     class Meta:
         verbose_name = _("资料访问记录")
@@ -271,6 +287,16 @@ class Notification(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> Q:
+        # A notification about a request belongs to the request's insurer; one without a
+        # request (a policy-level notice) to the person's insurers.
+        from benefits.models import Person
+
+        return Q(request__policy__product__insurer__in=ids) | Q(
+            request__isnull=True, person__in=Person.objects.filter(Person.insurer_q(ids))
+        )
+
 
 class Milestone(models.Model):
     """One promise of the benefit's SLA on one request ("2个工作小时内联系客户"): the clock
@@ -305,6 +331,8 @@ class Milestone(models.Model):
     breached_at = models.DateTimeField(_("超时时间"), null=True, blank=True)
     warned_at = models.DateTimeField(_("临期提醒时间"), null=True, blank=True)
     clause = models.TextField(_("手册条款"), blank=True)
+
+    insurer_lookup = "request__policy__product__insurer"
 
     class Meta:
         verbose_name = _("服务时效节点")
@@ -341,6 +369,8 @@ class FollowUp(models.Model):
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     cancelled = models.BooleanField(_("已取消"), default=False)
 
+    insurer_lookup = "request__policy__product__insurer"
+
     class Meta:
         verbose_name = _("提醒与回访")
         verbose_name_plural = _("提醒与回访")
@@ -369,6 +399,8 @@ class Consumption(models.Model):
     amount = models.DecimalField(_("数量"), max_digits=12, decimal_places=2)
     note = models.CharField(_("说明"), max_length=200, blank=True)
     recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    insurer_lookup = "request__policy__product__insurer"
 
     class Meta:
         verbose_name = _("服务消耗")
@@ -400,6 +432,12 @@ class VendorToken(models.Model):
     def __str__(self) -> str:
         return f"{self.vendor_id}:{self.prefix}…"
 
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> Q:
+        from benefits.models import Vendor
+
+        return Q(vendor__in=Vendor.objects.filter(Vendor.insurer_q(ids)))
+
 
 class IdempotentResponse(models.Model):
     """The first answer to a vendor's POST with an ``Idempotency-Key``, replayed on retry."""
@@ -423,6 +461,12 @@ class IdempotentResponse(models.Model):
     def __str__(self) -> str:
         return self.key
 
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> Q:
+        from benefits.models import Vendor
+
+        return Q(vendor__in=Vendor.objects.filter(Vendor.insurer_q(ids)))
+
 
 class VendorWebhook(models.Model):
     """Where to tell a vendor about new assignments; payloads are signed with HMAC-SHA256."""
@@ -444,6 +488,12 @@ class VendorWebhook(models.Model):
     def __str__(self) -> str:
         return self.url
 
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> Q:
+        from benefits.models import Vendor
+
+        return Q(vendor__in=Vendor.objects.filter(Vendor.insurer_q(ids)))
+
 
 class WebhookDelivery(models.Model):
     webhook = models.ForeignKey(
@@ -464,3 +514,9 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event}#{self.pk}"
+
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> Q:
+        from benefits.models import Vendor
+
+        return Q(webhook__vendor__in=Vendor.objects.filter(Vendor.insurer_q(ids)))

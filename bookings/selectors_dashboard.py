@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from benefits.models import Vendor
 from benefits.selectors_calendar import current_calendar
@@ -87,27 +87,34 @@ def end_of_day(now: datetime) -> datetime:
     return datetime.combine(today + timedelta(days=1), time.min, tzinfo=SHANGHAI)
 
 
-def deadline_counts(now: datetime) -> DeadlineCounts:
+def deadline_counts(now: datetime, milestones: QuerySet[Milestone] | None = None) -> DeadlineCounts:
     """The four numbers at the top of the dashboard, in one query. Each matches what the
     queue's deadline filter lists for the same ``now`` (breached restricted to open
     requests, as the dashboard links it)."""
     pending = Q(state=State.PENDING)
-    totals = Milestone.objects.filter(
-        pending | Q(state=State.BREACHED, request__status__in=OPEN_STATUSES)
-    ).aggregate(
-        breached=Count("request", distinct=True, filter=Q(state=State.BREACHED)),
-        due_today=Count("request", distinct=True, filter=pending & Q(due_at__lt=end_of_day(now))),
-        due_soon=Count("request", distinct=True, filter=pending & Q(due_at__lte=now + SOON)),
-        provisional=Count("request", distinct=True, filter=pending & Q(provisional=True)),
+    totals = (
+        _all(milestones)
+        .filter(pending | Q(state=State.BREACHED, request__status__in=OPEN_STATUSES))
+        .aggregate(
+            breached=Count("request", distinct=True, filter=Q(state=State.BREACHED)),
+            due_today=Count(
+                "request", distinct=True, filter=pending & Q(due_at__lt=end_of_day(now))
+            ),
+            due_soon=Count("request", distinct=True, filter=pending & Q(due_at__lte=now + SOON)),
+            provisional=Count("request", distinct=True, filter=pending & Q(provisional=True)),
+        )
     )
     return DeadlineCounts(**totals)
 
 
-def urgent_milestones(now: datetime, limit: int = URGENT_LIMIT) -> list[UrgentMilestone]:
+def urgent_milestones(
+    now: datetime, limit: int = URGENT_LIMIT, milestones: QuerySet[Milestone] | None = None
+) -> list[UrgentMilestone]:
     """The pending milestones due first (overdue ones the scanner has not breached yet come
     first of all), in one query along the (state, due_at) index."""
     rows = (
-        Milestone.objects.filter(state=State.PENDING, due_at__isnull=False)
+        _all(milestones)
+        .filter(state=State.PENDING, due_at__isnull=False)
         .select_related("request__benefit", "request__vendor")
         .only(
             "label",
@@ -139,40 +146,55 @@ def unconfirmed_years(today: date) -> list[int]:
     return years_needing_confirmation(current_calendar(), today)
 
 
-def scorecard_vendors(since: datetime, until: datetime) -> list[Vendor]:
+def scorecard_vendors(
+    since: datetime, until: datetime, milestones: QuerySet[Milestone] | None = None
+) -> list[Vendor]:
     """Vendors with at least one decided milestone due in [since, until): exactly those whose
     scorecard is not empty, so the page never pays for a vendor it shows nothing for."""
-    decided = Milestone.objects.filter(
-        state__in=[State.MET, State.BREACHED],
-        due_at__gte=since,
-        due_at__lt=until,
-        request__vendor__isnull=False,
-    ).values("request__vendor")
+    decided = (
+        _all(milestones)
+        .filter(
+            state__in=[State.MET, State.BREACHED],
+            due_at__gte=since,
+            due_at__lt=until,
+            request__vendor__isnull=False,
+        )
+        .values("request__vendor")
+    )
     return list(Vendor.objects.filter(pk__in=decided).only("name").order_by("name", "pk"))
 
 
-def vendor_scorecards(since: datetime, until: datetime) -> list[VendorScorecard]:
+def vendor_scorecards(
+    since: datetime, until: datetime, milestones: QuerySet[Milestone] | None = None
+) -> list[VendorScorecard]:
     """One scorecard per vendor active in the period: one query for the vendors, then at
     most ``QUERIES_PER_VENDOR`` each (``vendor_scorecard`` reads the calendar itself)."""
     cards = []
-    for vendor in scorecard_vendors(since, until):
-        lines = vendor_scorecard(vendor, since, until)
+    for vendor in scorecard_vendors(since, until, milestones):
+        lines = vendor_scorecard(vendor, since, until, milestones)
         if lines:
             cards.append(VendorScorecard(vendor.pk, vendor.name, lines))
     return cards
 
 
-def sla_dashboard(*, now: datetime, days: int) -> SlaDashboard:
+def _all(milestones: QuerySet[Milestone] | None) -> QuerySet[Milestone]:
+    return Milestone.objects.all() if milestones is None else milestones
+
+
+def sla_dashboard(
+    *, now: datetime, days: int, milestones: QuerySet[Milestone] | None = None
+) -> SlaDashboard:
     """Everything the dashboard shows; the scorecards cover the ``days`` before ``now``.
+    ``milestones``: the ones the viewer may see (their insurers'); default all.
     Queries: 1 (counts) + 2 (calendar) + 1 (urgent) + 1 (vendors) + at most
     ``QUERIES_PER_VENDOR`` per vendor with decided milestones in the period."""
     since = now - timedelta(days=days)
     return SlaDashboard(
         now=now,
-        counts=deadline_counts(now),
+        counts=deadline_counts(now, milestones),
         unconfirmed_years=unconfirmed_years(now.astimezone(SHANGHAI).date()),
-        urgent=urgent_milestones(now),
+        urgent=urgent_milestones(now, milestones=milestones),
         since=since,
         until=now,
-        scorecards=vendor_scorecards(since, now),
+        scorecards=vendor_scorecards(since, now, milestones),
     )

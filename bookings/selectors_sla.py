@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from benefits.models import Benefit, Vendor
 from benefits.selectors_calendar import current_calendar
@@ -59,13 +59,19 @@ def _spec(terms: BenefitTerms, code: str) -> SlaMilestone | None:
     return next((spec for spec in terms.sla if spec.code == code), None)
 
 
-def vendor_scorecard(vendor: Vendor, since: datetime, until: datetime) -> list[ScoreLine]:
-    """Per benefit and milestone code, the vendor's record for deadlines in [since, until).
+def vendor_scorecard(
+    vendor: Vendor,
+    since: datetime,
+    until: datetime,
+    milestones: QuerySet[Milestone] | None = None,
+) -> list[ScoreLine]:
+    """Per benefit and milestone code, the vendor's record for deadlines in [since, until),
+    among ``milestones`` (an insurer's, for its staff; default all).
 
     Counts are aggregated in the database (one query); the elapsed times of the met ones
     are read in one more and measured on the working calendar in Python, because working
     time cannot be summed in SQL. Five queries whatever the volume."""
-    decided = Milestone.objects.filter(
+    decided = (Milestone.objects.all() if milestones is None else milestones).filter(
         request__vendor=vendor,
         state__in=[State.MET, State.BREACHED],
         due_at__gte=since,

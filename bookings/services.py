@@ -25,6 +25,7 @@ from benefits.models import (
     PolicyMember,
     QuotaBalance,
     QuotaLedgerEntry,
+    Vendor,
 )
 from benefits.selectors_eligibility import (
     DiagnosisInput,
@@ -33,6 +34,7 @@ from benefits.selectors_eligibility import (
     StayInput,
     eligibility_facts,
 )
+from benefits.selectors_vendors import assignable_vendors
 from benefits.terms import BenefitTerms, Duration
 from bookings.models import (
     Consumption,
@@ -468,6 +470,8 @@ def request_transition(
     policyholder."""
     locked = ServiceRequest.objects.select_for_update().select_related("benefit").get(pk=request.pk)
     transition = transition_for(event, locked.status)
+    if event == "assigned":
+        check_vendor_serves(data["vendor"], locked.benefit)
     from_status = locked.status
     terms = locked.benefit.parsed_terms
     now = now or timezone.now()
@@ -512,6 +516,26 @@ def request_transition(
     )
     request.refresh_from_db()
     return locked
+
+
+def check_vendor_serves(vendor: Vendor, benefit: Benefit) -> None:
+    """Refuse (``vendor_not_serving``) a vendor that does not deliver ``benefit`` under its
+    product — not its vendor nor one of its backup vendors, or no longer active. Every
+    assignment (admin, bulk, API) goes through ``request_transition``, which asks here."""
+    if assignable_vendors(benefit).filter(pk=vendor.pk).exists():
+        return
+    if not vendor.active and (
+        vendor.pk == benefit.vendor_id or benefit.backup_vendors.filter(pk=vendor.pk).exists()
+    ):
+        message = "服务商“%(vendor)s”已停止合作，不能派单"
+    else:
+        message = "服务商“%(vendor)s”不提供本产品的“%(benefit)s”服务，不能派单"
+    raise DomainError(
+        "vendor_not_serving",
+        message % {"vendor": vendor.name, "benefit": benefit.name},
+        vendor=vendor.code,
+        benefit=benefit.code,
+    )
 
 
 def _terms_decide(event: str, request: ServiceRequest, terms: BenefitTerms, now: datetime):

@@ -17,6 +17,7 @@ import re
 import secrets
 import unicodedata
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from io import BytesIO
@@ -33,6 +34,12 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
+from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
+from django.core.files.uploadhandler import (
+    FileUploadHandler,
+    MemoryFileUploadHandler,
+    TemporaryFileUploadHandler,
+)
 from django.utils.translation import gettext as _
 from pypdf import PasswordType, PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, PdfObject
@@ -49,6 +56,14 @@ DISPLAY_EXTENSION_MAX_CHARS = 10
 UNNAMED_FILE = "未命名文件"
 # 24 random bytes: 32 URL-safe characters, unguessable and collision-free in practice.
 STORED_NAME_RANDOM_BYTES = 24
+# Longer names are refused: Django would cut them at 255 characters (what file systems
+# keep), and no phone or PC names a file like that.
+UPLOAD_NAME_MAX_CHARS = 255
+# Images are refused above this many pixels, read from the header without decoding: a
+# "decompression bomb" (a small file declaring 20000×20000 pixels) would make every viewer
+# that opens it allocate gigabytes. 120 million pixels keeps the 108 MP photos of current
+# phones; their 200 MP mode is refused with a hint to use the normal resolution.
+MAX_IMAGE_PIXELS = 120_000_000
 
 
 class UploadKind(StrEnum):
@@ -124,6 +139,12 @@ def inspect_upload(
     (rewound when it can seek) and never past ``max_bytes`` + 1 bytes. ``max_bytes``
     defaults to ``settings.UPLOAD_MAX_BYTES``, read at call time.
     """
+    if len(name) > UPLOAD_NAME_MAX_CHARS or getattr(data, "name_too_long", False):
+        raise UploadRejected(
+            "upload_name_too_long",
+            _("文件名太长（超过%(limit)d个字），请把文件改成短一些的名字后再上传。")
+            % {"limit": UPLOAD_NAME_MAX_CHARS},
+        )
     limit = settings.UPLOAD_MAX_BYTES if max_bytes is None else max_bytes
     content = _read_at_most(data, limit + 1)
     if not content:
@@ -237,6 +258,45 @@ def _megabytes(size: int) -> str:
     return f"{round(size / MEBIBYTE, 1):g}"
 
 
+# --- receiving uploads: Django's upload handlers, safe for any file name ------------------
+
+
+class MemoryUploadHandler(MemoryFileUploadHandler):
+    """Django's handler for small uploads; marks an upload whose name is longer than
+    ``UPLOAD_NAME_MAX_CHARS`` (Django cuts it to 255 characters, so ``inspect_upload``
+    could not tell) for ``inspect_upload`` to refuse with a Chinese message."""
+
+    def new_file(self, field_name: str, file_name: str, *args: object, **kwargs: object) -> None:
+        self.name_too_long = len(file_name) > UPLOAD_NAME_MAX_CHARS
+        super().new_file(field_name, file_name, *args, **kwargs)
+
+    def file_complete(self, file_size: int) -> UploadedFile | None:
+        upload = super().file_complete(file_size)
+        if upload is not None:
+            upload.name_too_long = self.name_too_long  # type: ignore[attr-defined]
+        return upload
+
+
+class TemporaryUploadHandler(TemporaryFileUploadHandler):
+    """Django's handler for large uploads (streamed to a temporary file), marking long names
+    as ``MemoryUploadHandler`` does. Django names the temporary file after the upload's
+    extension, which fails with a server error when that extension is longer than the file
+    system allows ("病历.病病病…"): the temporary file gets a fixed name instead."""
+
+    def new_file(self, field_name: str, file_name: str, *args: object, **kwargs: object) -> None:
+        self.name_too_long = len(file_name) > UPLOAD_NAME_MAX_CHARS
+        FileUploadHandler.new_file(self, field_name, file_name, *args, **kwargs)
+        self.file = TemporaryUploadedFile(
+            "upload", self.content_type, 0, self.charset, self.content_type_extra
+        )
+        self.file.name = self.file_name
+
+    def file_complete(self, file_size: int) -> UploadedFile:
+        upload = super().file_complete(file_size)
+        upload.name_too_long = self.name_too_long  # type: ignore[attr-defined]
+        return upload
+
+
 # --- type detection ---------------------------------------------------------------------
 
 _KINDS_BY_PUREMAGIC_EXTENSION = {
@@ -301,6 +361,20 @@ def _corrupt() -> UploadRejected:
     return UploadRejected(
         "upload_corrupt", _("文件已损坏或不完整，无法打开，请重新导出或重新拍照后上传。")
     )
+
+
+def _check_pixels(width: int, height: int) -> None:
+    """Refuse an image whose header declares more than ``MAX_IMAGE_PIXELS``."""
+    if width * height > MAX_IMAGE_PIXELS:
+        raise UploadRejected(
+            "upload_too_many_pixels",
+            _(
+                "图片像素过高（%(width)d×%(height)d，超过%(limit)d万像素），无法查看。"
+                "请用手机默认分辨率重新拍照，或缩小图片后再上传。"
+            )
+            % {"width": width, "height": height, "limit": MAX_IMAGE_PIXELS // 10_000},
+            status=413,
+        )
 
 
 def _check_pdf(content: bytes) -> set[UploadFlag]:
@@ -422,20 +496,28 @@ def _check_png(content: bytes) -> set[UploadFlag]:
     if zlib.crc32(header[4:21]) != int.from_bytes(header[21:25]):
         raise _corrupt()
     width, height = int.from_bytes(header[8:12]), int.from_bytes(header[12:16])
-    if not (width and height) or _PNG_END not in content:
+    if not (width and height):
+        raise _corrupt()
+    _check_pixels(width, height)
+    if _PNG_END not in content:
         raise _corrupt()
     return set()
 
 
 # JPEG markers that stand alone, without a length: TEM and the restart markers.
 _JPEG_STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD8)})
+# Start-of-frame markers (every coding: baseline, progressive, lossless, arithmetic), whose
+# segment declares the image's size; C4, C8 and CC in that range are other markers.
+_JPEG_START_OF_FRAME = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _JPEG_START_OF_SCAN = 0xDA
 _JPEG_END_OF_IMAGE = b"\xff\xd9"
 
 
 def _check_jpeg(content: bytes) -> set[UploadFlag]:
     """Walk the marker segments to the first scan and require an end-of-image marker after
-    it. Looking only after the scan matters: the EXIF thumbnail, before it, has its own."""
+    it. Looking only after the scan matters: the EXIF thumbnail, before it, has its own.
+    The frame header on the way gives the size (height 0, "defined later", is not
+    supported by viewers: corrupt)."""
     position = 2  # after the start-of-image marker
     while True:
         if position + 4 > len(content) or content[position] != 0xFF:
@@ -452,6 +534,14 @@ def _check_jpeg(content: bytes) -> set[UploadFlag]:
         segment_length = int.from_bytes(content[position + 2 : position + 4])
         if segment_length < 2:
             raise _corrupt()
+        if marker in _JPEG_START_OF_FRAME:
+            frame = content[position + 4 : position + 2 + segment_length]
+            if len(frame) < 6:
+                raise _corrupt()
+            height, width = int.from_bytes(frame[1:3]), int.from_bytes(frame[3:5])
+            if not (width and height):
+                raise _corrupt()
+            _check_pixels(width, height)
         position += 2 + segment_length
         if marker == _JPEG_START_OF_SCAN:
             break
@@ -460,32 +550,67 @@ def _check_jpeg(content: bytes) -> set[UploadFlag]:
     return set()
 
 
-def _check_heic(content: bytes) -> set[UploadFlag]:
-    """The top-level boxes must tile the file and include the ``meta`` box that describes
-    the image; a truncated upload leaves its last box short. (Decoding HEVC needs a native
-    library we do not want on the web servers.)"""
-    position = 0
-    box_types: set[bytes] = set()
-    while position < len(content):
+def _boxes(content: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """The ISO-BMFF boxes that tile ``content[start:end]``: (type, payload start, end) each;
+    ``_corrupt()`` when they do not tile it exactly (a truncated upload leaves its last box
+    short)."""
+    position = start
+    while position < end:
         header = content[position : position + 8]
-        if len(header) < 8:
+        if len(header) < 8 or position + 8 > end:
             raise _corrupt()
-        box_size, box_type = int.from_bytes(header[:4]), header[4:]
+        box_size, box_type, header_size = int.from_bytes(header[:4]), header[4:], 8
         if box_size == 1:  # the real size follows as 64 bits
-            box_size = int.from_bytes(content[position + 8 : position + 16])
+            box_size, header_size = int.from_bytes(content[position + 8 : position + 16]), 16
             if box_size < 16:
                 raise _corrupt()
-        elif box_size == 0:  # the box runs to the end of the file
-            box_size = len(content) - position
+        elif box_size == 0:  # the box runs to the end of its container
+            box_size = end - position
         elif box_size < 8:
             raise _corrupt()
-        if position + box_size > len(content):
+        if position + box_size > end:
             raise _corrupt()
-        box_types.add(box_type)
+        yield box_type, position + header_size, position + box_size
         position += box_size
-    if b"meta" not in box_types:
+
+
+# Full boxes (ISO/IEC 14496-12) start their payload with a version byte and 3 flag bytes.
+_FULL_BOX_HEADER = 4
+
+
+def _check_heic(content: bytes) -> set[UploadFlag]:
+    """The top-level boxes must tile the file and include the ``meta`` box that describes
+    the image. (Decoding HEVC needs a native library we do not want on the web servers.)
+    The image sizes are its ``ispe`` properties (ISO/IEC 23008-12: meta → iprp → ipco): one
+    per coded item, tiles and thumbnails included, the whole picture (a grid) the largest."""
+    meta = None
+    for box_type, payload, box_end in _boxes(content, 0, len(content)):
+        if box_type == b"meta" and meta is None:
+            meta = (payload + _FULL_BOX_HEADER, box_end)
+    if meta is None:
         raise _corrupt()
+    for width, height in _heic_image_sizes(content, *meta):
+        _check_pixels(width, height)
     return set()
+
+
+def _heic_image_sizes(content: bytes, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Width and height of every ``ispe`` in the meta box's payload ``content[start:end]``.
+    A meta box whose inner boxes do not tile is not refused here: no viewer could show
+    that image, so it is no bomb, and a quirk of some camera must not refuse a photo."""
+    try:
+        for box_type, payload, box_end in _boxes(content, start, end):
+            if box_type != b"iprp":
+                continue
+            for inner_type, inner_payload, inner_end in _boxes(content, payload, box_end):
+                if inner_type != b"ipco":
+                    continue
+                for prop_type, prop_payload, prop_end in _boxes(content, inner_payload, inner_end):
+                    size = content[prop_payload + _FULL_BOX_HEADER : prop_end]
+                    if prop_type == b"ispe" and len(size) >= 8:
+                        yield int.from_bytes(size[:4]), int.from_bytes(size[4:8])
+    except UploadRejected:
+        return
 
 
 _CHECKS = {

@@ -26,6 +26,7 @@ from coverage.models import (
     UnresolvedName,
 )
 from coverage.services import annex_import
+from portal.tenancy import InsurerScopedAdmin, scope
 
 STATUS_LABELS = {
     "ok": "正常",
@@ -151,8 +152,16 @@ class AnnexConfirmForm(ConfirmImportForm):
     )
 
 
+def _offer_own_lists(form: Any, request: HttpRequest) -> Any:
+    """Only the lists of the user's insurers can be chosen (or posted) as the target."""
+    field = form.fields.get("coverage_list")
+    if field is not None:
+        field.queryset = scope(field.queryset, request.user)
+    return form
+
+
 @admin.register(CoverageList)
-class CoverageListAdmin(ImportMixin, admin.ModelAdmin):
+class CoverageListAdmin(ImportMixin, InsurerScopedAdmin):
     list_display = (
         "code",
         "title",
@@ -173,6 +182,12 @@ class CoverageListAdmin(ImportMixin, admin.ModelAdmin):
     confirm_form_class = AnnexConfirmForm
     import_formats = [AnnexFileFormat]
     import_template_name = "admin/coverage/annex_import.html"
+
+    def create_import_form(self, request: HttpRequest) -> Any:
+        return _offer_own_lists(super().create_import_form(request), request)
+
+    def create_confirm_form(self, request: HttpRequest, import_form: Any = None) -> Any:
+        return _offer_own_lists(super().create_confirm_form(request, import_form), request)
 
     def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
         form = kwargs.get("form")
@@ -244,11 +259,12 @@ class CoverageListAdmin(ImportMixin, admin.ModelAdmin):
 
     @admin.display(description=_("导入模板表头"))
     def template(self, obj: CoverageList) -> str:
-        return "，".join(HEADERS[obj.kind])
+        # A list being added has no kind yet (the add page used to answer 500).
+        return "，".join(HEADERS.get(obj.kind, ())) or "—"
 
 
 @admin.register(CoverageListMember)
-class CoverageListMemberAdmin(admin.ModelAdmin):
+class CoverageListMemberAdmin(InsurerScopedAdmin):
     list_display = ("printed_name", "region", "county", "hospital_count", "coverage_list", "line")
     list_filter = ("coverage_list",)
     list_select_related = ("region", "county", "coverage_list")
@@ -263,7 +279,7 @@ class CoverageListMemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(ListEntry)
-class ListEntryAdmin(admin.ModelAdmin):
+class ListEntryAdmin(InsurerScopedAdmin):
     list_display = ("name", "code", "region", "coverage_list", "line")
     list_filter = ("coverage_list",)
     list_select_related = ("region", "coverage_list")
@@ -278,7 +294,7 @@ class ListEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(InsurerScopedAdmin):
     list_display = ("code", "name", "level", "parent", "longitude", "latitude")
     list_filter = ("level",)
     list_select_related = ("parent",)
@@ -291,7 +307,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegionAlias)
-class RegionAliasAdmin(admin.ModelAdmin):
+class RegionAliasAdmin(InsurerScopedAdmin):
     list_display = ("alias", "region", "kind", "valid_from", "valid_to", "source")
     list_filter = ("kind",)
     list_select_related = ("region",)
@@ -300,7 +316,7 @@ class RegionAliasAdmin(admin.ModelAdmin):
 
 
 @admin.register(UnresolvedName)
-class UnresolvedNameAdmin(admin.ModelAdmin):
+class UnresolvedNameAdmin(InsurerScopedAdmin):
     list_display = ("name", "province", "coverage_list", "last_seen_at", "resolved")
     list_filter = ("resolved", "coverage_list")
     list_select_related = ("coverage_list",)

@@ -1,13 +1,14 @@
 from datetime import datetime
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 
 from coverage.models import CoverageList, Region
 from coverage.regions import region_index
 from coverage.selectors import find_region, list_covers_region, lists_with_sizes
 from portal.errors import DomainError
+from portal.staff_auth import staff_auth
+from portal.tenancy import get_scoped_or_404, scope
 
 router = Router()
 
@@ -52,7 +53,12 @@ class CoversOut(Schema):
     matched_line: int | None
 
 
-@router.get("/coverage/lists", response=list[ListOut], summary="覆盖名单及其规模")
+@router.get(
+    "/coverage/lists",
+    response=list[ListOut],
+    summary="覆盖名单及其规模",
+    auth=staff_auth("coverage.view_coveragelist"),
+)
 def coverage_lists(request: HttpRequest) -> list[dict]:
     return [
         {
@@ -68,11 +74,16 @@ def coverage_lists(request: HttpRequest) -> list[dict]:
             "hospital_total": cl.hospital_total,
             "imported_at": cl.imported_at,
         }
-        for cl in lists_with_sizes()
+        for cl in scope(lists_with_sizes(), request.user)
     ]
 
 
-@router.get("/coverage/resolve", response=ResolveOut, summary="地名识别（与导入报告相同的规则）")
+@router.get(
+    "/coverage/resolve",
+    response=ResolveOut,
+    summary="地名识别（与导入报告相同的规则）",
+    auth=staff_auth("coverage.view_region"),
+)
 def resolve(request: HttpRequest, query: Query[ResolveIn]) -> dict:
     if not query.name.strip():
         raise DomainError("invalid_input", "请提供地名 name")
@@ -101,10 +112,13 @@ def _region(text: str) -> Region:
 
 
 @router.get(
-    "/coverage/lists/{code}/covers", response=CoversOut, summary="某地区是否在名单覆盖范围内"
+    "/coverage/lists/{code}/covers",
+    response=CoversOut,
+    summary="某地区是否在名单覆盖范围内",
+    auth=staff_auth("coverage.view_coveragelist"),
 )
 def covers(request: HttpRequest, code: str, region: str) -> dict:
-    coverage_list = get_object_or_404(CoverageList, code=code)
+    coverage_list = get_scoped_or_404(CoverageList.objects.all(), request.user, code=code)
     if coverage_list.kind != CoverageList.Kind.CITY:
         raise DomainError("not_a_city_list", f"“{coverage_list.title}”不是城市名单")
     found = _region(region)

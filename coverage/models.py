@@ -43,6 +43,8 @@ class CoverageList(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    insurer_lookup = "insurer"
+
     class Meta:
         verbose_name = _("覆盖名单")
         verbose_name_plural = _("覆盖名单")
@@ -130,6 +132,8 @@ class UnresolvedName(models.Model):
     last_seen_at = models.DateTimeField(_("最近出现"), auto_now=True)
     resolved = models.BooleanField(_("已处理"), default=False)
 
+    insurer_lookup = "coverage_list__insurer"
+
     class Meta:
         verbose_name = _("待确认地名")
         verbose_name_plural = _("待确认地名")
@@ -165,6 +169,8 @@ class CoverageListMember(models.Model):
     note = models.CharField(_("备注"), max_length=200, blank=True)
     printed_name = models.CharField(_("原文名称"), max_length=100)
     line = models.PositiveIntegerField(_("文件行号"))
+
+    insurer_lookup = "coverage_list__insurer"
 
     class Meta:
         verbose_name = _("名单成员")
@@ -208,6 +214,8 @@ class ListEntry(models.Model):
     )
     attributes = models.JSONField(_("其他字段"), default=dict, blank=True)
     line = models.PositiveIntegerField(_("文件行号"))
+
+    insurer_lookup = "coverage_list__insurer"
 
     class Meta:
         verbose_name = _("名单条目")

@@ -28,12 +28,14 @@ from functools import wraps
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from benefits.identity import phone_key
 from benefits.models import Person, PolicyMember
 from portal.models import PolicyholderAccount
 
@@ -72,7 +74,8 @@ def can_act_for(person: Person, member: PolicyMember, on: date | None = None) ->
 def policyholder_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """For portal views: anonymous visitors go to the login page, a policyholder who has not
     proved their identity yet goes to the bind page, anyone else logged in (a staff user)
-    gets 404. The bound person is then available as ``portal_person(request)``."""
+    gets 404; a binding whose phone is no longer the person's is logged out. The bound
+    person is then available as ``portal_person(request)``."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -81,6 +84,10 @@ def policyholder_required(view: Callable[..., HttpResponse]) -> Callable[..., Ht
         account = portal_account(request)
         if account.person_id is None:
             return redirect("portal:login_bind")
+        if not binding_current(account):
+            # The person's phone changed since this account bound: it proves nothing now.
+            logout(request)
+            return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -109,7 +116,15 @@ def portal_person(request: HttpRequest) -> Person:
     """The person the logged-in policyholder is bound to; 404 when there is none. Views
     decorated with ``policyholder_required`` never see the 404: unbound accounts were sent to
     the bind page before."""
-    person = portal_account(request).person
-    if person is None:
+    account = portal_account(request)
+    if account.person is None or not binding_current(account):
         raise Http404
-    return person
+    return account.person
+
+
+def binding_current(account: PolicyholderAccount) -> bool:
+    """Whether the account's phone is still its person's phone. A phone change ends the
+    bindings of the old phone (``portal.receivers``); this refuses any left behind, so the
+    login of a replaced number never reaches the person's records. No query."""
+    person = account.person
+    return person is not None and phone_key(person.phone) == account.phone

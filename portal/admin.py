@@ -1,17 +1,21 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from benefits.identity import mask_phone
-from portal.models import PolicyholderAccount, SmsMessage, StaffToken
+from portal import admin_audit  # noqa: F401 - the change history's admin (auditlog)
+from portal.models import PolicyholderAccount, SmsMessage, StaffMembership, StaffToken
 from portal.services import staff_token_issue, staff_token_revoke
+from portal.tenancy import InsurerScopedAdmin
 
 
 @admin.register(StaffToken)
-class StaffTokenAdmin(admin.ModelAdmin):
+class StaffTokenAdmin(InsurerScopedAdmin):
     list_display = ("hint", "name", "user", "created_at", "last_used_at", "revoked_at")
     list_filter = ("revoked_at",)
     list_select_related = ("user",)
@@ -19,9 +23,15 @@ class StaffTokenAdmin(admin.ModelAdmin):
     autocomplete_fields = ("user",)
     actions = ("revoke",)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StaffToken]:
+        # A token acts with its user's roles and insurers: only a superuser may see or issue
+        # tokens of other users; everyone else manages their own.
+        tokens = super().get_queryset(request)
+        return tokens if request.user.is_superuser else tokens.filter(user=request.user)
+
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
-            return ["user", "name"]
+            return ["user", "name"] if request.user.is_superuser else ["name"]
         return ["user", "name", "hint", "created_at", "last_used_at", "revoked_at"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
@@ -33,7 +43,8 @@ class StaffTokenAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        token, raw = staff_token_issue(user=obj.user, name=obj.name)
+        owner = obj.user if request.user.is_superuser else request.user
+        token, raw = staff_token_issue(user=owner, name=obj.name)
         obj.pk = token.pk
         obj.__dict__.update(token.__dict__)
         messages.warning(
@@ -49,7 +60,7 @@ class StaffTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(SmsMessage)
-class SmsMessageAdmin(admin.ModelAdmin):
+class SmsMessageAdmin(InsurerScopedAdmin):
     """The development outbox, read-only. The list masks phones; the detail page shows the
     full number and the text, for the developer reading a login code."""
 
@@ -58,6 +69,14 @@ class SmsMessageAdmin(admin.ModelAdmin):
     # Exact phone only: a developer looks up their own number, nobody browses by fragment.
     search_fields = ("=phone",)
     fields = ("created_at", "phone", "template", "body")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The outbox holds login codes: whoever reads it can log in as the policyholder.
+        return request.user.is_superuser
+
     readonly_fields = fields
     ordering = ("-created_at", "-id")
     show_full_result_count = False
@@ -77,7 +96,7 @@ class SmsMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(PolicyholderAccount)
-class PolicyholderAccountAdmin(admin.ModelAdmin):
+class PolicyholderAccountAdmin(InsurerScopedAdmin):
     """Accounts are created by logging in and bound by the policyholder; admin only looks.
     Phones are masked and ID numbers appear only in their masked form."""
 
@@ -121,3 +140,30 @@ class PolicyholderAccountAdmin(admin.ModelAdmin):
     @admin.display(description=_("证件号码"))
     def person_id_masked(self, obj: PolicyholderAccount) -> str:
         return obj.person.id_masked if obj.person else "—"
+
+
+class StaffMembershipInline(admin.TabularInline):
+    model = StaffMembership
+    extra = 1
+    verbose_name = _("所属保险公司")
+    verbose_name_plural = _("所属保险公司（员工只能看到这些保险公司的数据；超级用户可见全部）")
+
+
+class StaffUserAdmin(UserAdmin):
+    """Users with their insurers. Managing staff is for superusers: the roles grant no
+    permission on users, so nobody can raise their own access."""
+
+    inlines = [*UserAdmin.inlines, StaffMembershipInline]
+    list_display = (*UserAdmin.list_display, "insurer_names")
+    list_filter = (*UserAdmin.list_filter, "staff_memberships__insurer")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("staff_memberships__insurer")
+
+    @admin.display(description=_("所属保险公司"))
+    def insurer_names(self, obj: Any) -> str:
+        return "、".join(str(m.insurer) for m in obj.staff_memberships.all()) or "—"
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), StaffUserAdmin)

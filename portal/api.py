@@ -4,7 +4,6 @@ stable ``code`` and a Chinese ``message``; a 500 never shows internals."""
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import (
@@ -15,40 +14,11 @@ from ninja.errors import (
     ValidationError,
 )
 from ninja.renderers import JSONRenderer
-from ninja.security import APIKeyCookie, HttpBearer
 
 from portal.errors import DomainError
-from portal.services import staff_token_authenticate
+from portal.staff_auth import staff_auth
 
 logger = logging.getLogger(__name__)
-
-
-class StaffTokenAuth(HttpBearer):
-    """``Authorization: Bearer <token>``, a token issued to a staff user in admin."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        staff_token = staff_token_authenticate(token)
-        if staff_token is None:
-            return None
-        request.user = staff_token.user
-        return staff_token.user
-
-
-class StaffSessionAuth(APIKeyCookie):
-    """The admin's own login session (CSRF-checked for writes)."""
-
-    param_name = settings.SESSION_COOKIE_NAME
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = request.user
-        if not user.is_authenticated:
-            return None
-        if not (user.is_active and user.is_staff):
-            raise AuthorizationError()
-        return user
-
-
-staff_auth = [StaffTokenAuth(), StaffSessionAuth()]
 
 
 class ChineseJSONRenderer(JSONRenderer):
@@ -120,7 +90,7 @@ class MeOut(Schema):
     via: str
 
 
-@api.get("/staff/v1/me", auth=staff_auth, response=MeOut, tags=["auth"], summary="当前员工身份")
+@api.get("/staff/v1/me", auth=staff_auth(), response=MeOut, tags=["auth"], summary="当前员工身份")
 def me(request: HttpRequest) -> dict:
     """Who the credentials belong to: lets an integrator check a token before using it."""
     via = "token" if request.headers.get("authorization", "").startswith("Bearer ") else "session"
@@ -131,8 +101,8 @@ def _register_routers() -> None:
     from benefits.api import router as catalogue_router
     from coverage.api import router as coverage_router
 
-    api.add_router("/staff/v1/", catalogue_router, auth=staff_auth, tags=["catalogue"])
-    api.add_router("/staff/v1/", coverage_router, auth=staff_auth, tags=["coverage"])
+    api.add_router("/staff/v1/", catalogue_router, auth=staff_auth(), tags=["catalogue"])
+    api.add_router("/staff/v1/", coverage_router, auth=staff_auth(), tags=["coverage"])
     api.add_router("/vendor/v1/", "bookings.vendor_api.router")
 
 

@@ -1,13 +1,33 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class PortalConfig(AppConfig):
+    default = True
     name = "portal"
     verbose_name = _("门户与接口")
 
     def ready(self) -> None:
-        # Reference-data memos (portal.memo) are dropped whenever a watched model changes.
-        from portal.memo import connect_signals
+        # Reference-data memos (portal.memo) are dropped whenever a watched model changes;
+        # the staff access memos (portal.tenancy) whenever memberships or roles change.
+        from portal import memo, receivers, tenancy
+        from portal.audit import register_audited_models  # the change history (auditlog)
+        from portal.roles import on_post_migrate
 
-        connect_signals()
+        memo.connect_signals()
+        tenancy.connect_signals()
+        # A person's phone changed (benefits.signals): end the old phone's portal bindings.
+        receivers.connect_receivers()
+        # The staff roles (groups) are rewritten from portal.roles after every migrate.
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="portal:roles")
+        register_audited_models()
+
+
+class PlatformAdminConfig(admin_apps.AdminConfig):
+    """Django's admin with our site: a staff user without any permission gets 403, not an
+    empty index page."""
+
+    default = False  # named in INSTALLED_APPS; "portal" itself is PortalConfig
+    default_site = "portal.admin_site.PlatformAdminSite"

@@ -32,6 +32,7 @@ MAX_AGE_SECONDS = 300
 # (new content digest), which is the signal.
 REFERENCE_MODELS = (
     "benefits.Benefit",
+    "benefits.Product",
     "benefits.CalendarDay",
     "benefits.CalendarYear",
     "coverage.CoverageList",
@@ -42,24 +43,31 @@ REFERENCE_MODELS = (
 _MISSING = object()
 
 
-def reference_version() -> str:
-    version = cache.get(VERSION_KEY)
+def reference_version(key: str = VERSION_KEY) -> str:
+    version = cache.get(key)
     if version is None:
         version = uuid.uuid4().hex
         # add(): two processes starting together agree on the first token.
-        if not cache.add(VERSION_KEY, version, timeout=None):
-            version = cache.get(VERSION_KEY) or version
+        if not cache.add(key, version, timeout=None):
+            version = cache.get(key) or version
     return version
 
 
-def reference_data_changed(**kwargs: Any) -> None:
-    """Signal receiver: new token now (this process, this transaction) and at commit."""
+def version_bumper(key: str) -> Callable[..., None]:
+    """A signal receiver that replaces the token ``key``: now (this process, this
+    transaction) and again at commit."""
 
-    def bump() -> None:
-        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    def receiver(**kwargs: Any) -> None:
+        def bump() -> None:
+            cache.set(key, uuid.uuid4().hex, timeout=None)
 
-    bump()
-    transaction.on_commit(bump, using=kwargs.get("using"))
+        bump()
+        transaction.on_commit(bump, using=kwargs.get("using"))
+
+    return receiver
+
+
+reference_data_changed = version_bumper(VERSION_KEY)
 
 
 def connect_signals() -> None:
@@ -81,8 +89,9 @@ class Memo[V]:
 
     _all: list[Memo[Any]] = []
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, *, version_key: str = VERSION_KEY):
         self.name = name
+        self.version_key = version_key
         self._values: dict[Hashable, V] = {}
         self._version: str | None = None
         self._born = 0.0
@@ -90,7 +99,7 @@ class Memo[V]:
         Memo._all.append(self)
 
     def get(self, key: Hashable, build: Callable[[], V]) -> V:
-        version = reference_version()
+        version = reference_version(self.version_key)
         now = time.monotonic()
         if version != self._version or now - self._born > MAX_AGE_SECONDS:
             with self._lock:

@@ -40,6 +40,9 @@ class StaffToken(models.Model):
         verbose_name = _("员工接口令牌")
         verbose_name_plural = _("员工接口令牌")
         ordering = ["-created_at"]
+        # Every staff API endpoint needs this besides its own permission, so a staff user
+        # with no role gets 403 everywhere, /me included.
+        permissions = [("use_staff_api", _("使用员工接口"))]
 
     def __str__(self) -> str:
         return f"{self.hint}…（{self.name}）"
@@ -47,6 +50,35 @@ class StaffToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class StaffMembership(models.Model):
+    """A staff user works for this insurer: they see and change its data only
+    (``portal.tenancy``). A user may belong to several insurers; a superuser to all."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("员工"),
+        on_delete=models.CASCADE,
+        related_name="staff_memberships",
+    )
+    insurer = models.ForeignKey(
+        "benefits.Insurer",
+        verbose_name=_("保险公司"),
+        on_delete=models.CASCADE,
+        related_name="staff_memberships",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("所属保险公司")
+        verbose_name_plural = _("所属保险公司")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "insurer"], name="staff_membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.insurer}"
 
 
 class SmsMessage(models.Model):
@@ -145,3 +177,10 @@ class PolicyholderAccount(models.Model):
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone)
+
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> models.Q:
+        # Accounts bound to a person of these insurers; unbound ones only superusers see.
+        from benefits.models import Person
+
+        return models.Q(person__in=Person.objects.filter(Person.insurer_q(ids)))

@@ -15,7 +15,6 @@ mobile number gets a code, and binding to a person happens after login (``portal
 from __future__ import annotations
 
 import math
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +25,8 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from benefits.identity import PhoneNumberError
+from benefits.identity import normalise_phone as normalised_mobile
 from portal.errors import DomainError
 from portal.models import OneTimeCode, OtpThrottle
 from portal.sms import send_sms
@@ -39,9 +40,6 @@ HOUR = timedelta(hours=1)
 MAX_FAILED_ATTEMPTS = 5
 # Both the window in which wrong codes add up and how long the phone stays locked after.
 LOCK_PERIOD = timedelta(minutes=15)
-
-_MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
-_SEPARATORS = re.compile(r"[\s\-()（）]")
 
 TOO_MANY_REQUESTS = 429
 
@@ -63,14 +61,11 @@ class OtpResult:
 def normalise_phone(raw: str) -> str:
     """The 11-digit mainland mobile number in ``raw`` (``+86``/``0086``, spaces, dashes and
     brackets allowed), or ``DomainError("phone_invalid")``."""
-    digits = _SEPARATORS.sub("", raw or "")
-    for prefix in ("+86", "0086", "86"):
-        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
-            digits = digits[len(prefix) :]
-            break
-    if not _MAINLAND_MOBILE.fullmatch(digits):
-        raise DomainError("phone_invalid", _("请输入正确的11位中国大陆手机号码"))
-    return digits
+    # The rule itself lives in benefits.identity, shared with the staff API and the import.
+    try:
+        return normalised_mobile(raw)
+    except PhoneNumberError:
+        raise DomainError("phone_invalid", _("请输入正确的11位中国大陆手机号码")) from None
 
 
 def otp_request(phone: str, ip: str | None, *, now: datetime | None = None) -> OtpRequested:

@@ -1,4 +1,5 @@
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -14,3 +15,11 @@ class Clock:
 
     def set(self, moment: datetime) -> None:
         self.now = moment
+
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def at(*args: int) -> datetime:
+    """An instant given as Asia/Shanghai wall-clock fields: ``at(2026, 3, 2, 10)``."""
+    return datetime(*args, tzinfo=TZ)

@@ -3,7 +3,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from tests.factories import StaffFactory
+from tests.factories import StaffFactory, staff_member
 
 
 @pytest.fixture(scope="session")
@@ -15,6 +15,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def staff_user():
+    """An administrator (管理员) of every insurer: the tests that are not about access."""
+    return staff_member("admin")
+
+
+@pytest.fixture
+def staff_without_role():
     return StaffFactory()
 
 

@@ -22,7 +22,36 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(UserFactory):
+    """A staff user with no role and no insurer: refused everywhere (403)."""
+
     is_staff = True
+
+
+def staff_member(role: str = "admin", insurers: list[str] | None = None, **fields: Any) -> Any:
+    """A staff user with a role (portal.roles) of the given insurers (default: every one)."""
+    from benefits.models import Insurer
+    from portal.roles import staff_access_set
+
+    user = StaffFactory(**fields)
+    codes = (
+        insurers if insurers is not None else list(Insurer.objects.values_list("code", flat=True))
+    )
+    return staff_access_set(username=user.username, insurer_codes=codes, role_code=role)
+
+
+def policyholder_login(client: Any, person: Any) -> Any:
+    """Log ``client`` in as the portal account of ``person`` (bound with their phone, as
+    after the SMS login and the ID check). Returns the account's user."""
+    from django.utils import timezone
+
+    from portal.models import PolicyholderAccount
+
+    user = UserFactory(username=f"ph-{person.phone}")
+    PolicyholderAccount.objects.create(
+        user=user, phone=person.phone, person=person, bound_at=timezone.now()
+    )
+    client.force_login(user)
+    return user
 
 
 # The smallest PDF pypdf reads without complaint: one empty page.

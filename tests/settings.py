@@ -3,6 +3,10 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+# The test client and the browser test's live server speak plain HTTP: without this every
+# request would be redirected to https://. tests/portal/test_hardening.py proves the
+# production defaults (HTTPS redirect, HSTS) in a process without it.
+os.environ["PLAIN_HTTP"] = "1"
 
 from portal.settings import *  # noqa: F403
 

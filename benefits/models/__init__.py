@@ -1,6 +1,7 @@
 from benefits.models.calendar import CalendarDay, CalendarYear
 from benefits.models.catalogue import Benefit, CatalogueRecord, Insurer, Product, Service, Vendor
 from benefits.models.ledger import QuotaBalance, QuotaLedgerEntry
+from benefits.models.phone_changes import PhoneChange
 from benefits.models.policies import Diagnosis, Hospitalisation, Person, Policy, PolicyMember
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "Hospitalisation",
     "Insurer",
     "Person",
+    "PhoneChange",
     "Policy",
     "PolicyMember",
     "Product",

@@ -2,6 +2,7 @@ from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from benefits.terms import BenefitTerms, TermsError, parse_terms, terms_to_json
@@ -37,6 +38,10 @@ class Insurer(CatalogueRecord):
     def __str__(self) -> str:
         return self.short_name
 
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> Q:
+        return Q(pk__in=ids)
+
 
 class Vendor(CatalogueRecord):
     """A third party (or the insurer's own team) that fulfils services."""
@@ -60,6 +65,16 @@ class Vendor(CatalogueRecord):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> Q:
+        # An insurer's own team, or a third party delivering one of its products' benefits.
+        serves = Benefit.objects.filter(product__insurer__in=ids)
+        return (
+            Q(insurer__in=ids)
+            | Q(pk__in=serves.values("vendor"))
+            | Q(pk__in=serves.values("backup_vendors"))
+        )
+
 
 class Product(CatalogueRecord):
     name = models.CharField(_("名称"), max_length=200)
@@ -69,6 +84,8 @@ class Product(CatalogueRecord):
     handbook_title = models.CharField(_("服务手册"), max_length=200)
     seed_file = models.CharField(_("手册文件"), max_length=100)
     active = models.BooleanField(_("在售"), default=True)
+
+    insurer_lookup = "insurer"
 
     class Meta(CatalogueRecord.Meta):
         verbose_name = _("保险产品")
@@ -114,6 +131,15 @@ class Benefit(CatalogueRecord):
     vendor = models.ForeignKey(
         Vendor, verbose_name=_("服务商"), on_delete=models.PROTECT, related_name="benefits"
     )
+    # Set by the insurer in admin, never by the catalogue files: load_catalogue neither
+    # compares nor writes it, so a reload keeps what the admin chose.
+    backup_vendors = models.ManyToManyField(
+        Vendor,
+        verbose_name=_("其他可派单服务商"),
+        blank=True,
+        related_name="backup_benefits",
+        help_text=_("除上面的服务商外，本权益的申请也可派给这些服务商（须为合作中）"),
+    )
     terms = models.JSONField(_("条款"))
     source_file = models.CharField(_("手册文件"), max_length=100)
     source_section = models.CharField(_("手册章节"), max_length=200)
@@ -125,6 +151,8 @@ class Benefit(CatalogueRecord):
         related_name="benefits",
     )
     active = models.BooleanField(_("启用"), default=True)
+
+    insurer_lookup = "product__insurer"
 
     class Meta(CatalogueRecord.Meta):
         verbose_name = _("权益")

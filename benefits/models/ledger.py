@@ -50,6 +50,8 @@ class QuotaBalance(models.Model):
     used = models.DecimalField(_("已使用"), max_digits=12, decimal_places=2, default=Decimal(0))
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    insurer_lookup = "policy__product__insurer"
+
     class Meta:
         verbose_name = _("权益额度")
         verbose_name_plural = _("权益额度")
@@ -110,6 +112,8 @@ class QuotaLedgerEntry(models.Model):
     reason = models.CharField(_("原因"), max_length=200)
     request_ref = models.CharField(_("服务申请"), max_length=40, blank=True, db_index=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    insurer_lookup = "balance__policy__product__insurer"
 
     class Meta:
         verbose_name = _("额度流水")

@@ -81,6 +81,21 @@ class Person(models.Model):
         except IdNumberError as exc:
             raise ValidationError({"id_number": str(exc)}) from None
 
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> Q:
+        # A person belongs to every insurer they hold or are insured on a policy of.
+        return Q(
+            models.Exists(
+                PolicyMember.objects.filter(
+                    person=models.OuterRef("pk"), policy__product__insurer__in=ids
+                )
+            )
+        ) | Q(
+            models.Exists(
+                Policy.objects.filter(holder=models.OuterRef("pk"), product__insurer__in=ids)
+            )
+        )
+
 
 class Policy(models.Model):
     class Status(models.TextChoices):
@@ -127,6 +142,8 @@ class Policy(models.Model):
     anniversary_md = models.PositiveSmallIntegerField(_("周年日（月日）"), editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    insurer_lookup = "product__insurer"
 
     class Meta:
         verbose_name = _("保单")
@@ -179,6 +196,8 @@ class PolicyMember(models.Model):
     )
     ref = models.CharField(_("被保险人编号"), max_length=40)
     relation = models.CharField(_("与投保人关系"), max_length=10, choices=Relation.choices)
+
+    insurer_lookup = "policy__product__insurer"
 
     class Meta:
         verbose_name = _("被保险人")
@@ -235,6 +254,10 @@ class Hospitalisation(models.Model):
     def __str__(self) -> str:
         return f"{self.hospital} {self.admitted_on:%Y-%m-%d}"
 
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> Q:
+        return Q(person__in=Person.objects.filter(Person.insurer_q(ids)))
+
 
 class Diagnosis(models.Model):
     person = models.ForeignKey(
@@ -266,3 +289,7 @@ class Diagnosis(models.Model):
 
     def __str__(self) -> str:
         return self.disease_text or str(self.disease)
+
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> Q:
+        return Q(person__in=Person.objects.filter(Person.insurer_q(ids)))

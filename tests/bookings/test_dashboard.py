@@ -21,7 +21,13 @@ from bookings.models import Milestone, ServiceRequest
 from bookings.selectors_dashboard import QUERIES_PER_VENDOR, deadline_counts, sla_dashboard
 from bookings.services import request_transition
 from tests.clock import Clock
-from tests.factories import OUTPATIENT_ASSIST, StaffFactory, UserFactory, outpatient_request
+from tests.factories import (
+    OUTPATIENT_ASSIST,
+    StaffFactory,
+    UserFactory,
+    outpatient_request,
+    staff_member,
+)
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
@@ -269,19 +275,19 @@ def test_staff_who_may_view_the_queue_find_the_dashboard_in_the_admin_index(clie
 
 # --- what it costs ------------------------------------------------------------------------
 
-# Session and user (2), the user's permissions (2), then the page: counts (1), calendar days
-# and confirmed years (2), urgent milestones (1), vendors with results (1).
-PAGE_QUERIES = 9
+# Session and user (2), the user's permissions (2), the user's insurers (1, memoised after the
+# first page), then the page: counts (1), calendar days and confirmed years (2), urgent
+# milestones (1), vendors with results (1).
+PAGE_QUERIES = 10
 
 
 def test_the_page_costs_a_fixed_number_of_queries_plus_a_few_per_vendor(
     client, clock, django_assert_max_num_queries, django_assert_num_queries
 ):
-    # given one vendor with one result
-    staff = StaffFactory()
-    staff.user_permissions.add(Permission.objects.get(codename="view_servicerequest"))
-    client.force_login(staff)
+    # given an operator of the insurer, and one vendor with one result
+    client.force_login(staff_member("operator", ["pingan"]))
     vendors = list(Vendor.objects.filter(active=True).order_by("pk")[:3])
+    Benefit.objects.get(code=BENEFIT).backup_vendors.add(*vendors)  # all three may deliver it
     contacted(clock, at(2026, 3, 2, 10), at(2026, 3, 2, 11), vendors[0])
     with django_assert_max_num_queries(PAGE_QUERIES + QUERIES_PER_VENDOR):
         assert client.get(dashboard_url()).status_code == 200

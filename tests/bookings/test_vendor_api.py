@@ -75,7 +75,10 @@ def vendor_a() -> Vendor:
 
 @pytest.fixture
 def vendor_b() -> Vendor:
-    return Vendor.objects.get(code="fuli")
+    # A backup vendor of 平安 门诊协助, so each vendor can hold requests the other must not see.
+    vendor = Vendor.objects.get(code="fuli")
+    Benefit.objects.get(code="pingan.health.outpatient_assist").backup_vendors.add(vendor)
+    return vendor
 
 
 @pytest.fixture

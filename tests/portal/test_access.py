@@ -221,6 +221,8 @@ def test_a_bound_policyholder_reaches_the_view_as_their_person_in_one_query(
 ):
     people, _ = family
     user = UserFactory()
+    people["mother"].phone = "13900139000"  # bound with her phone, as account_bind requires
+    people["mother"].save(update_fields=["phone"])
     PolicyholderAccount.objects.create(user=user, phone="13900139000", person=people["mother"])
     request = rf.get("/requests/")
     request.user = user

@@ -56,6 +56,11 @@ def policy_rows():
         person=person, hospital="北京协和医院", admitted_on=date(2026, 3, 1)
     )
     Diagnosis.objects.create(person=person, disease_text="恶性肿瘤", diagnosed_on=date(2026, 3, 2))
+    # A phone change, so the record's (read-only) pages have a row.
+    from benefits.policy_services import person_save
+
+    person.phone = "13900139000"
+    person_save(person=person, channel="admin")
     return policy
 
 

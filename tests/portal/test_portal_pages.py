@@ -15,8 +15,7 @@ from benefits.ledger import Actor
 from benefits.models import Policy
 from bookings.documents import document_add
 from bookings.models import DocumentAccess, ServiceRequest, Status
-from portal.models import PolicyholderAccount
-from tests.factories import MINIMAL_PDF, outpatient_request
+from tests.factories import MINIMAL_PDF, outpatient_request, policyholder_login
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
@@ -35,12 +34,7 @@ def family(number: str, phone: str, effective_on: date | None = None) -> Policy:
 
 
 def log_in(client, django_user_model, policy: Policy) -> None:
-    holder = policy.holder
-    user = django_user_model.objects.create_user(username=f"ph-{holder.phone}")
-    PolicyholderAccount.objects.create(
-        user=user, phone=holder.phone, person=holder, bound_at=timezone.now()
-    )
-    client.force_login(user)
+    policyholder_login(client, policy.holder)
 
 
 def submit(policy: Policy) -> ServiceRequest:

@@ -47,9 +47,13 @@ class Command(BaseCommand):
         return done / (time.perf_counter() - start)
 
     def _run(self, seconds: float, rounds: int) -> None:
-        from django.contrib.auth import get_user_model
+        from portal.roles import staff_access_set
 
-        user = get_user_model().objects.create_user(username="bench-staff", is_staff=True)
+        # An operator of the policies' insurer, as a hotline agent calls it: roles and tenancy
+        # are checked on every call, on both sides.
+        user = staff_access_set(
+            username="bench-staff", insurer_codes=["pingan"], role_code="operator"
+        )
         _, raw = staff_token_issue(user=user, name="benchmark")
         headers = {"authorization": f"Bearer {raw}"}
         family_policy(number="BENCH-1", size=1, birth_year=1961, name="基准")
