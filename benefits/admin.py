@@ -12,8 +12,6 @@ from import_export.admin import ImportExportModelAdmin, ImportMixin
 from import_export.formats import base_formats
 from import_export.results import Result
 
-from benefits.identity import PhoneNumberError, id_number_digest, mask_phone, normalise_phone
-from benefits.ledger import Actor
 from benefits.models import (
     Benefit,
     Diagnosis,
@@ -27,7 +25,8 @@ from benefits.models import (
     Service,
     Vendor,
 )
-from benefits.policy_services import check_person_change_allowed, looks_like_formula, person_save
+from benefits.policies.services import check_person_change_allowed, looks_like_formula, person_save
+from benefits.quota.ledger import Actor
 from benefits.resources import (
     BenefitResource,
     InsurerResource,
@@ -36,10 +35,11 @@ from benefits.resources import (
     ServiceResource,
     VendorResource,
 )
-from benefits.terms import TermsError
-from benefits.terms_display import describe_terms, quota
-from portal.errors import DomainError
-from portal.tenancy import InsurerScopedAdmin, InsurerScopedInline, insurer_ids
+from benefits.terms.display import describe_terms, quota
+from benefits.terms.schema import TermsError
+from portal.kernel.errors import DomainError
+from portal.kernel.identity import PhoneNumberError, id_number_digest, mask_phone, normalise_phone
+from portal.kernel.tenancy import InsurerScopedAdmin, InsurerScopedInline, insurer_ids
 
 
 class CatalogueAdmin(InsurerScopedAdmin, ImportExportModelAdmin):

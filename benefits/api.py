@@ -5,24 +5,24 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from benefits.eligibility import evaluate
-from benefits.ledger import Actor
-from benefits.models import Benefit, Policy, Product
-from benefits.policy_services import MemberInput, PersonInput, PolicyInput, policy_upsert
-from benefits.schemas import CatalogueOut
-from benefits.selectors import catalogue_products
-from benefits.selectors_eligibility import (
+from benefits.catalogue.schemas import CatalogueOut
+from benefits.catalogue.selectors import catalogue_products
+from benefits.eligibility.engine import evaluate
+from benefits.eligibility.facts import (
     DiagnosisInput,
     EligibilityQuery,
     StayInput,
     eligibility_facts,
 )
-from benefits.selectors_entitlements import plain, policy_entitlements
-from benefits.terms_display import describe_terms
-from benefits.tiers import AdvanceInput
-from portal.errors import DomainError, NotFound
-from portal.staff_auth import staff_auth
-from portal.tenancy import insurer_ids, scope
+from benefits.eligibility.tiers import AdvanceInput
+from benefits.models import Benefit, Policy, Product
+from benefits.policies.services import MemberInput, PersonInput, PolicyInput, policy_upsert
+from benefits.quota.ledger import Actor
+from benefits.quota.selectors import plain, policy_entitlements
+from benefits.terms.display import describe_terms
+from portal.kernel.errors import DomainError, NotFound
+from portal.kernel.staff_auth import staff_auth
+from portal.kernel.tenancy import insurer_ids, scope
 
 router = Router()
 

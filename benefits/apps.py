@@ -8,4 +8,4 @@ class BenefitsConfig(AppConfig):
 
     def ready(self) -> None:
         # The calendar admin lives in its own module: benefits/admin.py is shared by others.
-        from benefits import admin_calendar  # noqa: F401
+        from benefits.calendar import admin as calendar_admin  # noqa: F401

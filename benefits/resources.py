@@ -10,7 +10,7 @@ from import_export import fields, resources, widgets
 from import_export.results import Result, RowResult
 
 from benefits.models import Benefit, Insurer, Product, Service, Vendor
-from benefits.policy_import import (
+from benefits.policies.imports import (
     COLUMNS,
     HEADER,
     ImportFileError,
@@ -19,7 +19,7 @@ from benefits.policy_import import (
     policies_import,
 )
 from coverage.models import CoverageList
-from portal.tenancy import InsurerIds, insurer_ids, may_write
+from portal.kernel.tenancy import InsurerIds, insurer_ids, may_write
 
 ACTION_LABELS = {"new": "新增", "update": "更新", "skip": "无变化"}
 
@@ -145,7 +145,7 @@ class BenefitResource(CatalogueResource):
 
 class PolicyResource(resources.Resource):
     """The insurer's core-system export, one row per insured member, imported through
-    ``benefits.policy_import.policies_import`` (which writes through ``policy_upsert``).
+    ``benefits.policies.imports.policies_import`` (which writes through ``policy_upsert``).
     The preview shows every row with ID and phone numbers masked; a file with any bad row
     writes nothing."""
 

@@ -13,7 +13,7 @@ signal is sent from an admin request.
 written, so a listener's writes commit or roll back with the change. Arguments: ``sender``
 (``Person``), ``person``, ``old_phone`` and ``new_phone`` (as stored: the new one
 normalised, the old one possibly in an insurer's spelling; either may be empty), ``actor``
-(``benefits.ledger.Actor``) and ``change`` (the ``PhoneChange``). The portal ends the
+(``benefits.quota.ledger.Actor``) and ``change`` (the ``PhoneChange``). The portal ends the
 bindings the old phone made and texts both numbers (on commit). Listeners must never log
 either number unmasked.
 """

@@ -1,4 +1,4 @@
-"""Celery tasks: thin callers of the daily quota jobs (``benefits.anniversaries``), each run
+"""Celery tasks: thin callers of the daily quota jobs (``benefits.quota.anniversaries``), each run
 for "today" in Asia/Shanghai, where policy dates live.
 
 All three are idempotent (a second run changes 0 rows), so a retry, a duplicate beat tick or
@@ -16,8 +16,8 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from benefits.anniversaries import anniversaries_run, policy_status_sweep, windows_expire
-from benefits.workcalendar import SHANGHAI
+from benefits.calendar.workcalendar import SHANGHAI
+from benefits.quota.anniversaries import anniversaries_run, policy_status_sweep, windows_expire
 
 RETRY = {
     "autoretry_for": (OperationalError,),

@@ -19,10 +19,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from benefits.ledger import Actor
+from benefits.catalogue.vendors import vendors_assignable_to_all
 from benefits.models import Vendor
-from benefits.selectors_vendors import vendors_assignable_to_all
-from bookings.documents import document_open
+from benefits.quota.ledger import Actor
+from bookings.documents.services import document_open
+from bookings.lifecycle.services import request_transition
 from bookings.models import (
     Document,
     DocumentAccess,
@@ -31,9 +32,8 @@ from bookings.models import (
     RequestEvent,
     ServiceRequest,
 )
-from bookings.services import request_transition
-from portal.errors import DomainError
-from portal.tenancy import InsurerScopedAdmin, InsurerScopedInline, get_scoped_or_404
+from portal.kernel.errors import DomainError
+from portal.kernel.tenancy import InsurerScopedAdmin, InsurerScopedInline, get_scoped_or_404
 
 
 def staff_actor(request: HttpRequest) -> Actor:
@@ -367,5 +367,5 @@ class NotificationAdmin(InsurerScopedAdmin):
         return False
 
 
-import bookings.admin_vendor  # noqa: E402, F401 - vendor tokens, webhooks and deliveries
-from bookings import admin_dashboard  # noqa: E402, F401 - the SLA dashboard (服务时效看板)
+import bookings.vendors.admin  # noqa: E402, F401 - vendor tokens, webhooks and deliveries
+from bookings.sla import admin_dashboard  # noqa: E402, F401 - the SLA dashboard (服务时效看板)

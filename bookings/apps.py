@@ -7,5 +7,5 @@ class BookingsConfig(AppConfig):
     verbose_name = _("服务申请")
 
     def ready(self) -> None:
-        import bookings.receivers_sla  # noqa: F401 - SLA clocks, reminders, follow-ups
-        from bookings import webhooks  # noqa: F401 - connects the vendor webhook receiver
+        import bookings.sla.receivers  # noqa: F401 - SLA clocks, reminders, follow-ups
+        from bookings.vendors import webhooks  # noqa: F401 - connects the vendor webhook receiver

@@ -117,7 +117,7 @@ class ServiceRequest(models.Model):
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
 
-    # Tenancy (portal.tenancy): the insurer of the policy's product.
+    # Tenancy (portal.kernel.tenancy): the insurer of the policy's product.
     insurer_lookup = "policy__product__insurer"
 
     class Meta:

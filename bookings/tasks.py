@@ -14,9 +14,9 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from bookings import webhooks
-from bookings.followups import followups_send
-from bookings.sla import sla_recompute, sla_scan
+from bookings.messages.followups import followups_send
+from bookings.sla.clocks import sla_recompute, sla_scan
+from bookings.vendors import webhooks
 
 RETRY = {
     "autoretry_for": (OperationalError,),

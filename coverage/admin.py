@@ -26,7 +26,7 @@ from coverage.models import (
     UnresolvedName,
 )
 from coverage.services import annex_import
-from portal.tenancy import InsurerScopedAdmin, scope
+from portal.kernel.tenancy import InsurerScopedAdmin, scope
 
 STATUS_LABELS = {
     "ok": "正常",

@@ -6,9 +6,9 @@ from ninja import Query, Router, Schema
 from coverage.models import CoverageList, Region
 from coverage.regions import region_index
 from coverage.selectors import find_region, list_covers_region, lists_with_sizes
-from portal.errors import DomainError
-from portal.staff_auth import staff_auth
-from portal.tenancy import get_scoped_or_404, scope
+from portal.kernel.errors import DomainError
+from portal.kernel.staff_auth import staff_auth
+from portal.kernel.tenancy import get_scoped_or_404, scope
 
 router = Router()
 

@@ -1,6 +1,6 @@
 """Coverage lookups for eligibility and staff: is a region or hospital in a list, honouring
 the list's scope, and which lists cover a region. Each answer costs a fixed number of
-queries; the ``*_cached`` variants answer from process memos (``portal.memo``) after the
+queries; the ``*_cached`` variants answer from process memos (``portal.kernel.memo``) after the
 first call, for the eligibility endpoint, which asks the same few questions all day."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from coverage.models import CoverageList, CoverageListMember, ListEntry, Region
 from coverage.regions import region_index
 from coverage.resolver import RegionIndex, normalise
-from portal.memo import Memo
+from portal.kernel.memo import Memo
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def lists_with_sizes() -> QuerySet[CoverageList]:
     )
 
 
-# --- memoised lookups (invalidated with the reference data, see portal.memo) ---------------
+# --- memoised lookups (invalidated with the reference data, see portal.kernel.memo) ---------------
 
 _regions: Memo[Region | None] = Memo("regions")
 _lists: Memo[CoverageList | None] = Memo("coverage-lists")

@@ -10,7 +10,7 @@ from coverage.annex import AnnexFileError, ApplyResult, Plan, apply_import, plan
 from coverage.models import CoverageList
 from coverage.regions import aliases_load, region_index, regions_load
 from coverage.resolver import RegionIndex
-from portal.memo import reference_data_changed
+from portal.kernel.memo import reference_data_changed
 
 ANNEX_DIR = Path(__file__).resolve().parent / "annexes"
 

@@ -1,3 +1,3 @@
-from portal.celery import app as celery_app
+from portal.site.celery import app as celery_app
 
 __all__ = ("celery_app",)

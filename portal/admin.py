@@ -7,11 +7,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from benefits.identity import mask_phone
-from portal import admin_audit  # noqa: F401 - the change history's admin (auditlog)
+from portal.kernel.identity import mask_phone
+from portal.kernel.tenancy import InsurerScopedAdmin
+from portal.kernel.tokens import staff_token_issue, staff_token_revoke
 from portal.models import PolicyholderAccount, SmsMessage, StaffMembership, StaffToken
-from portal.services import staff_token_issue, staff_token_revoke
-from portal.tenancy import InsurerScopedAdmin
+from portal.site import admin_audit  # noqa: F401 - the change history's admin (auditlog)
 
 
 @admin.register(StaffToken)

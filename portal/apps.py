@@ -10,17 +10,18 @@ class PortalConfig(AppConfig):
     verbose_name = _("门户与接口")
 
     def ready(self) -> None:
-        # Reference-data memos (portal.memo) are dropped whenever a watched model changes;
-        # the staff access memos (portal.tenancy) whenever memberships or roles change.
-        from portal import memo, receivers, tenancy
-        from portal.audit import register_audited_models  # the change history (auditlog)
-        from portal.roles import on_post_migrate
+        # Reference-data memos (portal.kernel.memo) are dropped whenever a watched model changes;
+        # the staff access memos (portal.kernel.tenancy) whenever memberships or roles change.
+        from portal.kernel import memo, tenancy
+        from portal.pages import receivers
+        from portal.site.audit import register_audited_models  # the change history (auditlog)
+        from portal.site.roles import on_post_migrate
 
         memo.connect_signals()
         tenancy.connect_signals()
         # A person's phone changed (benefits.signals): end the old phone's portal bindings.
         receivers.connect_receivers()
-        # The staff roles (groups) are rewritten from portal.roles after every migrate.
+        # The staff roles (groups) are rewritten from portal.site.roles after every migrate.
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="portal:roles")
         register_audited_models()
 
@@ -30,4 +31,4 @@ class PlatformAdminConfig(admin_apps.AdminConfig):
     empty index page."""
 
     default = False  # named in INSTALLED_APPS; "portal" itself is PortalConfig
-    default_site = "portal.admin_site.PlatformAdminSite"
+    default_site = "portal.site.admin_site.PlatformAdminSite"

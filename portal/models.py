@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from benefits.identity import mask_phone
+from portal.kernel.identity import mask_phone
 
 
 def token_digest(raw: str) -> str:
@@ -54,7 +54,7 @@ class StaffToken(models.Model):
 
 class StaffMembership(models.Model):
     """A staff user works for this insurer: they see and change its data only
-    (``portal.tenancy``). A user may belong to several insurers; a superuser to all."""
+    (``portal.kernel.tenancy``). A user may belong to several insurers; a superuser to all."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -22,7 +22,6 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from benefits.ledger import Actor
 from benefits.models import (
     Benefit,
     CalendarDay,
@@ -36,7 +35,9 @@ from benefits.models import (
     Service,
     Vendor,
 )
-from bookings.documents import document_add, document_open
+from benefits.quota.ledger import Actor
+from bookings.documents.services import document_add, document_open
+from bookings.lifecycle.services import request_transition
 from bookings.models import (
     Document,
     DocumentAccess,
@@ -46,8 +47,7 @@ from bookings.models import (
     VendorWebhook,
     WebhookDelivery,
 )
-from bookings.services import request_transition
-from bookings.vendor_services import vendor_token_issue
+from bookings.vendors.services import vendor_token_issue
 from coverage.models import (
     CoverageList,
     CoverageListMember,
@@ -56,9 +56,9 @@ from coverage.models import (
     RegionAlias,
     UnresolvedName,
 )
-from portal.api import api
+from portal.kernel.tokens import staff_token_issue
 from portal.models import PolicyholderAccount, SmsMessage, StaffToken
-from portal.services import staff_token_issue
+from portal.site.api import api
 from tests.factories import (
     MINIMAL_PDF,
     OUTPATIENT_ASSIST,
@@ -461,5 +461,14 @@ def call(client: Client, probe: Probe) -> int:
     if probe.content_type is not None:
         kwargs["content_type"] = probe.content_type
     response = getattr(client, probe.method.lower())(probe.url, **kwargs)
-    response.close()
+    finish(response)
     return response.status_code
+
+
+def finish(response: Any) -> None:
+    """Read a streamed file to its end through the test client's wrapper, which closes it.
+    Calling ``close()`` on it instead sends ``request_finished`` unguarded, and Django's
+    ``close_old_connections`` then drops the database connection mid-transaction
+    (PostgreSQL: "the connection is closed"; SQLite's in-memory database hides it)."""
+    if response.streaming:
+        b"".join(response.streaming_content)

@@ -5,10 +5,10 @@ import factory
 from django.contrib.auth import get_user_model
 
 from benefits.demo import policy_with_members
-from benefits.ledger import Actor
 from benefits.models import Benefit, Policy
+from benefits.quota.ledger import Actor
+from bookings.lifecycle.services import RequestInput, request_submit
 from bookings.models import ServiceRequest
-from bookings.services import RequestInput, request_submit
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -28,9 +28,9 @@ class StaffFactory(UserFactory):
 
 
 def staff_member(role: str = "admin", insurers: list[str] | None = None, **fields: Any) -> Any:
-    """A staff user with a role (portal.roles) of the given insurers (default: every one)."""
+    """A staff user with a role (portal.site.roles) of the given insurers (default: every one)."""
     from benefits.models import Insurer
-    from portal.roles import staff_access_set
+    from portal.site.roles import staff_access_set
 
     user = StaffFactory(**fields)
     codes = (

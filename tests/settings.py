@@ -8,6 +8,6 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 # production defaults (HTTPS redirect, HSTS) in a process without it.
 os.environ["PLAIN_HTTP"] = "1"
 
-from portal.settings import *  # noqa: F403
+from portal.site.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,8 +1,8 @@
-from benefits.models.calendar import CalendarDay, CalendarYear
-from benefits.models.catalogue import Benefit, CatalogueRecord, Insurer, Product, Service, Vendor
-from benefits.models.ledger import QuotaBalance, QuotaLedgerEntry
-from benefits.models.phone_changes import PhoneChange
-from benefits.models.policies import Diagnosis, Hospitalisation, Person, Policy, PolicyMember
+from benefits.calendar.models import CalendarDay, CalendarYear
+from benefits.catalogue.models import Benefit, CatalogueRecord, Insurer, Product, Service, Vendor
+from benefits.policies.models import Diagnosis, Hospitalisation, Person, Policy, PolicyMember
+from benefits.policies.phone_changes import PhoneChange
+from benefits.quota.models import QuotaBalance, QuotaLedgerEntry
 
 __all__ = [
     "Benefit",

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from benefits.demo import resident_id
-from benefits.entitlements import pools_for
-from benefits.ledger import balance_open, quota_hold, quota_release, quota_use
 from benefits.models import Benefit, Policy, PolicyMember
-from benefits.policy_services import MemberInput, PersonInput, PolicyInput, policy_upsert
-from portal.memo import Memo
-from portal.services import staff_token_issue
+from benefits.policies.services import MemberInput, PersonInput, PolicyInput, policy_upsert
+from benefits.quota.entitlements import pools_for
+from benefits.quota.ledger import balance_open, quota_hold, quota_release, quota_use
+from portal.kernel.memo import Memo
+from portal.kernel.tokens import staff_token_issue
 
 URL = "/api/staff/v1/eligibility"
 _serial = itertools.count(1)

@@ -13,10 +13,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from benefits.anniversaries import anniversaries_run, policy_status_sweep, windows_expire
 from benefits.demo import policy_with_members
-from benefits.ledger import Actor, PoolKey, balance_open, ledger_totals, quota_hold, quota_use
 from benefits.models import Benefit, Person, Policy, QuotaBalance, QuotaLedgerEntry
+from benefits.quota.anniversaries import anniversaries_run, policy_status_sweep, windows_expire
+from benefits.quota.ledger import Actor, PoolKey, balance_open, ledger_totals, quota_hold, quota_use
 from benefits.tasks import expire_windows, run_anniversaries, sweep_policy_status
 from bookings.models import Notification, QuotaOutcome, RequestEvent, ServiceRequest, Status
 from tests.conftest import ensure_catalogue

@@ -6,9 +6,9 @@ import io
 import pytest
 from django.core.management import call_command
 
-from benefits.catalogue_files import read_catalogue
+from benefits.catalogue.files import read_catalogue
+from benefits.catalogue.loading import catalogue_load
 from benefits.models import Benefit, Product, Vendor
-from benefits.services import catalogue_load
 from coverage.models import CoverageList
 
 PRODUCT_CODES = {"xiaokang.rsyj", "manulife.dmm", "axa.zysh", "pingan.health", "manulife.hywj"}

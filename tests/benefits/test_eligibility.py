@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from benefits.eligibility import (
+from benefits.eligibility.engine import (
     DiagnosisFacts,
     Facts,
     PersonFacts,
@@ -16,7 +16,7 @@ from benefits.eligibility import (
     StayFacts,
     evaluate,
 )
-from benefits.terms import parse_terms
+from benefits.terms.schema import parse_terms
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 POLICY = PolicyFacts(

@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 
 from benefits.demo import family_policy
-from benefits.entitlements import pools_for
-from benefits.ledger import balance_open, quota_hold
 from benefits.models import Benefit, Policy
-from portal.memo import Memo
-from portal.services import staff_token_issue
+from benefits.quota.entitlements import pools_for
+from benefits.quota.ledger import balance_open, quota_hold
+from portal.kernel.memo import Memo
+from portal.kernel.tokens import staff_token_issue
 
 URL = "/api/staff/v1/eligibility"
 

@@ -6,14 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from benefits.models import Benefit
-from benefits.terms import parse_terms
-from benefits.tiers import (
+from benefits.eligibility.tiers import (
     AdvanceInput,
     TierFacts,
     fulfilment_tier,
     great_circle_km,
 )
+from benefits.models import Benefit
+from benefits.terms.schema import parse_terms
 from tests.benefits import eligibility_support as support
 from tests.benefits.eligibility_support import Insured, ledger, make_policy
 

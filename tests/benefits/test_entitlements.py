@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from benefits.entitlements import PeriodUnknown, pools_for
 from benefits.models import Benefit, Person, Policy
+from benefits.quota.entitlements import PeriodUnknown, pools_for
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from benefits.models import Benefit
-from benefits.terms import BenefitTerms, Duration
+from benefits.terms.schema import BenefitTerms, Duration
 
 
 def terms(code: str) -> BenefitTerms:

@@ -10,7 +10,8 @@ from django.db import IntegrityError, connection, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benefits.ledger import (
+from benefits.models import Benefit, Person, Policy, QuotaBalance, QuotaLedgerEntry
+from benefits.quota.ledger import (
     PoolKey,
     QuotaExhausted,
     balance_open,
@@ -20,7 +21,6 @@ from benefits.ledger import (
     quota_release,
     quota_use,
 )
-from benefits.models import Benefit, Person, Policy, QuotaBalance, QuotaLedgerEntry
 from tests.conftest import ensure_catalogue
 
 

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 
-from benefits.identity import IdNumberError, mask_id_number, validate_id_number
 from benefits.models import Person, Policy, PolicyMember, Product
+from portal.kernel.identity import IdNumberError, mask_id_number, validate_id_number
 
 VALID_ID = "11010519491231002X"
 

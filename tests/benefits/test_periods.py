@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from benefits.periods import anniversary, policy_year
+from benefits.quota.periods import anniversary, policy_year
 
 
 @pytest.mark.parametrize(

@@ -16,13 +16,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from benefits.identity import mask_phone
 from benefits.models import Insurer, Person, PhoneChange, Policy
-from benefits.policy_import import import_actor, policies_import
-from benefits.policy_services import MemberInput, PersonInput, PolicyInput, policy_upsert
-from portal.errors import DomainError
+from benefits.policies.imports import import_actor, policies_import
+from benefits.policies.services import MemberInput, PersonInput, PolicyInput, policy_upsert
+from portal.kernel.errors import DomainError
+from portal.kernel.identity import mask_phone
+from portal.kernel.tokens import staff_token_issue
 from portal.models import PolicyholderAccount, SmsMessage
-from portal.services import staff_token_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -236,7 +236,7 @@ def test_a_person_on_another_insurers_policy_keeps_phone_and_name_for_a_restrict
 
 
 def test_a_caller_serving_every_insurer_of_the_person_may_change_the_phone(shared_holder):
-    from benefits.policy_services import person_upsert
+    from benefits.policies.services import person_upsert
 
     person_upsert(
         PersonInput(name="王大明", id_number=HOLDER_ID, phone=NEW),
@@ -391,7 +391,7 @@ def test_the_admin_form_refuses_a_phone_the_portal_would_refuse(client, superuse
 
 
 def test_the_phone_change_record_is_read_only_in_admin(client, superuser, holder):
-    from benefits.policy_services import person_save
+    from benefits.policies.services import person_save
 
     holder.phone = NEW
     person_save(person=holder, channel="admin")

@@ -11,9 +11,9 @@ from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from benefits.demo import resident_id
-from benefits.identity import mask_id_number
 from benefits.models import Person, Policy
-from benefits.policy_import import COLUMNS, policies_import
+from benefits.policies.imports import COLUMNS, policies_import
+from portal.kernel.identity import mask_id_number
 
 IMPORT_URL = "/admin/benefits/policy/import/"
 CONFIRM_URL = "/admin/benefits/policy/process_import/"

@@ -10,12 +10,9 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benefits.calendar_services import calendar_years_confirm, check_year_confirmable
-from benefits.models import CalendarDay, CalendarYear
-from benefits.selectors_calendar import current_calendar
-from benefits.signals import calendar_changed
-from benefits.terms import BusinessHours, Duration
-from benefits.workcalendar import (
+from benefits.calendar.selectors import current_calendar
+from benefits.calendar.services import calendar_years_confirm, check_year_confirmable
+from benefits.calendar.workcalendar import (
     SHANGHAI,
     CalendarHorizonError,
     add,
@@ -26,7 +23,10 @@ from benefits.workcalendar import (
     next_working_moment,
     years_needing_confirmation,
 )
-from portal.errors import DomainError
+from benefits.models import CalendarDay, CalendarYear
+from benefits.signals import calendar_changed
+from benefits.terms.schema import BusinessHours, Duration
+from portal.kernel.errors import DomainError
 
 CAL = library_calendar()
 PINGAN = BusinessHours(days="working_days", start="09:00", end="21:00")

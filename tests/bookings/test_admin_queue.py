@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from benefits.ledger import Actor
-from bookings.documents import document_add
+from benefits.quota.ledger import Actor
+from bookings.documents.services import document_add
 from bookings.models import DocumentAccess, QuotaOutcome, ServiceRequest, Status
 from tests.factories import MINIMAL_PDF, outpatient_request, staff_member
 

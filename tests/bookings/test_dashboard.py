@@ -14,12 +14,12 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from benefits.ledger import Actor
 from benefits.models import Benefit, Vendor
-from bookings.admin_dashboard import time_left_text
+from benefits.quota.ledger import Actor
+from bookings.lifecycle.services import request_transition
 from bookings.models import Milestone, ServiceRequest
-from bookings.selectors_dashboard import QUERIES_PER_VENDOR, deadline_counts, sla_dashboard
-from bookings.services import request_transition
+from bookings.sla.admin_dashboard import time_left_text
+from bookings.sla.dashboard import QUERIES_PER_VENDOR, deadline_counts, sla_dashboard
 from tests.clock import Clock
 from tests.factories import (
     OUTPATIENT_ASSIST,

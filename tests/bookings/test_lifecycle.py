@@ -10,18 +10,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from benefits.demo import policy_with_members
-from benefits.ledger import Actor
+from benefits.eligibility.facts import DiagnosisInput, StayInput
 from benefits.models import Benefit, QuotaBalance, Vendor
-from benefits.selectors_eligibility import DiagnosisInput, StayInput
-from bookings.models import QuotaOutcome, RequestEvent, Status
-from bookings.services import (
+from benefits.quota.ledger import Actor
+from bookings.lifecycle.services import (
     NotEligible,
     RequestInput,
     request_cancel_preview,
     request_submit,
     request_transition,
 )
-from bookings.workflow import TransitionNotAllowed
+from bookings.lifecycle.workflow import TransitionNotAllowed
+from bookings.models import QuotaOutcome, RequestEvent, Status
 from tests.factories import outpatient_request
 
 pytestmark = pytest.mark.django_db

@@ -13,17 +13,17 @@ from django.core import mail
 from django.db import connection
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from benefits.calendar_services import calendar_years_confirm
+from benefits.calendar.services import calendar_years_confirm
 from benefits.demo import policy_with_members
-from benefits.ledger import Actor
+from benefits.eligibility.facts import DiagnosisInput, StayInput
 from benefits.models import Benefit, CalendarDay, Vendor
-from benefits.selectors_eligibility import DiagnosisInput, StayInput
+from benefits.quota.ledger import Actor
+from bookings.lifecycle.services import RequestInput, request_submit, request_transition
 from bookings.models import Milestone, ServiceRequest, VendorWebhook, WebhookDelivery
-from bookings.selectors_sla import vendor_scorecard
-from bookings.services import RequestInput, request_submit, request_transition
-from bookings.sla import breach_candidates, sla_scan, warning_candidates
+from bookings.sla.clocks import breach_candidates, sla_scan, warning_candidates
+from bookings.sla.selectors import vendor_scorecard
 from bookings.tasks import recompute_sla_deadlines
-from portal.celery import app as celery_app
+from portal.site.celery import app as celery_app
 from tests.clock import Clock
 
 pytestmark = pytest.mark.django_db

@@ -17,15 +17,15 @@ from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from benefits.demo import policy_with_members
-from benefits.ledger import Actor
+from benefits.eligibility.facts import StayInput
 from benefits.models import Benefit, Insurer, Product, Service, Vendor
-from benefits.selectors_eligibility import StayInput
+from benefits.quota.ledger import Actor
 from bookings import tasks as booking_tasks
-from bookings.followups import followups_send
+from bookings.lifecycle.services import RequestInput, request_submit, request_transition
+from bookings.messages.followups import followups_send
 from bookings.models import FollowUp, Milestone, Notification, ServiceRequest
-from bookings.services import RequestInput, request_submit, request_transition
-from portal.celery import app as portal_app
 from portal.models import SmsMessage
+from portal.site.celery import app as portal_app
 from tests.factories import outpatient_request
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from bookings.uploads import MAX_IMAGE_PIXELS, UploadKind, UploadRejected, inspect_upload
+from bookings.documents.uploads import MAX_IMAGE_PIXELS, UploadKind, UploadRejected, inspect_upload
 from tests.bookings.test_uploads import _box, _heic, _image
 
 PNG_HEADER_AT = 8  # after the signature: length, "IHDR", width, height, ..., CRC

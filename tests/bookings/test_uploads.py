@@ -18,7 +18,7 @@ from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
-from bookings.uploads import (
+from bookings.documents.uploads import (
     UNNAMED_FILE,
     UploadFlag,
     UploadKind,

@@ -18,11 +18,11 @@ from django.utils import timezone
 from pypdf import PdfWriter
 
 from benefits.demo import policy_with_members
-from benefits.ledger import Actor
+from benefits.eligibility.facts import DiagnosisInput, StayInput
 from benefits.models import Benefit, QuotaBalance, Vendor
-from benefits.selectors_eligibility import DiagnosisInput, StayInput
-from bookings import vendor_services
-from bookings.documents import document_add
+from benefits.quota.ledger import Actor
+from bookings.documents.services import document_add
+from bookings.lifecycle.services import RequestInput, request_submit, request_transition
 from bookings.models import (
     Consumption,
     Document,
@@ -34,9 +34,9 @@ from bookings.models import (
     ServiceRequest,
     Status,
 )
-from bookings.services import RequestInput, request_submit, request_transition
-from bookings.vendor_api import vendor_throttle
-from bookings.vendor_services import (
+from bookings.vendors import services as vendor_services
+from bookings.vendors.api import vendor_throttle
+from bookings.vendors.services import (
     request_fingerprint,
     vendor_token_issue,
     vendor_token_revoke,

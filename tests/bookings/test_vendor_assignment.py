@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from benefits.ledger import Actor
+from benefits.catalogue.loading import catalogue_load
+from benefits.catalogue.vendors import assignable_vendors, vendors_assignable_to_all
 from benefits.models import Benefit, Vendor
-from benefits.selectors_vendors import assignable_vendors, vendors_assignable_to_all
-from benefits.services import catalogue_load
+from benefits.quota.ledger import Actor
+from bookings.lifecycle.services import request_transition
 from bookings.models import ServiceRequest, Status
-from bookings.services import request_transition
-from portal.errors import DomainError
+from portal.kernel.errors import DomainError
 from tests.factories import OUTPATIENT_ASSIST, outpatient_request
 
 pytestmark = pytest.mark.django_db

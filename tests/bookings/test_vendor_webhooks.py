@@ -15,7 +15,7 @@ import pytest
 
 from benefits.models import Vendor
 from bookings.models import VendorWebhook, WebhookDelivery
-from bookings.webhooks import (
+from bookings.vendors.webhooks import (
     MAX_ATTEMPTS,
     RETRY_DELAYS,
     webhook_deliver,

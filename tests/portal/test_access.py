@@ -11,8 +11,8 @@ from django.test import RequestFactory
 
 from benefits.demo import resident_id
 from benefits.models import Person, Policy, PolicyMember, Product
-from portal.access import actable_members, can_act_for, policyholder_required, portal_person
 from portal.models import PolicyholderAccount
+from portal.pages.access import actable_members, can_act_for, policyholder_required, portal_person
 from tests.factories import StaffFactory, UserFactory
 
 ON = date(2026, 11, 21)

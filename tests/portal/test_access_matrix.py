@@ -20,11 +20,11 @@ from django.utils import timezone
 
 from benefits.demo import policy_with_members
 from benefits.models import Benefit, Policy, Product, Vendor
+from bookings.lifecycle.services import request_transition
 from bookings.models import ServiceRequest, Status
-from bookings.services import request_transition
 from coverage.models import CoverageList
-from portal.otp import MAX_FAILED_ATTEMPTS, otp_request, otp_verify
-from portal.tenancy import is_scoped
+from portal.kernel.tenancy import is_scoped
+from portal.pages.otp import MAX_FAILED_ATTEMPTS, otp_request, otp_verify
 from tests.access_support import (
     INSURER_1,
     INSURER_2,
@@ -34,6 +34,7 @@ from tests.access_support import (
     api_operations,
     build_world,
     call,
+    finish,
     probes,
     staff_bearer,
 )
@@ -515,7 +516,7 @@ def test_a_document_of_another_request_of_the_same_person_is_404(world):
 
 def call_status(client: Client, url: str) -> int:
     response = client.get(url)
-    response.close()
+    finish(response)
     return response.status_code
 
 

@@ -5,8 +5,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from portal.kernel.tokens import staff_token_issue
 from portal.models import StaffToken
-from portal.services import staff_token_issue
 
 # Session, user, and the page's own queries (count, rows, filters, related lookups).
 CHANGELIST_BUDGET = 16
@@ -57,7 +57,7 @@ def policy_rows():
     )
     Diagnosis.objects.create(person=person, disease_text="恶性肿瘤", diagnosed_on=date(2026, 3, 2))
     # A phone change, so the record's (read-only) pages have a row.
-    from benefits.policy_services import person_save
+    from benefits.policies.services import person_save
 
     person.phone = "13900139000"
     person_save(person=person, channel="admin")
@@ -80,8 +80,8 @@ def calendar_rows():
 @pytest.fixture
 def portal_rows():
     """An SMS in the outbox and a policyholder account."""
-    from portal.accounts import account_for_phone
-    from portal.otp import otp_request
+    from portal.pages.accounts import account_for_phone
+    from portal.pages.otp import otp_request
 
     otp_request("13800138000", "127.0.0.1")
     account_for_phone("13800138000")
@@ -94,11 +94,11 @@ def bookings_rows(policy_rows, settings, tmp_path):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from benefits.ledger import Actor
     from benefits.models import Vendor
-    from bookings.documents import document_add, document_open
+    from benefits.quota.ledger import Actor
+    from bookings.documents.services import document_add, document_open
     from bookings.models import VendorWebhook, WebhookDelivery
-    from bookings.vendor_services import vendor_token_issue
+    from bookings.vendors.services import vendor_token_issue
     from tests.factories import MINIMAL_PDF, outpatient_request
 
     settings.PRIVATE_MEDIA_ROOT = tmp_path

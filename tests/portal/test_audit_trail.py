@@ -14,14 +14,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
 from benefits.demo import policy_with_members
-from benefits.identity import mask_phone
 from benefits.models import Benefit, Insurer, Person, Policy, Vendor
 from bookings.models import VendorToken
-from bookings.vendor_services import vendor_token_issue
+from bookings.vendors.services import vendor_token_issue
 from coverage.models import CoverageList, CoverageListMember, ListEntry
 from coverage.services import annex_import
+from portal.kernel.identity import mask_phone
+from portal.kernel.tokens import staff_token_issue
 from portal.models import StaffToken
-from portal.services import staff_token_issue
 from tests.factories import staff_member
 
 pytestmark = pytest.mark.django_db
@@ -197,7 +197,7 @@ def test_a_staff_token_is_recorded_by_name_and_hint_only():
 
 
 def test_a_policyholders_first_login_records_no_user():
-    from portal.accounts import account_for_phone
+    from portal.pages.accounts import account_for_phone
 
     account = account_for_phone(OLD_PHONE)
 
@@ -350,7 +350,7 @@ def test_the_history_page_costs_the_same_queries_for_few_and_many_entries(
     for number in range(policies):
         pingan_policy(f"PA-AUDIT-Q{number}")
     client.force_login(staff_member("auditor", insurers=["pingan"]))
-    client.get(CHANGELIST)  # fills the access memos (portal.tenancy)
+    client.get(CHANGELIST)  # fills the access memos (portal.kernel.tenancy)
 
     # session, user, the user's own and group permissions (admin's has_perm), the filtered
     # count and one page of entries with content type and actor; no query per row

@@ -24,12 +24,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
-from benefits.identity import mask_id_number, mask_phone
 from benefits.models import Insurer
 from bookings.models import Document
-from portal import logmask
-from portal.logmask import MaskPersonalNumbers
-from portal.spreadsheet_formats import FormulaSafeCSV, FormulaSafeXLSX
+from portal.kernel import logmask
+from portal.kernel.identity import mask_id_number, mask_phone
+from portal.kernel.logmask import MaskPersonalNumbers
+from portal.kernel.spreadsheet_formats import FormulaSafeCSV, FormulaSafeXLSX
 from tests.bookings.test_upload_limits import png_declaring
 from tests.factories import MINIMAL_PDF
 from tests.portal.test_portal_pages import family, log_in, submit
@@ -205,7 +205,7 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DJANGO_SETTINGS_MODULE": "portal.site.settings",
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": "example.com,testserver",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",

@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from benefits.demo import family_policy, resident_id
 from benefits.models import Person
-from portal.accounts import account_bind, account_for_phone
-from portal.errors import DomainError
+from portal.kernel.errors import DomainError
+from portal.kernel.sms import send_sms
 from portal.models import OneTimeCode, PolicyholderAccount, SmsMessage
-from portal.otp import normalise_phone, otp_request, otp_verify
-from portal.sms import send_sms
+from portal.pages.accounts import account_bind, account_for_phone
+from portal.pages.otp import normalise_phone, otp_request, otp_verify
 
 PHONE = "13800138000"
 IP = "203.0.113.7"
@@ -298,7 +298,7 @@ def test_a_code_is_used_once():
 def test_a_new_code_retires_the_previous_one(monkeypatch):
     # two distinct codes, so the old one cannot match the new by chance
     draws = iter([111111, 222222])
-    monkeypatch.setattr("portal.otp.secrets.randbelow", lambda _: next(draws))
+    monkeypatch.setattr("portal.pages.otp.secrets.randbelow", lambda _: next(draws))
     otp_request(PHONE, IP, now=T0)
     otp_request(PHONE, IP, now=T0 + timedelta(seconds=60))
     error = refusal(otp_verify, PHONE, "111111", IP, now=T0 + timedelta(seconds=70))
@@ -417,8 +417,8 @@ def test_a_second_login_from_the_same_phone_reuses_the_account():
 
 @pytest.mark.django_db
 def test_the_logging_backend_logs_the_masked_phone_and_template_not_the_text(settings, caplog):
-    settings.SMS_BACKEND = "portal.sms.LoggingBackend"
-    with caplog.at_level(logging.INFO, logger="portal.sms"):
+    settings.SMS_BACKEND = "portal.kernel.sms.LoggingBackend"
+    with caplog.at_level(logging.INFO, logger="portal.kernel.sms"):
         send_sms(PHONE, "login_code", {"code": "123456", "minutes": 5})
     assert "138****8000" in caplog.text
     assert "login_code" in caplog.text

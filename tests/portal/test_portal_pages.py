@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from benefits.demo import policy_with_members
-from benefits.ledger import Actor
 from benefits.models import Policy
-from bookings.documents import document_add
+from benefits.quota.ledger import Actor
+from bookings.documents.services import document_add
 from bookings.models import DocumentAccess, ServiceRequest, Status
 from tests.factories import MINIMAL_PDF, outpatient_request, policyholder_login
 

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from benefits.demo import family_policy
 from benefits.models import PolicyMember, QuotaBalance
-from portal.prepared import PreparedQuery
+from portal.kernel.prepared import PreparedQuery
 
 members = PreparedQuery(
     lambda number: (
@@ -60,9 +60,9 @@ balances = PreparedQuery(
 
 @pytest.mark.django_db
 def test_lists_of_any_length_and_decimals():
-    from benefits.entitlements import pools_for
-    from benefits.ledger import balance_open
     from benefits.models import Benefit
+    from benefits.quota.entitlements import pools_for
+    from benefits.quota.ledger import balance_open
 
     policy = family_policy(number="P-A", size=1, birth_year=1970)
     opened = []

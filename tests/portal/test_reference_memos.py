@@ -3,8 +3,8 @@
 import pytest
 
 from benefits.models import Service
-from portal import memo
-from portal.memo import Memo
+from portal.kernel import memo
+from portal.kernel.memo import Memo
 
 
 @pytest.fixture

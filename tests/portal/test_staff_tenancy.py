@@ -16,10 +16,10 @@ from benefits.demo import policy_with_members
 from benefits.models import Benefit, Policy
 from benefits.resources import BenefitResource
 from bookings.models import Milestone
+from portal.kernel.tenancy import insurer_ids
+from portal.kernel.tokens import staff_token_issue
 from portal.models import StaffMembership
-from portal.roles import role_table, roles_sync
-from portal.services import staff_token_issue
-from portal.tenancy import insurer_ids
+from portal.site.roles import role_table, roles_sync
 from tests.clock import at
 from tests.factories import outpatient_request, staff_member
 

@@ -24,7 +24,6 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
-from benefits.anniversaries import RunResult, anniversaries_run
 from benefits.benchmarking import (
     Param,
     SizeBenchmark,
@@ -44,7 +43,8 @@ from benefits.models import (
     Product,
     QuotaBalance,
 )
-from benefits.models.policies import anniversary_md
+from benefits.policies.models import anniversary_md
+from benefits.quota.anniversaries import RunResult, anniversaries_run
 
 GOAL = 1.33
 FIRST_DAY = date(2026, 4, 1)

@@ -14,7 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from benefits.demo import family_policy
-from portal.services import staff_token_issue
+from portal.kernel.tokens import staff_token_issue
 
 GOAL = 0.45
 
@@ -47,7 +47,7 @@ class Command(BaseCommand):
         return done / (time.perf_counter() - start)
 
     def _run(self, seconds: float, rounds: int) -> None:
-        from portal.roles import staff_access_set
+        from portal.site.roles import staff_access_set
 
         # An operator of the policies' insurer, as a hotline agent calls it: roles and tenancy
         # are checked on every call, on both sides.

@@ -3,8 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from benefits.catalogue_files import CATALOGUE_DIR, CatalogueError, read_catalogue
-from benefits.services import catalogue_load
+from benefits.catalogue.files import CATALOGUE_DIR, CatalogueError, read_catalogue
+from benefits.catalogue.loading import catalogue_load
 from coverage.services import ImportOutcome, regions_and_aliases_load, seed_annexes_load
 
 

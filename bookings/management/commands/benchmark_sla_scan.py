@@ -1,4 +1,4 @@
-"""Benchmark: the SLA scan (``bookings.sla.sla_scan``) over N_big open milestones against
+"""Benchmark: the SLA scan (``bookings.sla.clocks.sla_scan``) over N_big open milestones against
 N_small with the same number due, side by side in one run, on a throwaway database.
 
     python manage.py benchmark_sla_scan                          # 10,000 vs 500,000, 1,000 due
@@ -35,7 +35,7 @@ from benefits.benchmarking import (
 from benefits.demo import resident_id
 from benefits.models import Benefit, Person, Policy, PolicyMember, Vendor
 from bookings.models import Milestone, ServiceRequest
-from bookings.sla import sla_scan
+from bookings.sla.clocks import sla_scan
 
 GOAL = 1.3
 PER_REQUEST = 10  # milestones per synthetic request (codes c0…c9)

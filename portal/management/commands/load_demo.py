@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from benefits.demo import resident_id
 from benefits.models import Benefit
-from benefits.policy_services import MemberInput, PersonInput, PolicyInput, policy_upsert
+from benefits.policies.services import MemberInput, PersonInput, PolicyInput, policy_upsert
 from bookings.models import VendorToken
-from bookings.vendor_services import vendor_token_issue, vendor_token_revoke
+from bookings.vendors.services import vendor_token_issue, vendor_token_revoke
 
 DEMO_PHONE = "13800138000"
 DEMO_VENDOR_BENEFIT = "pingan.health.outpatient_assist"

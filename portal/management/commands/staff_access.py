@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from portal.roles import ROLE_CODES, StaffAccessError, role_table, staff_access_set
+from portal.site.roles import ROLE_CODES, StaffAccessError, role_table, staff_access_set
 
 
 class Command(BaseCommand):

@@ -1,0 +1,541 @@
+"""SLA clocks: each request carries the milestones its benefit's terms promise, each started
+by one event of the request, met by another, and breached when its deadline passes first.
+
+Lifecycle of a ``Milestone`` (driven by ``sla_on_event``, called for every recorded event):
+
+* ``submitted`` creates every milestone of ``terms.sla`` in state *waiting*;
+* the event named by ``starts_on`` starts its clock: *pending*, ``due_at`` (and ``due_from_at``
+  for a printed range) on the working calendar, ``provisional`` if that rests on a year whose
+  holidays are not confirmed;
+* the event that fulfils it (``met_by``, table below) marks it *met*, or — after its deadline
+  — *breached* with ``met_at`` kept, so KPIs see both that it was late and when it was done.
+  A later event of the progress chain meets it as well: a vendor that goes straight to
+  ``scheduled`` has necessarily contacted the customer;
+* ``cancelled``, ``rejected``, ``failed`` and ``no_show`` end the request: open milestones are
+  cancelled (already breached ones stay breached). On ``completed`` every pending milestone
+  is met and the ones whose clock never started are cancelled.
+
+What fulfils a milestone is not in the terms; it is derived from the milestone codes the
+catalogue (``benefits/catalogue/products/*.yaml``) uses:
+
+=================  ====================================================================
+met by             milestone codes
+=================  ====================================================================
+records_complete   records_collected, records (资料收集)
+approved           review, review_special, pre_review, advance_decision (审核、垫付结论)
+contacted          contact, response, agent_response, callback, doctor_callback_day,
+                   doctor_callback_night, assessment_response, application_guidance
+plan_confirmed     feedback, progress_feedback (反馈安排结果)
+scheduled          booked, expert_booked, booking_domestic, booking_overseas, arranged,
+                   hospital_arranged, expert_scheduled, escort_assigned, bed_arranged,
+                   confirmed, assessment_arranged, carer_arranged, specialist_visit,
+                   outpatient_channel, inpatient_channel, drug_purchase, fulfil (落实服务)
+in_service         carer_on_duty, home_visit, consultation, phone_consultation, admission,
+                   advance_visit, advance_paid, payment (垫付打款即服务开始)
+completed          completion, outpatient_completion, inpatient_completion, opinion_report,
+                   report, report_domestic, report_overseas, guide_issued, delivery_local,
+                   delivery_remote, delivery_cross_province, discharge_settlement
+=================  ====================================================================
+
+``progress_feedback`` that starts on ``plan_confirmed`` (平安 住院协助) is met by ``scheduled``.
+
+Not tracked: ``claim_documents_sent`` (中宏 垫付 后续服务, starts on ``completed``: no event
+after completion reports it). ``discharge_settlement`` starts on ``discharge_notified``, which
+no transition records today: it waits and is cancelled at the end unless that event is added.
+
+Alternatives: some benefits print variants of one promise for circumstances the request does
+not record (同城/异地配送, 国内/海外专家, 门诊/住院绿通, 常规/特殊审核, two sections of the
+same handbook). When their clocks start, one variant is kept and the others are cancelled:
+the variant whose business hours contain the start for the phone doctor's day/night call
+back, the ordinary review, and otherwise the most lenient deadline, so that no vendor is
+flagged for a promise that may not apply (see ``ALTERNATIVES``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Literal
+
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from benefits.calendar.selectors import current_calendar
+from benefits.calendar.workcalendar import SHANGHAI, Deadline, WorkingCalendar, add_duration
+from benefits.terms.schema import BenefitTerms, BusinessHours, Duration, SlaMilestone
+from bookings.models import Milestone, RequestEvent, ServiceRequest
+
+logger = logging.getLogger(__name__)
+
+State = Milestone.State
+
+MET_BY: dict[str, str] = {
+    **dict.fromkeys(("records_collected", "records"), "records_complete"),
+    **dict.fromkeys(("review", "review_special", "pre_review", "advance_decision"), "approved"),
+    **dict.fromkeys(
+        (
+            "contact",
+            "response",
+            "agent_response",
+            "callback",
+            "doctor_callback_day",
+            "doctor_callback_night",
+            "assessment_response",
+            "application_guidance",
+        ),
+        "contacted",
+    ),
+    **dict.fromkeys(("feedback", "progress_feedback"), "plan_confirmed"),
+    **dict.fromkeys(
+        (
+            "booked",
+            "expert_booked",
+            "booking_domestic",
+            "booking_overseas",
+            "arranged",
+            "hospital_arranged",
+            "expert_scheduled",
+            "escort_assigned",
+            "bed_arranged",
+            "confirmed",
+            "assessment_arranged",
+            "carer_arranged",
+            "specialist_visit",
+            "outpatient_channel",
+            "inpatient_channel",
+            "drug_purchase",
+            "fulfil",
+        ),
+        "scheduled",
+    ),
+    **dict.fromkeys(
+        (
+            "carer_on_duty",
+            "home_visit",
+            "consultation",
+            "phone_consultation",
+            "admission",
+            "advance_visit",
+            "advance_paid",
+            "payment",
+        ),
+        "in_service",
+    ),
+    **dict.fromkeys(
+        (
+            "completion",
+            "outpatient_completion",
+            "inpatient_completion",
+            "opinion_report",
+            "report",
+            "report_domestic",
+            "report_overseas",
+            "guide_issued",
+            "delivery_local",
+            "delivery_remote",
+            "delivery_cross_province",
+            "discharge_settlement",
+        ),
+        "completed",
+    ),
+}
+# A milestone whose clock starts on the event its code usually means is met by the next step.
+MET_BY_WHEN_STARTED_ON: dict[tuple[str, str], str] = {
+    ("progress_feedback", "plan_confirmed"): "scheduled",
+}
+
+# The order a request's progress events happen in: reaching one implies the earlier ones
+# (approval needs complete records, an appointment needs a contact).
+PROGRESS: tuple[str, ...] = (
+    "records_complete",
+    "approved",
+    "assigned",
+    "contacted",
+    "plan_confirmed",
+    "scheduled",
+    "in_service",
+    "completed",
+)
+ENDING_EVENTS = frozenset({"cancelled", "rejected", "failed", "no_show"})
+
+Choice = Literal["inside_hours", "ordinary", "most_lenient"]
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """Variants of one promise; ``codes[0]`` is the ordinary one."""
+
+    codes: tuple[str, ...]
+    choice: Choice
+
+
+ALTERNATIVES: tuple[Alternative, ...] = (
+    # 中宏团体 电话医生: 9:00-21:00 calls get 5 minutes, later calls 11:00 next day.
+    Alternative(("doctor_callback_day", "doctor_callback_night"), "inside_hours"),
+    # 平安 药品服务: 1 working day, 15 in special cases an operator declares.
+    Alternative(("review", "review_special"), "ordinary"),
+    Alternative(("delivery_local", "delivery_remote"), "most_lenient"),
+    Alternative(("delivery_local", "delivery_cross_province"), "most_lenient"),
+    Alternative(("booking_domestic", "booking_overseas"), "most_lenient"),
+    Alternative(("report_domestic", "report_overseas"), "most_lenient"),
+    Alternative(("outpatient_channel", "inpatient_channel"), "most_lenient"),
+    Alternative(("outpatient_completion", "inpatient_completion"), "most_lenient"),
+    # 平安 出院交通: the service section (12/24 h) and the notes (4/8 h) disagree.
+    Alternative(("response", "assessment_response"), "most_lenient"),
+    Alternative(("confirmed", "assessment_arranged"), "most_lenient"),
+)
+
+
+def met_by_for(spec: SlaMilestone) -> str | None:
+    """The event that fulfils ``spec``, or None if no event reports it (not tracked)."""
+    return MET_BY_WHEN_STARTED_ON.get((spec.code, spec.starts_on)) or MET_BY.get(spec.code)
+
+
+def reaches(event: str, met_by: str) -> bool:
+    """Does ``event`` fulfil a milestone met by ``met_by`` (itself or a later progress step)?"""
+    if event == met_by:
+        return True
+    return (
+        event in PROGRESS and met_by in PROGRESS and PROGRESS.index(event) > PROGRESS.index(met_by)
+    )
+
+
+# --- clocks ---------------------------------------------------------------------------------
+
+
+def clock_hours(spec: SlaMilestone, terms: BenefitTerms) -> BusinessHours | None:
+    """The business hours a milestone's working clock runs in: its own, else the benefit's.
+
+    Working *days* are statutory working days whatever days the service is staffed: 中宏's
+    "2个工作日" does not become two calendar days because its hotline answers 7×24. The
+    hours still say when such a day ends (平安: 21:00)."""
+    hours = spec.business_hours or terms.service_hours
+    if spec.due.clock != "working" or spec.due.unit != "days" or hours is None:
+        return hours
+    if hours.days == "working_days":
+        return hours
+    return hours.model_copy(update={"days": "working_days"})
+
+
+def _add(
+    start: datetime,
+    duration: Duration,
+    spec: SlaMilestone,
+    terms: BenefitTerms,
+    calendar: WorkingCalendar,
+) -> Deadline:
+    return add_duration(start, duration, clock_hours(spec, terms), calendar)
+
+
+@dataclass(frozen=True)
+class Clock:
+    due: Deadline
+    due_from: Deadline | None
+
+
+def milestone_clock(
+    spec: SlaMilestone, terms: BenefitTerms, start: datetime, calendar: WorkingCalendar
+) -> Clock:
+    """When a milestone started at ``start`` is due (and, for a printed range, its lower
+    bound)."""
+    due = _add(start, spec.due, spec, terms, calendar)
+    due_from = _add(start, spec.due_from, spec, terms, calendar) if spec.due_from else None
+    return Clock(due, due_from)
+
+
+def _inside_hours(spec: SlaMilestone, terms: BenefitTerms, start: datetime) -> bool:
+    hours = clock_hours(spec, terms)
+    if hours is None:
+        return True
+    local = start.astimezone(SHANGHAI).time()
+    end = time.max if hours.end == "24:00" else time.fromisoformat(hours.end)
+    return time.fromisoformat(hours.start) <= local < end
+
+
+def _choose(
+    alternative: Alternative,
+    started: dict[str, tuple[SlaMilestone, Clock]],
+    terms: BenefitTerms,
+    start: datetime,
+) -> str:
+    present = [code for code in alternative.codes if code in started]
+    if alternative.choice == "inside_hours":
+        first, *rest = present
+        return first if _inside_hours(started[first][0], terms, start) or not rest else rest[0]
+    if alternative.choice == "ordinary":
+        return present[0]
+    return max(present, key=lambda code: started[code][1].due.due)
+
+
+# --- following the request --------------------------------------------------------------------
+
+
+def milestones_create(request: ServiceRequest, terms: BenefitTerms) -> list[Milestone]:
+    """The request's milestones from its benefit's terms, all waiting for their start.
+    Milestones no event can fulfil are left out (see the module docstring)."""
+    rows = []
+    for spec in terms.sla:
+        met_by = met_by_for(spec)
+        if met_by is None:
+            continue
+        rows.append(
+            Milestone(
+                request=request,
+                code=spec.code,
+                label=spec.label[:120],
+                starts_on=spec.starts_on,
+                met_by=met_by,
+                target=spec.target,
+                clause=spec.clause,
+            )
+        )
+    return Milestone.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def sla_on_event(
+    request: ServiceRequest, event: RequestEvent, *, calendar: WorkingCalendar | None = None
+) -> None:
+    """Move the request's milestones for ``event``: create them on submission, meet the
+    pending ones it fulfils, start the ones it starts, close them when the request ends.
+
+    Runs inside the transaction that recorded the event (``request_event``); every state
+    change is a conditional UPDATE, so a scanner breaching the same row concurrently is
+    never overwritten blindly."""
+    terms = request.benefit.parsed_terms
+    if event.event == "submitted":
+        milestones_create(request, terms)
+    open_rows = list(
+        Milestone.objects.filter(request=request, state__in=[State.WAITING, State.PENDING])
+    )
+    if not open_rows:
+        return
+    # Met first: a clock this event starts is not also stopped by it.
+    for row in open_rows:
+        if row.state == State.PENDING and reaches(event.event, row.met_by):
+            milestone_meet(row, event.at)
+    waiting = [r for r in open_rows if r.state == State.WAITING and r.starts_on == event.event]
+    if waiting:
+        _start(waiting, terms, event.at, calendar or current_calendar())
+    if event.event in ENDING_EVENTS or event.event == "completed":
+        Milestone.objects.filter(
+            request=request,
+            state__in=[State.WAITING, State.PENDING]
+            if event.event in ENDING_EVENTS
+            else [State.WAITING],
+        ).update(state=State.CANCELLED)
+
+
+def _start(
+    rows: Sequence[Milestone], terms: BenefitTerms, at: datetime, calendar: WorkingCalendar
+) -> None:
+    specs = {spec.code: spec for spec in terms.sla}
+    started: dict[str, tuple[SlaMilestone, Clock]] = {}
+    for row in rows:
+        spec = specs.get(row.code)
+        if spec is None:  # the terms dropped it since submission: nothing to measure
+            continue
+        try:
+            started[row.code] = (spec, milestone_clock(spec, terms, at, calendar))
+        except ValueError:
+            # A duration the calendar cannot count (half a working day, beyond the horizon)
+            # is a catalogue error to fix; it must not stop the request itself.
+            logger.exception("SLA clock %s of request %s cannot start", row.code, row.request_id)
+    dropped: set[str] = set()
+    for alternative in ALTERNATIVES:
+        present = [code for code in alternative.codes if code in started]
+        if len(present) > 1:
+            kept = _choose(alternative, started, terms, at)
+            dropped.update(code for code in present if code != kept)
+    for row in rows:
+        if row.code in dropped or row.code not in specs:
+            Milestone.objects.filter(pk=row.pk, state=State.WAITING).update(state=State.CANCELLED)
+            continue
+        if row.code not in started:
+            continue
+        clock = started[row.code][1]
+        Milestone.objects.filter(pk=row.pk, state=State.WAITING).update(
+            state=State.PENDING,
+            started_at=at,
+            due_at=clock.due.due,
+            due_from_at=clock.due_from.due if clock.due_from else None,
+            provisional=clock.due.provisional,
+        )
+
+
+def milestone_meet(row: Milestone, at: datetime) -> None:
+    """Record that ``row`` was fulfilled at ``at``: met if in time, else breached with the
+    moment it was done. A scanner may have breached it already; on time still wins."""
+    unmet = Milestone.objects.filter(
+        pk=row.pk, state__in=[State.PENDING, State.BREACHED], met_at__isnull=True
+    )
+    if row.due_at is None or at <= row.due_at:
+        unmet.update(state=State.MET, met_at=at, breached_at=None)
+    else:
+        unmet.update(state=State.BREACHED, met_at=at, breached_at=Coalesce(F("breached_at"), at))
+
+
+# --- the calendar changed --------------------------------------------------------------------
+
+# Rows read per batch when recomputing: the recomputation runs in a worker, and batches keep
+# each transaction short while an admin confirms a year.
+RECOMPUTE_BATCH = 500
+
+
+def _year_bounds(years: Iterable[int]) -> tuple[datetime, datetime]:
+    first, last = min(years), max(years)
+    return (
+        datetime(first, 1, 1, tzinfo=SHANGHAI),
+        datetime(last + 1, 1, 1, tzinfo=SHANGHAI),
+    )
+
+
+def sla_recompute(years: Iterable[int], *, calendar: WorkingCalendar | None = None) -> int:
+    """Recompute the deadlines of pending milestones whose clocks run through ``years``
+    (started before the last one ends, due after the first one begins): a clock that never
+    looked at those days cannot have moved. Returns how many deadlines changed."""
+    years = sorted(set(years))
+    if not years:
+        return 0
+    calendar = calendar or current_calendar()
+    begins, ends = _year_bounds(years)
+    pending = (
+        Milestone.objects.filter(state=State.PENDING, started_at__lt=ends, due_at__gte=begins)
+        .select_related("request__benefit")
+        .order_by("pk")
+    )
+    terms_by_benefit: dict[int, BenefitTerms] = {}
+    changed = 0
+    last_pk = 0
+    while True:
+        batch = list(pending.filter(pk__gt=last_pk)[:RECOMPUTE_BATCH])
+        if not batch:
+            return changed
+        last_pk = batch[-1].pk
+        with transaction.atomic():
+            for row in batch:
+                benefit = row.request.benefit
+                terms = terms_by_benefit.setdefault(benefit.pk, benefit.parsed_terms)
+                spec = next((s for s in terms.sla if s.code == row.code), None)
+                if spec is None or row.started_at is None:
+                    continue
+                clock = milestone_clock(spec, terms, row.started_at, calendar)
+                due_from = clock.due_from.due if clock.due_from else None
+                if (row.due_at, row.due_from_at, row.provisional) == (
+                    clock.due.due,
+                    due_from,
+                    clock.due.provisional,
+                ):
+                    continue
+                changed += Milestone.objects.filter(pk=row.pk, state=State.PENDING).update(
+                    due_at=clock.due.due, due_from_at=due_from, provisional=clock.due.provisional
+                )
+    return changed
+
+
+# --- the scanner -----------------------------------------------------------------------------
+
+# A milestone is "due soon" once a quarter of its clock is left, but never more than an hour
+# ahead: the scan then reads only the index range (state='pending', due_at <= now + 1 h), so
+# its cost follows what is due, not how many milestones are open. Scanning every 5 minutes,
+# a clock shorter than 20 minutes may breach before it is warned: its breach is reported.
+WARNING_FRACTION = 0.25
+WARNING_MAX_LEAD = timedelta(hours=1)
+# Rows claimed per transaction: one notification batch, short write transactions.
+SCAN_BATCH = 500
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    warned: int
+    breached: int
+
+
+def breach_candidates(now: datetime) -> QuerySet[Milestone]:
+    """Pending milestones whose deadline has passed, oldest first (index state, due_at)."""
+    return Milestone.objects.filter(state=State.PENDING, due_at__lte=now).order_by("due_at")
+
+
+def warning_candidates(now: datetime) -> QuerySet[Milestone]:
+    """Pending, not yet warned, due within the largest warning lead (index state, due_at)."""
+    return Milestone.objects.filter(
+        state=State.PENDING,
+        due_at__gt=now,
+        due_at__lte=now + WARNING_MAX_LEAD,
+        warned_at__isnull=True,
+    ).order_by("due_at")
+
+
+def warning_lead(row: Milestone) -> timedelta:
+    span = row.due_at - row.started_at if row.due_at and row.started_at else WARNING_MAX_LEAD
+    return min(span * WARNING_FRACTION, WARNING_MAX_LEAD)
+
+
+def sla_scan(now: datetime) -> ScanResult:
+    """Breach what is overdue, warn what is due soon; notify the assigned vendor and the
+    insurer's operations once per milestone. Each row is claimed with a conditional UPDATE
+    (``WHERE state='pending'`` / ``warned_at IS NULL``) and only the scanner whose update
+    changed it notifies, so two scanners never notify twice and a second run changes
+    nothing."""
+    from bookings.messages.notifications import notify_milestones
+
+    def breach(row: Milestone) -> bool:
+        claimed = Milestone.objects.filter(pk=row.pk, state=State.PENDING).update(
+            state=State.BREACHED, breached_at=now
+        )
+        return claimed == 1
+
+    def warn(row: Milestone) -> bool:
+        if row.due_at is None or row.due_at - now > warning_lead(row):
+            return False
+        claimed = Milestone.objects.filter(
+            pk=row.pk, state=State.PENDING, warned_at__isnull=True
+        ).update(warned_at=now)
+        return claimed == 1
+
+    breached = _claim_all(
+        breach_candidates(now), breach, lambda rows: notify_milestones(rows, kind="breach")
+    )
+    warned = _claim_all(
+        warning_candidates(now), warn, lambda rows: notify_milestones(rows, kind="warning")
+    )
+    return ScanResult(warned=warned, breached=breached)
+
+
+def _claim_all(
+    candidates: QuerySet[Milestone],
+    claim: Callable[[Milestone], bool],
+    notify: Callable[[list[Milestone]], None],
+) -> int:
+    """Claim candidates batch by batch and notify what this caller claimed, in the batch's
+    transaction. Pages by (due_at, pk) from the last row seen, so rows left unclaimed (not
+    yet in their warning lead) are not read again in this run."""
+    base = candidates.select_related("request__benefit", "request__vendor").order_by("due_at", "pk")
+    page = base
+    claimed_total = 0
+    while True:
+        batch = list(page[:SCAN_BATCH])
+        if not batch:
+            return claimed_total
+        with transaction.atomic():
+            claimed = [row for row in batch if claim(row)]
+            if claimed:
+                notify(claimed)
+        claimed_total += len(claimed)
+        if len(batch) < SCAN_BATCH:
+            return claimed_total
+        last = batch[-1]
+        # due_at >= last keeps the (state, due_at) index range; the OR only breaks ties.
+        page = base.filter(due_at__gte=last.due_at).filter(
+            Q(due_at__gt=last.due_at) | Q(pk__gt=last.pk)
+        )
+
+
+def milestone_due_text(row: Milestone) -> str:
+    """The deadline as the policyholder's and operations' clock shows it."""
+    if row.due_at is None:
+        return ""
+    return timezone.localtime(row.due_at, SHANGHAI).strftime("%Y-%m-%d %H:%M")

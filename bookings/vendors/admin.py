@@ -1,0 +1,159 @@
+"""Admin for the vendor integration: API tokens (shown once on issue, revocable), webhook
+endpoints (secret generated here and shown once) and the webhook delivery log."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from bookings.models import VendorToken, VendorWebhook, WebhookDelivery
+from bookings.vendors.services import vendor_token_issue, vendor_token_revoke
+from portal.kernel.tenancy import InsurerScopedAdmin
+
+WEBHOOK_SECRET_BYTES = 32
+
+
+@admin.register(VendorToken)
+class VendorTokenAdmin(InsurerScopedAdmin):
+    list_display = ("prefix", "name", "vendor", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at", "vendor")
+    list_select_related = ("vendor",)
+    search_fields = ("name", "prefix", "vendor__name", "vendor__code")
+    autocomplete_fields = ("vendor",)
+    actions = ("revoke",)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return ["vendor", "name"]
+        return ["vendor", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return []
+        return ["vendor", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+    def save_model(self, request: HttpRequest, obj: VendorToken, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        token, raw = vendor_token_issue(vendor=obj.vendor, name=obj.name)
+        obj.pk = token.pk
+        obj.__dict__.update(token.__dict__)
+        messages.warning(
+            request,
+            _("新令牌（只显示这一次，请立即复制并安全地交给服务商）：%(raw)s") % {"raw": raw},
+        )
+
+    @admin.action(description=_("吊销所选令牌"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[VendorToken]) -> None:
+        for token in queryset.filter(revoked_at__isnull=True):
+            vendor_token_revoke(token=token)
+        self.message_user(request, _("已吊销。"), messages.SUCCESS)
+
+
+@admin.register(VendorWebhook)
+class VendorWebhookAdmin(InsurerScopedAdmin):
+    """The signing secret is generated here and shown once (on creation and on rotation);
+    afterwards only its first characters are displayed."""
+
+    list_display = ("vendor", "url", "active", "secret_hint")
+    list_filter = ("active",)
+    list_select_related = ("vendor",)
+    search_fields = ("vendor__name", "vendor__code", "url")
+    autocomplete_fields = ("vendor",)
+    fields = ("vendor", "url", "active", "secret_hint")
+    readonly_fields = ("secret_hint",)
+    actions = ("rotate_secret",)
+
+    @admin.display(description=_("签名密钥"))
+    def secret_hint(self, obj: VendorWebhook) -> str:
+        return f"{obj.secret[:6]}…" if obj.secret else "—"
+
+    def save_model(self, request: HttpRequest, obj: VendorWebhook, form: Any, change: bool) -> None:
+        if not change:
+            obj.secret = secrets.token_urlsafe(WEBHOOK_SECRET_BYTES)
+            self._show_secret(request, obj)
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("重新生成签名密钥"))
+    def rotate_secret(self, request: HttpRequest, queryset: QuerySet[VendorWebhook]) -> None:
+        for webhook in queryset.select_related("vendor"):
+            webhook.secret = secrets.token_urlsafe(WEBHOOK_SECRET_BYTES)
+            webhook.save(update_fields=["secret"])
+            self._show_secret(request, webhook)
+
+    def _show_secret(self, request: HttpRequest, webhook: VendorWebhook) -> None:
+        messages.warning(
+            request,
+            _("%(vendor)s 的签名密钥（只显示这一次，请交给服务商用于验证 X-Signature）：%(secret)s")
+            % {"vendor": webhook.vendor, "secret": webhook.secret},
+        )
+
+
+class DeliveryStateFilter(admin.SimpleListFilter):
+    title = _("投递状态")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("pending", _("待发送")), ("delivered", _("已送达")), ("gave_up", _("已放弃"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "pending":
+            return queryset.filter(delivered_at__isnull=True, next_attempt_at__isnull=False)
+        if self.value() == "delivered":
+            return queryset.filter(delivered_at__isnull=False)
+        if self.value() == "gave_up":
+            return queryset.filter(delivered_at__isnull=True, next_attempt_at__isnull=True)
+        return queryset
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(InsurerScopedAdmin):
+    list_display = (
+        "created_at",
+        "webhook",
+        "event",
+        "attempts",
+        "next_attempt_at",
+        "delivered_at",
+        "last_error",
+    )
+    list_filter = (DeliveryStateFilter, "event")
+    list_select_related = ("webhook__vendor",)
+    search_fields = ("webhook__vendor__name", "payload__ref")
+    readonly_fields = (
+        "webhook",
+        "event",
+        "payload",
+        "attempts",
+        "next_attempt_at",
+        "delivered_at",
+        "last_error",
+        "created_at",
+    )
+    fields = readonly_fields
+    actions = ("retry_now",)
+    list_per_page = 50
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("立即重新发送（含已放弃的）"))
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        # Due now: the periodic task picks them up; attempts restart the backoff.
+        changed = queryset.filter(delivered_at__isnull=True).update(
+            next_attempt_at=timezone.now(), attempts=0
+        )
+        self.message_user(
+            request, _("已安排重新发送 %(count)d 条。") % {"count": changed}, messages.SUCCESS
+        )

@@ -1,0 +1,126 @@
+"""What a vendor may read: only the requests assigned to it, with related rows loaded so
+that a page of the list costs one query whatever its length."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.utils.translation import gettext as _
+
+from benefits.models import Vendor
+from bookings.models import Document, Milestone, RequestEvent, ServiceRequest
+from portal.kernel.errors import DomainError, NotFound
+
+
+def vendor_requests(vendor: Vendor) -> QuerySet[ServiceRequest]:
+    """The vendor's requests, oldest change first: a client syncing with ``updated_since``
+    walks forward through them."""
+    return (
+        ServiceRequest.objects.filter(vendor=vendor)
+        .select_related("benefit", "region")
+        # The benefit's terms and handbook text are large and not shown in a list.
+        .defer("benefit__terms", "benefit__clause_text")
+        .order_by("updated_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the previous page ended: keyset pagination, so rows changing while a client
+    pages through never make it skip or repeat a request."""
+
+    updated_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = f"{self.updated_at.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+            stamp, _sep, ident = raw.partition("|")
+            cursor = cls(datetime.fromisoformat(stamp), int(ident))
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise DomainError(
+                "invalid_input", _("cursor 无效，请使用上一页返回的 next_cursor"), status=422
+            ) from None
+        if cursor.updated_at.tzinfo is None:
+            raise DomainError(
+                "invalid_input", _("cursor 无效，请使用上一页返回的 next_cursor"), status=422
+            )
+        return cursor
+
+
+def vendor_request_page(
+    vendor: Vendor,
+    *,
+    state: str | None = None,
+    updated_since: datetime | None = None,
+    cursor: str | None = None,
+    limit: int,
+) -> tuple[list[ServiceRequest], str | None]:
+    """One page of the vendor's requests and the cursor of the next page (None at the end).
+    One query: ``limit + 1`` rows tell whether another page follows."""
+    queryset = vendor_requests(vendor)
+    if state:
+        queryset = queryset.filter(status=state)
+    if updated_since is not None:
+        queryset = queryset.filter(updated_at__gte=updated_since)
+    if cursor:
+        after = Cursor.decode(cursor)
+        queryset = queryset.filter(
+            Q(updated_at__gt=after.updated_at) | Q(updated_at=after.updated_at, id__gt=after.id)
+        )
+    rows = list(queryset[: limit + 1])
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], Cursor(last.updated_at, last.pk).encode()
+
+
+def vendor_request(vendor: Vendor, ref: str) -> ServiceRequest:
+    """The request with that reference if it is assigned to ``vendor``. Another vendor's
+    request is "not found" too: the answer never confirms that a reference exists."""
+    request = (
+        ServiceRequest.objects.filter(vendor=vendor, ref=ref)
+        .select_related("benefit", "region", "recipient__person")
+        .first()
+    )
+    if request is None:
+        raise NotFound(_("未找到该服务申请"))
+    return request
+
+
+def vendor_request_detail(vendor: Vendor, ref: str) -> ServiceRequest:
+    """``vendor_request`` with its documents, SLA milestones and timeline loaded."""
+    request = vendor_request(vendor, ref)
+    documents = Document.objects.order_by("uploaded_at", "id")
+    events = RequestEvent.objects.order_by("at", "id")
+    # Milestones in the order the benefit's SLA lists them (the default orders by due
+    # time, and unstarted ones have none).
+    milestones = Milestone.objects.order_by("id")
+    prefetch = [
+        Prefetch("documents", queryset=documents),
+        Prefetch("milestones", queryset=milestones),
+        Prefetch("events", queryset=events),
+    ]
+    prefetch_related_objects([request], *prefetch)
+    return request
+
+
+def vendor_document(vendor: Vendor, ref: str, document_id: int) -> Document:
+    """A document of one of the vendor's requests; anything else is not found."""
+    document = (
+        Document.objects.filter(pk=document_id, request__ref=ref, request__vendor=vendor)
+        .select_related("request")
+        .first()
+    )
+    if document is None:
+        raise NotFound(_("未找到该资料"))
+    return document

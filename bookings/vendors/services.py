@@ -1,0 +1,268 @@
+"""What vendors do to service requests: API tokens, progress events, deliverables,
+consumption, completion that uses only what was consumed, and POSTs that apply once per
+``Idempotency-Key``. The vendor API (``bookings.vendors.api``) is a thin caller."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import IO, Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from benefits.models import Vendor
+from benefits.quota.ledger import Actor
+from bookings.documents.services import document_add
+from bookings.lifecycle.services import request_transition
+from bookings.models import (
+    Consumption,
+    Document,
+    IdempotentResponse,
+    ServiceRequest,
+    Status,
+    VendorToken,
+)
+from portal.kernel.errors import DomainError
+from portal.kernel.tokens import LAST_USED_RESOLUTION_SECONDS
+from portal.models import token_digest
+
+# Public, recognisable in logs and secret scanners; the rest of the token is the secret.
+VENDOR_TOKEN_PREFIX = "hbv_"  # noqa: S105 - a public prefix, not a secret
+VENDOR_TOKEN_RANDOM_BYTES = 32
+
+# The events a vendor reports; everything else (approval, assignment, cancellation) is the
+# insurer's or the policyholder's.
+VENDOR_EVENTS = ("contacted", "plan_confirmed", "scheduled", "in_service", "completed", "failed")
+CONSUMPTION_MEASURES = ("days", "cny", "times")
+
+# While the vendor is delivering: it must be able to call the client, report consumption
+# and upload deliverables.
+DELIVERING_STATUSES = frozenset({Status.ASSIGNED, Status.SCHEDULED, Status.IN_SERVICE})
+# A report (二诊报告, 康护指导书) often arrives with or after the completion event.
+DELIVERABLE_STATUSES = DELIVERING_STATUSES | {Status.COMPLETED}
+
+ACTOR_LABEL_MAX_CHARS = 60  # RequestEvent.actor_label / DocumentAccess.actor_label
+
+
+def vendor_actor(vendor: Vendor) -> Actor:
+    """How a vendor appears in event, ledger and access logs: ``vendor:<code>``."""
+    return Actor(label=f"vendor:{vendor.code}"[:ACTOR_LABEL_MAX_CHARS])
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+
+def vendor_token_issue(*, vendor: Vendor, name: str) -> tuple[VendorToken, str]:
+    """Create a token for ``vendor``; the raw value is returned once and never stored."""
+    raw = VENDOR_TOKEN_PREFIX + secrets.token_urlsafe(VENDOR_TOKEN_RANDOM_BYTES)
+    prefix_field = VendorToken._meta.get_field("prefix")
+    token = VendorToken.objects.create(
+        vendor=vendor,
+        name=name,
+        digest=token_digest(raw),
+        prefix=raw[: prefix_field.max_length],
+    )
+    return token, raw
+
+
+def vendor_token_authenticate(raw: str) -> VendorToken | None:
+    """The unrevoked token matching ``raw`` of a vendor still under contract, or None.
+    One query (plus, at most once a minute, the ``last_used_at`` update)."""
+    if not raw.startswith(VENDOR_TOKEN_PREFIX):
+        return None
+    token = (
+        VendorToken.objects.select_related("vendor")
+        .filter(digest=token_digest(raw), revoked_at__isnull=True, vendor__active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > (
+        LAST_USED_RESOLUTION_SECONDS
+    ):
+        VendorToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def vendor_token_revoke(*, token: VendorToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+# --- idempotency --------------------------------------------------------------------------
+
+
+class IdempotencyKeyReused(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            "idempotency_key_reused",
+            _("该 Idempotency-Key 已用于另一个请求（路径或内容不同），请为新的操作使用新的 Key"),
+            status=422,
+        )
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def request_fingerprint(method: str, path: str, payload: dict[str, Any]) -> str:
+    """A digest of what the POST asks for. ``payload`` is the parsed body, so the same JSON
+    with other spacing or key order is the same request."""
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{method.upper()}\n{path}\n{canonical}".encode()).hexdigest()
+
+
+def error_body(exc: DomainError) -> dict[str, Any]:
+    """The API's error shape (``portal.site.api.error``), so a replayed error reads the same."""
+    return {"code": exc.code, "message": exc.message, **exc.details}
+
+
+def idempotent_call(
+    *,
+    vendor: Vendor,
+    key: str,
+    fingerprint: str,
+    apply: Callable[[], tuple[int, dict[str, Any]]],
+) -> StoredResponse:
+    """Run ``apply`` once per (vendor, key) and store its answer; a retry with the same key
+    and fingerprint gets the stored answer without running it again.
+
+    Domain errors (409, 404, 422 …) are answers too and are stored: retrying a refused
+    operation with the same key is refused the same way. Unexpected exceptions store
+    nothing, so the retry runs. Two concurrent first attempts both run ``apply``, but the
+    unique (vendor, key) constraint makes the second one's insert fail, which rolls back
+    everything it applied; it then answers with the first one's response."""
+    stored = _stored(vendor, key)
+    if stored is not None:
+        return _replay(stored, fingerprint)
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    status, body = apply()
+            except DomainError as exc:
+                status, body = exc.status, error_body(exc)
+            IdempotentResponse.objects.create(
+                vendor=vendor, key=key, fingerprint=fingerprint, status_code=status, body=body
+            )
+    except IntegrityError:
+        stored = _stored(vendor, key)
+        if stored is None:
+            raise
+        return _replay(stored, fingerprint)
+    return StoredResponse(status, body)
+
+
+def _stored(vendor: Vendor, key: str) -> IdempotentResponse | None:
+    return IdempotentResponse.objects.filter(vendor=vendor, key=key).first()
+
+
+def _replay(stored: IdempotentResponse, fingerprint: str) -> StoredResponse:
+    if stored.fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    return StoredResponse(stored.status_code, stored.body, replayed=True)
+
+
+# --- progress, deliverables, consumption --------------------------------------------------
+
+
+def _refuse(request: ServiceRequest, action: str) -> DomainError:
+    return DomainError(
+        "transition_not_allowed",
+        _("申请当前状态为“%(status)s”，不能%(action)s")
+        % {"status": Status(request.status).label, "action": action},
+        status=409,
+        current_status=request.status,
+    )
+
+
+def vendor_event(
+    request: ServiceRequest,
+    *,
+    vendor: Vendor,
+    event: str,
+    at: datetime | None = None,
+    place: str = "",
+    reason: str = "",
+) -> ServiceRequest:
+    """Apply a vendor's progress report. ``scheduled`` needs ``at`` (and takes ``place``);
+    ``failed`` needs ``reason``; ``completed`` uses only the consumed amount (see
+    ``request_complete_with_consumption``). The caller has checked that ``request`` is
+    assigned to ``vendor``."""
+    if event not in VENDOR_EVENTS:
+        raise DomainError(
+            "invalid_input", _("服务商不能报告事件“%(event)s”") % {"event": event}, status=422
+        )
+    if event == "scheduled" and at is None:
+        raise DomainError("invalid_input", _("预约事件必须提供预约时间 at"), status=422)
+    if event == "failed" and not reason.strip():
+        raise DomainError("invalid_input", _("未能提供服务时必须说明原因 reason"), status=422)
+    actor = vendor_actor(vendor)
+    if event == "completed":
+        return request_complete_with_consumption(request, actor=actor, reason=reason)
+    data: dict[str, Any] = {}
+    if event == "scheduled":
+        data = {"at": at, "place": place}
+    return request_transition(request, event, actor=actor, reason=reason, **data)
+
+
+def deliverable_add(
+    request: ServiceRequest,
+    *,
+    vendor: Vendor,
+    name: str,
+    data: bytes | IO[bytes],
+    requirement: str = "",
+) -> Document:
+    """Attach a vendor's deliverable (二诊报告, 康护指导书 …) after the usual content check.
+    Raises ``UploadRejected`` for a file we refuse."""
+    if request.status not in DELIVERABLE_STATUSES:
+        raise _refuse(request, _("上传服务资料"))
+    return document_add(
+        request,
+        name=name,
+        data=data,
+        actor=vendor_actor(vendor),
+        requirement=requirement,
+        from_vendor=True,
+    )
+
+
+@transaction.atomic
+def consumption_record(
+    request: ServiceRequest, *, measure: str, amount: Decimal, note: str = ""
+) -> Consumption:
+    """Record what the vendor actually delivered (7 of 30 carer days, 1,860 元 paid); the
+    completion uses it instead of the whole hold. The request is locked, as the completion
+    locks it, so a report racing the completion is either counted or refused, never lost."""
+    if measure not in CONSUMPTION_MEASURES:
+        raise DomainError(
+            "invalid_input", _("计量单位只能是 days、cny 或 times"), status=422, field="measure"
+        )
+    if amount <= 0:
+        raise DomainError("invalid_input", _("数量必须大于0"), status=422, field="amount")
+    locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status not in DELIVERING_STATUSES:
+        raise _refuse(locked, _("记录服务消耗"))
+    return Consumption.objects.create(request=locked, measure=measure, amount=amount, note=note)
+
+
+def request_complete_with_consumption(
+    request: ServiceRequest, *, actor: Actor, reason: str = ""
+) -> ServiceRequest:
+    """Complete the request; the transition uses from each held pool what the vendor
+    reported as consumed in its measure and returns the rest (``services._settle``)."""
+    return request_transition(request, "completed", actor=actor, reason=reason)

@@ -1,0 +1,242 @@
+"""The request form, built from the benefit's terms: it asks only for what the rules of this
+benefit need (where, which stay, which diagnosis, when, how much, which option)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from benefits.eligibility.facts import DiagnosisInput, StayInput
+from benefits.models import Benefit, PolicyMember
+from benefits.terms.schema import (
+    BenefitTerms,
+    CoveredConditionRule,
+    FilingDeadlineRule,
+    HospitalisationRule,
+    LeadTimeRule,
+    NetworkRule,
+    RecipientRule,
+    TimeWindowRule,
+    UnsuitableConditionRule,
+    WaitingPeriodRule,
+)
+from bookings.lifecycle.services import RequestInput
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+ACCEPT = ".pdf,.jpg,.jpeg,.png,.heic,application/pdf,image/jpeg,image/png,image/heic"
+
+
+def _needs(terms: BenefitTerms) -> set[str]:
+    needs: set[str] = set()
+    for rule in terms.rules:
+        if isinstance(rule, NetworkRule):
+            # A hospital or pharmacy list is checked by name; a city list by the city, and
+            # the hospital is then only asked for so the service team knows where to go.
+            needs.add("hospital" if rule.target in ("hospital", "pharmacy") else "region")
+            if rule.location == "hospital" and rule.target == "city":
+                needs.add("hospital_name")
+        elif isinstance(rule, HospitalisationRule):
+            needs.add("stay")
+        elif isinstance(rule, TimeWindowRule):
+            if rule.anchor in ("admission", "discharge"):
+                needs.add("stay")
+            if rule.anchor == "diagnosis":
+                needs.add("diagnosis")
+            if rule.subject == "service":
+                needs.add("planned_at")
+        elif isinstance(rule, CoveredConditionRule):
+            needs.add("diagnosis")
+        elif isinstance(rule, WaitingPeriodRule) and rule.diagnosis_inside_disqualifies:
+            needs.add("diagnosis")
+        elif isinstance(rule, LeadTimeRule):
+            needs.add("planned_at")
+        elif isinstance(rule, FilingDeadlineRule):
+            for deadline in rule.deadlines:
+                needs.add("stay" if deadline.after in ("admission", "discharge") else "visit")
+    if terms.quota.period == "per_hospitalisation":
+        needs.add("stay")
+    if terms.cancellation and terms.cancellation.free_before:
+        needs.add("planned_at")
+    return needs
+
+
+class ServiceRequestForm(forms.Form):
+    submission_key = forms.CharField(widget=forms.HiddenInput)
+    note = forms.CharField(
+        label=_("补充说明"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(
+        self,
+        *args: object,
+        benefit: Benefit,
+        member: PolicyMember,
+        family: list[PolicyMember],
+        **kwargs: object,
+    ):
+        super().__init__(*args, **kwargs)
+        self.benefit = benefit
+        self.member = member
+        self.terms = terms = benefit.parsed_terms
+        self.needs = _needs(terms)
+        if not self.is_bound:
+            self.initial.setdefault("submission_key", uuid.uuid4().hex)
+        f = self.fields
+
+        recipient_rule = next((r for r in terms.rules if isinstance(r, RecipientRule)), None)
+        if recipient_rule and "family" in recipient_rule.allowed and family:
+            choices = [(member.pk, f"{member.person.name}（{_('本人')}）")]
+            choices += [
+                (m.pk, f"{m.person.name}（{m.get_relation_display()}）")
+                for m in family
+                if not recipient_rule.family_relations
+                or m.relation in recipient_rule.family_relations
+            ]
+            f["recipient"] = forms.TypedChoiceField(
+                label=_("服务对象"),
+                choices=choices,
+                coerce=int,
+                initial=member.pk,
+                required=False,
+                empty_value=None,
+            )
+        if terms.exclusive_choice:
+            f["option"] = forms.ChoiceField(
+                label=_("选择项目（每年只能选一项）"),
+                choices=[(o.code, o.label) for o in terms.exclusive_choice.options],
+            )
+        if "planned_at" in self.needs or "visit" in self.needs:
+            # A claim after the fact (补贴) asks when the visit was; a booking, when to serve.
+            label = _("期望服务时间") if "planned_at" in self.needs else _("就诊时间")
+            f["planned_at"] = forms.DateTimeField(
+                label=label, widget=DATETIME_WIDGET, input_formats=["%Y-%m-%dT%H:%M"]
+            )
+        if "region" in self.needs:
+            f["region"] = forms.CharField(
+                label=_("服务所在城市"),
+                max_length=60,
+                help_text=_("如：上海市、杭州市上城区，或6位行政区划代码"),
+            )
+        if "hospital" in self.needs or "hospital_name" in self.needs:
+            f["hospital"] = forms.CharField(
+                label=_("医院名称"), max_length=200, required="hospital" in self.needs
+            )
+            f.setdefault(
+                "region",
+                forms.CharField(label=_("医院所在城市"), max_length=60, required=False),
+            )
+        if "stay" in self.needs:
+            f["admitted_on"] = forms.DateField(label=_("入院日期"), widget=DATE_WIDGET)
+            f["discharged_on"] = forms.DateField(
+                label=_("出院日期（已出院或已确定时填写）"), widget=DATE_WIDGET, required=False
+            )
+            f["day_surgery"] = forms.BooleanField(label=_("日间手术"), required=False)
+        if "diagnosis" in self.needs:
+            f["disease"] = forms.CharField(label=_("疾病名称"), max_length=120)
+            f["confirmed"] = forms.TypedChoiceField(
+                label=_("诊断情况"),
+                choices=[("1", _("已确诊")), ("0", _("疑似"))],
+                coerce=lambda v: v == "1",
+            )
+            f["diagnosed_on"] = forms.DateField(label=_("诊断日期"), widget=DATE_WIDGET)
+        if terms.quota.unit in ("days", "cny"):
+            label = _("申请天数") if terms.quota.unit == "days" else _("申请金额（元）")
+            f["amount"] = forms.DecimalField(
+                label=label, min_value=Decimal("0.01"), max_digits=10, decimal_places=2
+            )
+        if terms.quota.category_caps:
+            f["category"] = forms.ChoiceField(
+                label=_("类别"),
+                choices=[(c.category, c.label) for c in terms.quota.category_caps],
+            )
+        unsuitable = [r for r in terms.rules if isinstance(r, UnsuitableConditionRule)]
+        if unsuitable:
+            f["conditions"] = forms.MultipleChoiceField(
+                label=_("以下情况如有适用请勾选"),
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                choices=[(c.code, c.label) for r in unsuitable for c in r.conditions],
+            )
+        for document in terms.documents:
+            f[f"doc_{document.code}"] = forms.FileField(
+                label=document.label + (f"（{document.when}）" if document.when else ""),
+                required=False,
+                help_text=_("PDF、JPG、PNG 或 HEIC，单个不超过%(mb)dMB；也可提交后再补充")
+                % {"mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)},
+                widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
+            )
+        # The note goes last.
+        f["note"] = f.pop("note")
+
+    def clean(self):
+        data = super().clean()
+        admitted, discharged = data.get("admitted_on"), data.get("discharged_on")
+        if admitted and discharged and discharged < admitted:
+            self.add_error("discharged_on", _("出院日期不能早于入院日期"))
+        return data
+
+    def document_fields(self) -> list[tuple[str, object]]:
+        return [(name[4:], self.files.get(name)) for name in self.fields if name.startswith("doc_")]
+
+    def to_input(
+        self, *, policy, family_by_pk: dict[int, PolicyMember], at: datetime
+    ) -> RequestInput:
+        data = self.cleaned_data
+        recipient = family_by_pk.get(data.get("recipient")) if data.get("recipient") else None
+        if recipient is not None and recipient.pk == self.member.pk:
+            recipient = None
+        stay = None
+        if data.get("admitted_on"):
+            stay = StayInput(
+                admitted_on=data["admitted_on"],
+                discharged_on=data.get("discharged_on"),
+                day_surgery=bool(data.get("day_surgery")),
+                region=data.get("region") or None,
+            )
+        diagnosis = None
+        if data.get("diagnosed_on"):
+            diagnosis = DiagnosisInput(
+                confirmed=bool(data.get("confirmed")),
+                diagnosed_on=data["diagnosed_on"],
+                disease=data.get("disease") or None,
+            )
+        return RequestInput(
+            policy=policy,
+            member=self.member,
+            benefit=self.benefit,
+            at=at,
+            recipient=recipient,
+            planned_at=data.get("planned_at"),
+            stay=stay,
+            diagnosis=diagnosis,
+            region=data.get("region") or None,
+            hospital=data.get("hospital", ""),
+            amount=data.get("amount"),
+            category=data.get("category"),
+            option=data.get("option", ""),
+            note=data.get("note", ""),
+            conditions=frozenset(data.get("conditions") or ()),
+            submission_key=data["submission_key"],
+        )
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("选择文件"), widget=forms.ClearableFileInput(attrs={"accept": ACCEPT})
+    )
+    requirement = forms.ChoiceField(label=_("资料类型"), required=False)
+
+    def __init__(self, *args: object, terms: BenefitTerms, **kwargs: object):
+        super().__init__(*args, **kwargs)
+        self.fields["requirement"].choices = [("", _("其他资料"))] + [
+            (d.code, d.label) for d in terms.documents
+        ]

@@ -1,0 +1,262 @@
+"""The policyholder's pages: benefits, request a service, requests and their timeline,
+records, cancellation, notifications. Each view is a thin caller of the selectors and
+services; each object is looked up through what the logged-in person may act for, so
+anyone else's answers 404."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from benefits.models import Benefit, PolicyMember
+from benefits.quota.ledger import Actor
+from benefits.terms import display as terms_display
+from bookings.documents.services import document_add, document_open
+from bookings.lifecycle.services import (
+    NotEligible,
+    next_step_text,
+    request_cancel_preview,
+    request_submit,
+    request_transition,
+    request_verdict,
+)
+from bookings.lifecycle.workflow import TRANSITIONS
+from bookings.models import Document, Notification, ServiceRequest
+from portal.kernel.errors import DomainError
+from portal.pages.access import actable_members, policyholder_required, portal_person
+from portal.pages.request_forms import ServiceRequestForm, UploadForm
+from portal.pages.selectors import benefits_overview, requests_for
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor(user=request.user, label="policyholder")
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def _own_request(request: HttpRequest, ref: str) -> ServiceRequest:
+    person = portal_person(request)
+    service_request = (
+        requests_for(person, timezone.localdate()).filter(ref=ref).select_related("vendor").first()
+    )
+    if service_request is None:
+        raise Http404
+    return service_request
+
+
+@policyholder_required
+def home(request: HttpRequest) -> HttpResponse:
+    person = portal_person(request)
+    overview = benefits_overview(person, timezone.now())
+    unread = Notification.objects.filter(person=person, read_at__isnull=True).count()
+    return render(request, "portal/home.html", {"overview": overview, "unread": unread})
+
+
+@policyholder_required
+@require_http_methods(["GET", "POST"])
+def request_new(request: HttpRequest, member_id: int, benefit_code: str) -> HttpResponse:
+    person = portal_person(request)
+    members = list(actable_members(person))
+    member = next((m for m in members if m.pk == member_id), None)
+    if member is None:
+        raise Http404
+    benefit = get_object_or_404(Benefit, code=benefit_code, product_id=member.policy.product_id)
+    family = [
+        m
+        for m in PolicyMember.objects.filter(policy_id=member.policy_id)
+        .exclude(pk=member.pk)
+        .select_related("person")
+    ]
+    family_by_pk = {m.pk: m for m in [member, *family]}
+    form = ServiceRequestForm(
+        request.POST or None,
+        request.FILES or None,
+        benefit=benefit,
+        member=member,
+        family=family,
+    )
+    verdict = None
+    if request.method == "POST" and form.is_valid():
+        data = form.to_input(policy=member.policy, family_by_pk=family_by_pk, at=timezone.now())
+        if "check" in request.POST:
+            verdict = request_verdict(data)
+        else:
+            try:
+                with transaction.atomic():
+                    service_request, created = request_submit(data, actor=_actor(request))
+            except NotEligible as refused:
+                verdict = refused.verdict
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                if created:
+                    _attach(request, service_request, form)
+                    messages.success(
+                        request,
+                        _("申请已提交（编号%(ref)s）。%(next)s")
+                        % {
+                            "ref": service_request.ref,
+                            "next": next_step_text(benefit.parsed_terms),
+                        },
+                    )
+                return redirect("portal:request_detail", ref=service_request.ref)
+    return render(
+        request,
+        "portal/request_form.html",
+        {
+            "form": form,
+            "benefit": benefit,
+            "member": member,
+            "verdict": verdict,
+            "summary": benefit.parsed_terms.summary,
+            "cancellation": terms_display.cancellation(benefit.parsed_terms.cancellation)
+            if benefit.parsed_terms.cancellation
+            else [],
+            "promises": [terms_display.milestone(m) for m in benefit.parsed_terms.sla],
+        },
+    )
+
+
+def _attach(
+    request: HttpRequest, service_request: ServiceRequest, form: ServiceRequestForm
+) -> None:
+    """Files sent with the form: each is checked on its own; a refused file does not undo
+    the request, the policyholder is told which one and why."""
+    for requirement, upload in form.document_fields():
+        if upload is None:
+            continue
+        try:
+            document_add(
+                service_request,
+                name=upload.name,
+                data=upload,
+                actor=_actor(request),
+                requirement=requirement,
+            )
+        except DomainError as exc:
+            messages.warning(request, f"{upload.name}：{exc.message}")
+
+
+@policyholder_required
+def request_list(request: HttpRequest) -> HttpResponse:
+    person = portal_person(request)
+    requests = list(requests_for(person, timezone.localdate())[:200])
+    return render(request, "portal/request_list.html", {"requests": requests})
+
+
+@policyholder_required
+def request_detail(request: HttpRequest, ref: str) -> HttpResponse:
+    service_request = _own_request(request, ref)
+    terms = service_request.benefit.parsed_terms
+    events = list(service_request.events.all())
+    for event in events:
+        transition = TRANSITIONS.get(event.event)
+        event.label = transition.label if transition else event.event
+    return render(
+        request,
+        "portal/request_detail.html",
+        {
+            "item": service_request,
+            "events": events,
+            "documents": list(service_request.documents.all()),
+            "milestones": list(service_request.milestones.all()),
+            "upload_form": UploadForm(terms=terms),
+            "can_cancel": service_request.status in TRANSITIONS["cancelled"].sources,
+            "can_upload": service_request.is_open,
+        },
+    )
+
+
+@policyholder_required
+@require_POST
+def request_upload(request: HttpRequest, ref: str) -> HttpResponse:
+    service_request = _own_request(request, ref)
+    if not service_request.is_open:
+        messages.error(request, _("该申请已结束，不能再上传资料"))
+        return redirect("portal:request_detail", ref=ref)
+    form = UploadForm(request.POST, request.FILES, terms=service_request.benefit.parsed_terms)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("portal:request_detail", ref=ref)
+    upload = form.cleaned_data["file"]
+    try:
+        document_add(
+            service_request,
+            name=upload.name,
+            data=upload,
+            actor=_actor(request),
+            requirement=form.cleaned_data.get("requirement") or "",
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("资料已上传"))
+        if service_request.status == "needs_records":
+            request_transition(
+                service_request, "records_complete", actor=_actor(request), reason="客户补充资料"
+            )
+    return redirect("portal:request_detail", ref=ref)
+
+
+@policyholder_required
+def document_file(request: HttpRequest, ref: str, document_id: int) -> FileResponse:
+    service_request = _own_request(request, ref)
+    document = get_object_or_404(Document, pk=document_id, request=service_request)
+    handle = document_open(
+        document, actor=_actor(request), purpose="portal_view", ip=_client_ip(request)
+    )
+    response = FileResponse(
+        handle,
+        content_type=document.content_type,
+        as_attachment=bool(document.flags) or document.content_type == "image/heic",
+        filename=document.display_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@policyholder_required
+@require_http_methods(["GET", "POST"])
+def request_cancel(request: HttpRequest, ref: str) -> HttpResponse:
+    service_request = _own_request(request, ref)
+    try:
+        outcome = request_cancel_preview(service_request)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("portal:request_detail", ref=ref)
+    if request.method == "POST":
+        reason = request.POST.get("reason", "").strip()[:300] or _("客户取消")
+        try:
+            request_transition(service_request, "cancelled", actor=_actor(request), reason=reason)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("申请已取消。") + outcome.message)
+        return redirect("portal:request_detail", ref=ref)
+    return render(
+        request, "portal/request_cancel.html", {"item": service_request, "outcome": outcome}
+    )
+
+
+@policyholder_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    person = portal_person(request)
+    # Notifications go to the holder; an insured adult sees those of their own requests too.
+    visible = Notification.objects.filter(
+        Q(person=person) | Q(request__in=requests_for(person, timezone.localdate()).values("pk"))
+    )
+    items = list(visible.select_related("request").order_by("-created_at", "-id")[:100])
+    visible.filter(read_at__isnull=True).update(read_at=timezone.now())
+    return render(request, "portal/notifications.html", {"items": items})

@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from portal.pages import auth_views, views
+from portal.site.api import api
+
+admin.site.site_header = _("健康服务平台 · 保险公司管理后台")
+admin.site.site_title = _("健康服务平台")
+admin.site.index_title = _("运营管理")
+
+# The policyholder portal, namespace ``portal``. No personal data in any URL: requests are
+# named by their random reference, members and files by internal ids checked per person.
+portal_patterns = [
+    path("", views.home, name="home"),
+    path(
+        "members/<int:member_id>/benefits/<str:benefit_code>/request/",
+        views.request_new,
+        name="request_new",
+    ),
+    path("requests/", views.request_list, name="request_list"),
+    path("requests/<str:ref>/", views.request_detail, name="request_detail"),
+    path("requests/<str:ref>/upload/", views.request_upload, name="request_upload"),
+    path("requests/<str:ref>/cancel/", views.request_cancel, name="request_cancel"),
+    path(
+        "requests/<str:ref>/documents/<int:document_id>/", views.document_file, name="document_file"
+    ),
+    path("notifications/", views.notifications, name="notifications"),
+    path("login/", auth_views.login_phone, name="login"),
+    path("login/code/", auth_views.login_code, name="login_code"),
+    path("login/bind/", auth_views.login_bind, name="login_bind"),
+    path("logout/", auth_views.logout_view, name="logout"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("", include((portal_patterns, "portal"))),
+]
