@@ -1,4 +1,5 @@
-"""Celery tasks: thin callers of the daily quota jobs (``benefits.quota.anniversaries``), each run
+"""Celery tasks: thin callers of the daily quota jobs (``benefits.quota.anniversaries``; the status
+sweep, which also cancels requests, is ``bookings.tasks.sweep_policy_status``), each run
 for "today" in Asia/Shanghai, where policy dates live.
 
 All three are idempotent (a second run changes 0 rows), so a retry, a duplicate beat tick or
@@ -16,8 +17,8 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from benefits.calendar.workcalendar import SHANGHAI
-from benefits.quota.anniversaries import anniversaries_run, policy_status_sweep, windows_expire
+from benefits.quota.anniversaries import anniversaries_run, windows_expire
+from portal.kernel.clock import SHANGHAI
 
 RETRY = {
     "autoretry_for": (OperationalError,),
@@ -35,12 +36,6 @@ def _day(on: str | None) -> date:
 def run_anniversaries(on: str | None = None) -> dict[str, int]:
     """Open the new policy year and expire the old for today's anniversaries (daily)."""
     return asdict(anniversaries_run(_day(on)))
-
-
-@shared_task(**RETRY)
-def sweep_policy_status(on: str | None = None) -> dict[str, int]:
-    """Expire policies past their term; end the entitlements of ended policies (daily)."""
-    return asdict(policy_status_sweep(_day(on)))
 
 
 @shared_task(**RETRY)

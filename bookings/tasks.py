@@ -1,4 +1,5 @@
-"""Celery tasks: thin callers of the SLA scan, the scheduled messages and vendor webhooks.
+"""Celery tasks: thin callers of the SLA scan, the scheduled messages, vendor webhooks and
+the daily policy status sweep.
 
 Each is idempotent (rows are claimed with conditional UPDATEs), so a retry or a second
 worker changes nothing; ``acks_late`` and ``task_reject_on_worker_lost`` come from the
@@ -9,14 +10,17 @@ retried: anything else is a bug to read in the logs, not to repeat.
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
 
 from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
+from bookings.lifecycle.policy_end import policy_status_sweep
 from bookings.messages.followups import followups_send
 from bookings.sla.clocks import sla_recompute, sla_scan
 from bookings.vendors import webhooks
+from portal.kernel.clock import SHANGHAI
 
 RETRY = {
     "autoretry_for": (OperationalError,),
@@ -58,3 +62,11 @@ def deliver_webhooks() -> int:
     for delivery_id in due:
         deliver_webhook.delay(delivery_id)
     return len(due)
+
+
+@shared_task(**RETRY)
+def sweep_policy_status(on: str | None = None) -> dict[str, int]:
+    """Expire policies past their term, cancel their requests not yet in service, end the
+    entitlements of ended policies (daily; ``on``: an ISO date to re-run a missed day)."""
+    today = date.fromisoformat(on) if on else timezone.localdate(timezone=SHANGHAI)
+    return asdict(policy_status_sweep(today))

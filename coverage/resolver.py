@@ -125,6 +125,18 @@ class Resolution:
         return self.region.name if self.region else None
 
 
+@dataclass(frozen=True)
+class _Query:
+    """One name to resolve: ``text`` is ``name`` normalised; the rest is the row's context."""
+
+    text: str
+    name: str
+    column: Column
+    province: RegionRecord | None
+    city: RegionRecord | None
+    county_only: bool  # a county-suffixed name in a county column
+
+
 # Column preference when several divisions share a name: lower ranks first.
 _RANK = {
     "province": {1: 0, 2: 1, 3: 2},
@@ -166,101 +178,36 @@ class RegionIndex:
         if column == "county" and text.endswith(("县", "区", "旗")):
             # "邢台县" must not fall back to 邢台市: a county-suffixed name matches only
             # county-level divisions (or an alias that says where it went).
-            return self._resolve(text, name, column, province, city, county_only=True)
-        return self._resolve(text, name, column, province, city, county_only=False)
+            return self._resolve(_Query(text, name, column, province, city, county_only=True))
+        return self._resolve(_Query(text, name, column, province, city, county_only=False))
 
-    def _resolve(
-        self,
-        text: str,
-        name: str,
-        column: Column,
-        province: RegionRecord | None,
-        city: RegionRecord | None,
-        *,
-        county_only: bool,
-    ) -> Resolution:
-        def levels(candidates: list[RegionRecord]) -> list[RegionRecord]:
-            return [r for r in candidates if r.level == 3] if county_only else candidates
-
-        def official(candidates: list[RegionRecord]) -> Resolution | None:
-            chosen = self._choose(levels(candidates), column, province, city)
-            if chosen is None:
-                return None
-            if province is not None and chosen.province_code != province.code:
-                return Resolution(
-                    "alias",
-                    name,
-                    chosen,
-                    f"省份栏为“{province.name}”，“{text}”实属{self.province_name(chosen)}，"
-                    f"按“{chosen.name}”处理",
-                )
-            if (
-                column == "county"
-                and city is not None
-                and chosen.level == 3
-                and chosen.parent_code != city.code
-            ):
-                return Resolution(
-                    "alias",
-                    name,
-                    chosen,
-                    f"“{text}”不属{city.name}，实属{self.by_code[chosen.parent_code].name}，"
-                    f"按“{chosen.name}”处理",
-                )
-            return Resolution("ok", name, chosen, self._describe(chosen, column))
-
+    def _resolve(self, query: _Query) -> Resolution:
         # 1. the official name; 2. a curated alias for exactly this text (it beats the short
         # form: 巢湖 is the abolished prefecture, not only today's county-level 巢湖市);
         # 3. the official short form; 4. an alias of the stem; 5. another suffix.
-        found = official(self._exact.get(text, []))
+        text = query.text
+        found = self._official(query, self._exact.get(text, []))
         if found is not None:
             return found
         stem = short_form(text)
-        found = self._alias(text, name, text, column, province, city)
+        found = self._alias(text, query.name, text, query.column, query.province, query.city)
         if found is not None:
             return found
-        found = official(self._short.get(text, []))
+        found = self._official(query, self._short.get(text, []))
         if found is not None:
             return found
         if stem != text:
-            found = self._alias(stem, name, text, column, province, city)
+            found = self._alias(stem, query.name, text, query.column, query.province, query.city)
             if found is not None:
                 return found
         if stem != text:
-            # Same name, another suffix (日喀则地区 for 日喀则市, 阿拉善盟市 for 阿拉善盟):
-            # accepted, but named as a reinterpretation.
-            chosen = self._choose(
-                levels(self._exact.get(stem, []) + self._short.get(stem, [])),
-                column,
-                province,
-                city,
-            )
-            if chosen is not None:
-                return Resolution(
-                    "alias",
-                    name,
-                    chosen,
-                    f"“{text}”与正式名称“{chosen.name}”后缀不同，按“{chosen.name}”处理",
-                )
-        if text.endswith("州") and len(text) > 2:
-            # 红河州, 大理州: the common short form of an autonomous prefecture.
-            prefectures = [
-                r
-                for r in self._short.get(text[:-1], [])
-                if r.name.endswith("自治州") and not county_only
-            ]
-            chosen = self._choose(prefectures, column, province, city)
-            if chosen is not None:
-                return Resolution("alias", name, chosen, f"“{text}”为简称，按“{chosen.name}”处理")
-        ambiguous = self._exact.get(text, []) + self._short.get(text, [])
-        if len(ambiguous) > 1:
-            where = "、".join(f"{self.province_name(r)}{r.name}" for r in ambiguous[:5])
-            return Resolution(
-                "unresolved",
-                name,
-                message=f"“{text}”有多个同名区划（{where}），请注明省份或添加别名",
-            )
-        return Resolution("unresolved", name, message=f"找不到“{text}”，请核对名称或在后台添加别名")
+            found = self._other_suffix(query, stem)
+            if found is not None:
+                return found
+        found = self._prefecture_short_name(query)
+        if found is not None:
+            return found
+        return self._unresolved(query)
 
     def resolve_province(self, name: str) -> RegionRecord | None:
         """The province a province cell names, or None (group headings, "直辖市")."""
@@ -282,6 +229,84 @@ class RegionIndex:
         return region
 
     # --- internals ----------------------------------------------------------------------
+
+    def _levels(self, query: _Query, candidates: list[RegionRecord]) -> list[RegionRecord]:
+        return [r for r in candidates if r.level == 3] if query.county_only else candidates
+
+    def _official(self, query: _Query, candidates: list[RegionRecord]) -> Resolution | None:
+        text, name, province, city = query.text, query.name, query.province, query.city
+        chosen = self._choose(self._levels(query, candidates), query.column, province, city)
+        if chosen is None:
+            return None
+        if province is not None and chosen.province_code != province.code:
+            return Resolution(
+                "alias",
+                name,
+                chosen,
+                f"省份栏为“{province.name}”，“{text}”实属{self.province_name(chosen)}，"
+                f"按“{chosen.name}”处理",
+            )
+        if (
+            query.column == "county"
+            and city is not None
+            and chosen.level == 3
+            and chosen.parent_code != city.code
+        ):
+            return Resolution(
+                "alias",
+                name,
+                chosen,
+                f"“{text}”不属{city.name}，实属{self.by_code[chosen.parent_code].name}，"
+                f"按“{chosen.name}”处理",
+            )
+        return Resolution("ok", name, chosen, self._describe(chosen, query.column))
+
+    def _other_suffix(self, query: _Query, stem: str) -> Resolution | None:
+        # Same name, another suffix (日喀则地区 for 日喀则市, 阿拉善盟市 for 阿拉善盟):
+        # accepted, but named as a reinterpretation.
+        chosen = self._choose(
+            self._levels(query, self._exact.get(stem, []) + self._short.get(stem, [])),
+            query.column,
+            query.province,
+            query.city,
+        )
+        if chosen is None:
+            return None
+        return Resolution(
+            "alias",
+            query.name,
+            chosen,
+            f"“{query.text}”与正式名称“{chosen.name}”后缀不同，按“{chosen.name}”处理",
+        )
+
+    def _prefecture_short_name(self, query: _Query) -> Resolution | None:
+        # 红河州, 大理州: the common short form of an autonomous prefecture.
+        text = query.text
+        if not (text.endswith("州") and len(text) > 2):
+            return None
+        prefectures = [
+            r
+            for r in self._short.get(text[:-1], [])
+            if r.name.endswith("自治州") and not query.county_only
+        ]
+        chosen = self._choose(prefectures, query.column, query.province, query.city)
+        if chosen is None:
+            return None
+        return Resolution("alias", query.name, chosen, f"“{text}”为简称，按“{chosen.name}”处理")
+
+    def _unresolved(self, query: _Query) -> Resolution:
+        text = query.text
+        ambiguous = self._exact.get(text, []) + self._short.get(text, [])
+        if len(ambiguous) > 1:
+            where = "、".join(f"{self.province_name(r)}{r.name}" for r in ambiguous[:5])
+            return Resolution(
+                "unresolved",
+                query.name,
+                message=f"“{text}”有多个同名区划（{where}），请注明省份或添加别名",
+            )
+        return Resolution(
+            "unresolved", query.name, message=f"找不到“{text}”，请核对名称或在后台添加别名"
+        )
 
     def _alias(
         self,

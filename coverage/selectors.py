@@ -6,14 +6,18 @@ first call, for the eligibility endpoint, which asks the same few questions all 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, Model, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from coverage.models import CoverageList, CoverageListMember, ListEntry, Region
 from coverage.regions import region_index
 from coverage.resolver import RegionIndex, normalise
 from portal.kernel.memo import Memo
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 @dataclass(frozen=True)
@@ -115,13 +119,19 @@ def lists_covering(region: Region) -> list[CoverageList]:
     return [cl for cl in candidates if list_covers_region(cl, region).covered]
 
 
-def lists_with_sizes() -> QuerySet[CoverageList]:
+class ListSizes(TypedDict):
+    member_count: int
+    entry_count: int
+    hospital_total: int | None  # None: no member has a hospital count (a bare Sum)
+
+
+def lists_with_sizes() -> QuerySet[WithAnnotations[CoverageList, ListSizes]]:
     """Lists with member count, entry count and hospital total, in one query (subqueries,
     so the two counts never multiply each other)."""
 
-    def per_list(model: type, aggregate: Count | Sum) -> Subquery:
+    def per_list(model: type[Model], aggregate: Count | Sum) -> Subquery:
         return Subquery(
-            model.objects.filter(coverage_list=OuterRef("pk"))
+            model._default_manager.filter(coverage_list=OuterRef("pk"))
             .order_by()
             .values("coverage_list")
             .annotate(value=aggregate)

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coverage.annex import AnnexFileError, ApplyResult, Plan, apply_import, plan_import, read_table
+from coverage.annex import AnnexFileError, read_table
+from coverage.annex_apply import ApplyResult, apply_import
+from coverage.annex_plan import Plan, plan_import
 from coverage.models import CoverageList
 from coverage.regions import aliases_load, region_index, regions_load
 from coverage.resolver import RegionIndex

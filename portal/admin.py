@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
@@ -9,19 +9,17 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.kernel.identity import mask_phone
 from portal.kernel.tenancy import InsurerScopedAdmin
-from portal.kernel.tokens import staff_token_issue, staff_token_revoke
+from portal.kernel.tokens import ApiTokenAdmin
 from portal.models import PolicyholderAccount, SmsMessage, StaffMembership, StaffToken
 from portal.site import admin_audit  # noqa: F401 - the change history's admin (auditlog)
 
 
 @admin.register(StaffToken)
-class StaffTokenAdmin(InsurerScopedAdmin):
-    list_display = ("hint", "name", "user", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("revoked_at",)
+class StaffTokenAdmin(ApiTokenAdmin):
+    owner_field = "user"
     list_select_related = ("user",)
     search_fields = ("name", "user__username", "hint")
     autocomplete_fields = ("user",)
-    actions = ("revoke",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StaffToken]:
         # A token acts with its user's roles and insurers: only a superuser may see or issue
@@ -30,33 +28,12 @@ class StaffTokenAdmin(InsurerScopedAdmin):
         return tokens if request.user.is_superuser else tokens.filter(user=request.user)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        if obj is None:
-            return ["user", "name"] if request.user.is_superuser else ["name"]
-        return ["user", "name", "hint", "created_at", "last_used_at", "revoked_at"]
+        if obj is None and not request.user.is_superuser:
+            return ["name"]
+        return super().get_fields(request, obj)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        if obj is None:
-            return []
-        return ["user", "hint", "created_at", "last_used_at", "revoked_at"]
-
-    def save_model(self, request: HttpRequest, obj: StaffToken, form: Any, change: bool) -> None:
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        owner = obj.user if request.user.is_superuser else request.user
-        token, raw = staff_token_issue(user=owner, name=obj.name)
-        obj.pk = token.pk
-        obj.__dict__.update(token.__dict__)
-        messages.warning(
-            request,
-            _("新令牌（只显示这一次，请立即复制保存）：%(raw)s") % {"raw": raw},
-        )
-
-    @admin.action(description=_("吊销所选令牌"))
-    def revoke(self, request: HttpRequest, queryset: QuerySet[StaffToken]) -> None:
-        for token in queryset.filter(revoked_at__isnull=True):
-            staff_token_revoke(token=token)
-        self.message_user(request, _("已吊销。"), messages.SUCCESS)
+    def issue_owner(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
+        return {"user": obj.user if request.user.is_superuser else request.user}
 
 
 @admin.register(SmsMessage)

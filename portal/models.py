@@ -1,24 +1,17 @@
-import hashlib
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.kernel.identity import mask_phone
+from portal.kernel.tokens import ApiToken
 
 
-def token_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
+class StaffToken(ApiToken):
+    """A per-user token for the staff API (``Authorization: Bearer hbs_…``): it acts with
+    its user's roles and insurers."""
 
-
-class StaffTokenQuerySet(models.QuerySet["StaffToken"]):
-    def active(self) -> "StaffTokenQuerySet":
-        return self.filter(revoked_at__isnull=True, user__is_active=True, user__is_staff=True)
-
-
-class StaffToken(models.Model):
-    """A per-user token for the staff API. Only the SHA-256 digest is stored."""
+    PREFIX = "hbs_"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -26,30 +19,13 @@ class StaffToken(models.Model):
         on_delete=models.CASCADE,
         related_name="staff_tokens",
     )
-    name = models.CharField(_("用途"), max_length=100)
-    digest = models.CharField(max_length=64, unique=True, editable=False)
-    # The first characters, shown in admin so a token can be recognised without its secret.
-    hint = models.CharField(_("令牌前缀"), max_length=12, editable=False)
-    created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
-    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
 
-    objects = StaffTokenQuerySet.as_manager()
-
-    class Meta:
+    class Meta(ApiToken.Meta):
         verbose_name = _("员工接口令牌")
         verbose_name_plural = _("员工接口令牌")
-        ordering = ["-created_at"]
         # Every staff API endpoint needs this besides its own permission, so a staff user
         # with no role gets 403 everywhere, /me included.
         permissions = [("use_staff_api", _("使用员工接口"))]
-
-    def __str__(self) -> str:
-        return f"{self.hint}…（{self.name}）"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
 
 
 class StaffMembership(models.Model):

@@ -35,7 +35,6 @@ from benefits.models import (
     Service,
     Vendor,
 )
-from benefits.quota.ledger import Actor
 from bookings.documents.services import document_add, document_open
 from bookings.lifecycle.services import request_transition
 from bookings.models import (
@@ -56,7 +55,8 @@ from coverage.models import (
     RegionAlias,
     UnresolvedName,
 )
-from portal.kernel.tokens import staff_token_issue
+from portal.kernel.actor import Actor
+from portal.kernel.staff_auth import staff_token_issue
 from portal.models import PolicyholderAccount, SmsMessage, StaffToken
 from portal.site.api import api
 from tests.factories import (

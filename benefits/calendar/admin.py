@@ -5,7 +5,7 @@ Registered from ``BenefitsConfig.ready`` (``benefits/admin.py`` is shared by oth
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
@@ -20,7 +20,10 @@ from benefits.calendar.services import calendar_years_confirm, calendar_years_wi
 from benefits.calendar.workcalendar import library_calendar, years_needing_confirmation
 from benefits.models import CalendarDay, CalendarYear
 from portal.kernel.errors import DomainError
-from portal.kernel.tenancy import InsurerScopedAdmin
+from portal.kernel.tenancy import InsurerScopedAdmin, request_user
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise, WithAnnotations
 
 WEEKDAYS = (_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日"))
 
@@ -55,7 +58,7 @@ class CalendarDayAdmin(WarnsOfUnconfirmedYears):
     readonly_fields = ("library_says",)
 
     @admin.display(description=_("星期"))
-    def weekday(self, obj: CalendarDay) -> str:
+    def weekday(self, obj: CalendarDay) -> StrPromise:
         return WEEKDAYS[obj.date.weekday()]
 
     @admin.display(description=_("节假日库中的设置"))
@@ -73,6 +76,10 @@ class CalendarDayAdmin(WarnsOfUnconfirmedYears):
         if library.is_working_day(obj.date):
             return gettext("工作日")
         return gettext("周末")
+
+
+class EnteredDays(TypedDict):
+    entered_days_count: int  # CalendarYearAdmin.get_queryset's annotation
 
 
 @admin.register(CalendarYear)
@@ -115,7 +122,7 @@ class CalendarYearAdmin(WarnsOfUnconfirmedYears):
         return (*readonly, "year") if obj is not None else readonly
 
     @admin.display(description=_("已录入天数"), ordering="entered_days_count")
-    def entered_days(self, obj: CalendarYear) -> int:
+    def entered_days(self, obj: WithAnnotations[CalendarYear, EnteredDays]) -> int:
         return obj.entered_days_count
 
     @admin.display(description=_("状态"))
@@ -130,7 +137,7 @@ class CalendarYearAdmin(WarnsOfUnconfirmedYears):
     def confirm_years(self, request: HttpRequest, queryset: QuerySet[CalendarYear]) -> None:
         years = list(queryset.values_list("year", flat=True))
         try:
-            calendar_years_confirm(years=years, user=request.user)
+            calendar_years_confirm(years=years, user=request_user(request))
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return

@@ -10,8 +10,8 @@ can be recomputed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Collection, Iterable
+from typing import Any, Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -29,12 +29,19 @@ logger = logging.getLogger(__name__)
 class TracksLoadedValues(models.Model):
     """Remembers the values a row was loaded with, so a save can tell what changed."""
 
+    # Set on rows loaded from the database (``from_db``) and after each save; absent on a
+    # new instance, hence the ``getattr`` default below.
+    _loaded_values: dict[str, Any]
+
     class Meta:
         abstract = True
 
     @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
-        instance = super().from_db(db, field_names, values)
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any
+    ) -> Self:
+        # ``**kwargs``: later Django versions pass ``fetch_mode``; hand on whatever comes.
+        instance = super().from_db(db, field_names, values, **kwargs)
         instance._loaded_values = dict(zip(field_names, values, strict=True))
         return instance
 

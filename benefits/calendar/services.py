@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +29,7 @@ def check_year_confirmable(*, year: int) -> None:
 
 @transaction.atomic
 def calendar_years_confirm(
-    *, years: Iterable[int], user: AbstractBaseUser, source: str = ""
+    *, years: Iterable[int], user: User, source: str = ""
 ) -> list[CalendarYear]:
     """Mark ``years`` confirmed by ``user`` (creating their rows if needed); every year is
     checked before any is changed. Saving announces ``calendar_changed`` on commit."""

@@ -50,14 +50,12 @@ from decimal import Decimal
 from functools import cache
 from importlib.metadata import version
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from django.utils.translation import gettext
 
 from benefits.terms.schema import BusinessHours, Clock, Duration, TimeUnit
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from portal.kernel.clock import SHANGHAI
 
 # Deadlines in the handbooks run to weeks at most; two years of searching means a wrong
 # amount or a calendar with no open days, and must fail loudly rather than spin.
@@ -136,7 +134,8 @@ class WorkingCalendar:
 
     def with_days(
         self,
-        days: Iterable[tuple[date, DayKind, str]],
+        # (date, kind, name); the kind as stored, a ``DayKind``: anything else raises below.
+        days: Iterable[tuple[date, str, str]],
         *,
         confirmed_years: Iterable[int] = (),
         source: str = "",

@@ -185,11 +185,12 @@ class Benefit(CatalogueRecord):
             self.__dict__.pop("parsed_terms", None)
         except TermsError as exc:
             errors["terms"] = exc.messages
+        parent = self.parent if self.parent_id else None
         if self.product_id and self.code:
-            prefix = f"{(self.parent.code if self.parent_id else self.product.code)}."
+            prefix = f"{(parent.code if parent is not None else self.product.code)}."
             if not self.code.startswith(prefix):
                 errors.setdefault("code", []).append(f"代码必须以“{prefix}”开头")
-        if self.parent_id and self.parent.product_id != self.product_id:
+        if parent is not None and parent.product_id != self.product_id:
             errors.setdefault("parent", []).append("套餐必须属于同一产品")
         if errors:
             raise ValidationError(errors)

@@ -22,10 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from benefits.calendar.workcalendar import SHANGHAI, WorkingCalendar, add_duration
+from benefits.calendar.workcalendar import WorkingCalendar, add_duration
 from benefits.eligibility.tiers import TierAnswer, TierFacts, fulfilment_tier
 from benefits.terms import display as terms_display
 from benefits.terms.display import ANCHOR_NAMES
@@ -48,6 +49,7 @@ from benefits.terms.schema import (
     UnsuitableConditionRule,
     WaitingPeriodRule,
 )
+from portal.kernel.clock import SHANGHAI
 
 STATUS_LABELS = {"lapsed": "已失效", "terminated": "已终止", "expired": "已满期"}
 
@@ -162,8 +164,10 @@ def _age(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-# Each check returns a failure message (or None); a tuple adds the date it will pass.
-Check = Callable[[object, Facts], "str | tuple[str, date] | None"]
+# Each check returns a failure message (or None); a tuple adds the date it will pass. Its
+# first argument is a rule of the class it is filed under in ``CHECKS`` (``evaluate`` looks
+# it up by ``type(rule)``), which a dict's value type cannot say: hence ``Any``.
+Check = Callable[[Any, Facts], "str | tuple[str, date] | None"]
 
 
 def _policy_in_force(rule: PolicyInForceRule, facts: Facts) -> str | None:

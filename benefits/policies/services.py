@@ -10,10 +10,10 @@ from django.db import transaction
 from django.db.models import Q
 
 from benefits.models import Person, PhoneChange, Policy, PolicyMember, Product
-from benefits.quota.ledger import SYSTEM, Actor
 from benefits.signals import person_phone_changed
 from coverage.models import Region
 from coverage.selectors import region_cached, region_index_cached
+from portal.kernel.actor import SYSTEM, Actor
 from portal.kernel.errors import DomainError
 from portal.kernel.identity import (
     IdNumberError,
@@ -292,11 +292,15 @@ def policy_upsert(
             channel=channel,
             allowed_insurer_ids=allowed_insurer_ids,
         )
-        clash = PolicyMember.objects.filter(policy=policy, person=person).exclude(ref=member.ref)
-        if clash.exists():
+        clash = (
+            PolicyMember.objects.filter(policy=policy, person=person)
+            .exclude(ref=member.ref)
+            .first()
+        )
+        if clash is not None:
             raise DomainError(
                 "duplicate_member",
-                f"members[{index}]：此人已是本保单的被保险人（编号{clash.first().ref}）",
+                f"members[{index}]：此人已是本保单的被保险人（编号{clash.ref}）",
                 field=f"members[{index}]",
             )
         PolicyMember.objects.update_or_create(

@@ -18,23 +18,15 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from benefits.models import Benefit, Person, Policy, PolicyMember, QuotaBalance
 from benefits.policies.models import anniversary_md
 from benefits.quota.entitlements import pools_for
-from benefits.quota.ledger import (
-    SYSTEM,
-    Actor,
-    PoolKey,
-    balances_open_bulk,
-    quota_expire_bulk,
-)
-from bookings.lifecycle.services import request_transition
-from bookings.lifecycle.workflow import BEFORE_SERVICE
-from bookings.models import ServiceRequest
+from benefits.quota.ledger import PoolKey, balances_open_bulk, quota_expire_bulk
+from portal.kernel.actor import SYSTEM, Actor
 
 # Policies per transaction: some 20,000 balance rows and as many ledger entries (18.5 a
 # policy in the benchmark's mix), written in about 20 statements; short enough that a request
@@ -55,17 +47,6 @@ class RunResult:
     @property
     def changed(self) -> int:
         return self.opened + self.expired
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    expired_policies: int  # in force past their expiry date, now expired
-    balances_expired: int
-    requests_cancelled: int
-
-    @property
-    def changed(self) -> int:
-        return self.expired_policies + self.balances_expired + self.requests_cancelled
 
 
 def _batches(ids: Sequence[int], size: int) -> Iterator[list[int]]:
@@ -193,99 +174,42 @@ def anniversaries_run(today: date, *, actor: Actor = SYSTEM) -> RunResult:
 # --- policies that end ------------------------------------------------------------------------
 
 
-def _cancel_reason(status: str) -> str:
-    label = Policy.Status(status).label
-    return _("保单已%(status)s，服务尚未开始的申请自动取消") % {"status": label}
-
-
-def requests_to_cancel() -> QuerySet[ServiceRequest]:
-    """Requests not yet in service on a policy that ended. A policy that expired and was
-    renewed keeps its open requests: the service continues on renewal, and their holds stay
-    in the old period like at an anniversary."""
-    renewed = Policy.objects.filter(renewal_of=OuterRef("policy"), status=Policy.Status.IN_FORCE)
-    return (
-        ServiceRequest.objects.alias(has_renewal=Exists(renewed))
-        .filter(status__in=BEFORE_SERVICE)
-        .filter(
-            Q(policy__status__in=[Policy.Status.LAPSED, Policy.Status.TERMINATED])
-            | Q(policy__status=Policy.Status.EXPIRED, has_renewal=False)
-        )
-    )
-
-
-def request_cancel_for_policy_end(request_id: int, *, actor: Actor = SYSTEM) -> bool:
-    """Cancel a request whose policy ended before its service started, giving back its hold
-    whatever the benefit's cancellation terms say (the policyholder did not cancel). Records
-    the event (SLA clocks and reminders stop through ``request_event``) and tells the
-    policyholder. False if it is no longer before service (started, or already handled)."""
-    with transaction.atomic():
-        request = (
-            ServiceRequest.objects.select_for_update(of=("self",))
-            .select_related("policy")
-            .filter(pk=request_id, status__in=BEFORE_SERVICE)
-            .first()
-        )
-        if request is None:
-            return False
-        request_transition(
-            request,
-            "cancelled",
-            actor=actor,
-            reason=_cancel_reason(request.policy.status),
-            release_quota=True,
-        )
-    return True
-
-
-def policy_status_sweep(today: date, *, actor: Actor = SYSTEM) -> SweepResult:
-    """End what a policy's end ends:
-
-    1. policies in force whose expiry date has passed become expired (conditional UPDATE, so
-       a status an import set meanwhile is not overwritten);
-    2. requests of ended policies not yet in service are cancelled and their holds released
-       (``request_cancel_for_policy_end``); requests in service continue and use their hold;
-    3. then every balance of a lapsed, terminated or expired policy loses what is neither
-       used nor held, the holds just released included (a renewal has its own balances; the
-       old policy's end at its expiry).
-
-    Idempotent: a second run changes 0 rows. Step 3 finds the balances with something left
-    on ended policies in one set-based query; after the first sweep only what ended since
-    has any."""
+def policies_expire(today: date) -> int:
+    """Policies in force whose expiry date has passed become expired (a conditional UPDATE,
+    so a status an import set meanwhile is not overwritten). Returns how many."""
     expiring = sorted(
         Policy.objects.filter(status=Policy.Status.IN_FORCE, expires_on__lt=today).values_list(
             "pk", flat=True
         )
     )
-    expired_policies = 0
+    expired = 0
     now = timezone.now()
     for batch in _batches(expiring, EXPIRE_BATCH):
-        expired_policies += Policy.objects.filter(
+        expired += Policy.objects.filter(
             pk__in=batch, status=Policy.Status.IN_FORCE, expires_on__lt=today
         ).update(status=Policy.Status.EXPIRED, updated_at=now)
+    return expired
 
-    cancelled = 0
-    for request_id in sorted(requests_to_cancel().order_by().values_list("pk", flat=True)):
-        cancelled += request_cancel_for_policy_end(request_id, actor=actor)
 
+def ended_policies_balances_expire(*, actor: Actor = SYSTEM) -> int:
+    """Every balance of a lapsed, terminated or expired policy loses what is neither used nor
+    held (a renewal has its own balances; the old policy's end at its expiry). Finds the
+    balances with something left on ended policies in one set-based query, so after the
+    first run only what ended since has any. Returns the balances expired."""
     ended_with_balance = sorted(
         QuotaBalance.objects.filter(policy__status__in=ENDED, granted__gt=F("held") + F("used"))
         .order_by()
         .values_list("policy_id", flat=True)
         .distinct()
     )
-    balances_expired = 0
+    expired = 0
     for batch in _batches(ended_with_balance, EXPIRE_BATCH):
-        balances_expired += quota_expire_bulk(
+        expired += quota_expire_bulk(
             balances=QuotaBalance.objects.filter(policy__in=batch, policy__status__in=ENDED),
             actor=actor,
             reason=_("保单已失效、终止或满期，权益结束"),
         )
-
-    return SweepResult(
-        expired_policies=expired_policies,
-        balances_expired=balances_expired,
-        requests_cancelled=cancelled,
-    )
+    return expired
 
 
 # --- windows after first use ------------------------------------------------------------------

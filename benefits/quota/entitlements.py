@@ -84,16 +84,16 @@ def pools_for(
     quota = benefit.parsed_terms.quota
     pool_kind = POOL_KIND[quota.sharing]
     owner = None if pool_kind == QuotaBalance.PoolKind.FAMILY_POLICY else person
-    facts = {
-        "policy": policy,
-        "on": on,
-        "hospitalisation_id": hospitalisation_id,
-        "window_started_on": window_started_on,
-        "window": quota.window,
-    }
 
     def spec(measure: str, amount: Decimal, period: str, category: str = "") -> PoolSpec:
-        key, start, end = _period(period, **facts)
+        key, start, end = _period(
+            period,
+            policy=policy,
+            on=on,
+            hospitalisation_id=hospitalisation_id,
+            window_started_on=window_started_on,
+            window=quota.window,
+        )
         return PoolSpec(
             PoolKey(
                 benefit=benefit,

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from benefits.models import Benefit, Person, Policy, QuotaBalance, QuotaLedgerEntry
+from portal.kernel.actor import SYSTEM, Actor
 from portal.kernel.errors import DomainError
 
 
@@ -30,15 +30,6 @@ class QuotaExhausted(DomainError):
 
 def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f")
-
-
-@dataclass(frozen=True)
-class Actor:
-    user: AbstractBaseUser | None = None
-    label: str = "system"
-
-
-SYSTEM = Actor()
 
 
 @dataclass(frozen=True)
@@ -319,7 +310,12 @@ def _insert_ignoring_conflicts(pairs: list[tuple[PoolKey, Decimal]]) -> list[int
         arrays = ", ".join(f"%s::{t}[]" for t in types)
         names = "b, p, pe, pk, m, c, k, ps, pn, g"
         source = f"SELECT {names}, %s, %s, %s FROM unnest({arrays}) AS r({names})"  # noqa: S608
-        params: list[object] = [zero, zero, now, *(list(c) for c in zip(*rows, strict=True))]
+        params: list[int | str | list[object] | None] = [
+            zero,
+            zero,
+            now,
+            *(list(c) for c in zip(*rows, strict=True)),
+        ]
     else:
         row = "(" + ", ".join(["%s"] * len(_BALANCE_COLUMNS)) + ")"
         source = f"VALUES {', '.join([row] * len(rows))}"
@@ -342,6 +338,7 @@ def _entries_from_balances(
     actor_id = actor.user.pk if actor.user is not None else None
     for start in range(0, len(ids), BULK_ROWS):
         chunk = list(ids[start : start + BULK_ROWS])
+        id_params: list[list[int]] | list[int]
         if connection.vendor == "postgresql":
             among, id_params = "= ANY(%s::bigint[])", [chunk]
         else:

@@ -7,9 +7,10 @@ from typing import IO
 
 from django.db import transaction
 
-from benefits.quota.ledger import Actor
-from bookings.documents.uploads import inspect_upload, open_upload, store_upload
+from bookings.documents.inspection import inspect_upload
+from bookings.documents.storage import open_upload, store_upload
 from bookings.models import Document, DocumentAccess, ServiceRequest
+from portal.kernel.actor import Actor
 
 
 @transaction.atomic

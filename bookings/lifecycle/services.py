@@ -33,7 +33,7 @@ from benefits.models import (
     Vendor,
 )
 from benefits.quota.entitlements import PeriodUnknown, pools_for
-from benefits.quota.ledger import SYSTEM, Actor, balance_open, quota_hold, quota_release, quota_use
+from benefits.quota.ledger import balance_open, quota_hold, quota_release, quota_use
 from benefits.terms import display as terms_display
 from benefits.terms.schema import BenefitTerms, Duration
 from bookings.lifecycle.workflow import transition_for
@@ -47,6 +47,7 @@ from bookings.models import (
 )
 from bookings.signals import request_event
 from coverage.models import Region
+from portal.kernel.actor import SYSTEM, Actor
 from portal.kernel.errors import DomainError
 
 REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone

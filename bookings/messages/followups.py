@@ -27,9 +27,9 @@ from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
 
-from benefits.calendar.workcalendar import SHANGHAI
 from bookings.messages.notifications import contact_person, local_time, notify_person
 from bookings.models import FollowUp, RequestEvent, ServiceRequest
+from portal.kernel.clock import SHANGHAI
 
 logger = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from benefits.calendar.workcalendar import SHANGHAI
 from benefits.models import Person
 from bookings.models import Milestone, Notification, ServiceRequest, VendorWebhook, WebhookDelivery
+from portal.kernel.clock import SHANGHAI
 from portal.kernel.sms import send_sms
 
 logger = logging.getLogger(__name__)

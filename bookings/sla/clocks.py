@@ -65,9 +65,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from benefits.calendar.selectors import current_calendar
-from benefits.calendar.workcalendar import SHANGHAI, Deadline, WorkingCalendar, add_duration
+from benefits.calendar.workcalendar import Deadline, WorkingCalendar, add_duration
 from benefits.terms.schema import BenefitTerms, BusinessHours, Duration, SlaMilestone
 from bookings.models import Milestone, RequestEvent, ServiceRequest
+from portal.kernel.clock import SHANGHAI
 
 logger = logging.getLogger(__name__)
 

@@ -14,10 +14,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Q, QuerySet
 
 from benefits.calendar.selectors import current_calendar
-from benefits.calendar.workcalendar import SHANGHAI, years_needing_confirmation
+from benefits.calendar.workcalendar import years_needing_confirmation
 from benefits.models import Vendor
 from bookings.models import OPEN_STATUSES, Milestone
 from bookings.sla.selectors import ONE_DECIMAL, ScoreLine, vendor_scorecard
+from portal.kernel.clock import SHANGHAI
 
 State = Milestone.State
 URGENT_LIMIT = 20
@@ -126,19 +127,23 @@ def urgent_milestones(
         )
         .order_by("due_at", "pk")[:limit]
     )
-    return [
-        UrgentMilestone(
-            request_id=row.request_id,
-            ref=row.request.ref,
-            benefit_name=row.request.benefit.name,
-            vendor_name=row.request.vendor.name if row.request.vendor else None,
-            label=row.label,
-            due_at=row.due_at,
-            provisional=row.provisional,
-            remaining=row.due_at - now,
+    urgent = []
+    for row in rows:
+        due_at = row.due_at
+        assert due_at is not None  # filtered due_at__isnull=False above
+        urgent.append(
+            UrgentMilestone(
+                request_id=row.request_id,
+                ref=row.request.ref,
+                benefit_name=row.request.benefit.name,
+                vendor_name=row.request.vendor.name if row.request.vendor else None,
+                label=row.label,
+                due_at=due_at,
+                provisional=row.provisional,
+                remaining=due_at - now,
+            )
         )
-        for row in rows
-    ]
+    return urgent
 
 
 def unconfirmed_years(today: date) -> list[int]:

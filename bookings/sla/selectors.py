@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from benefits.calendar.selectors import current_calendar
 from benefits.calendar.workcalendar import WorkingCalendar, elapsed, library_calendar
 from benefits.models import Benefit, Vendor
-from benefits.terms.schema import BenefitTerms, SlaMilestone
+from benefits.terms.schema import BenefitTerms, SlaMilestone, TimeUnit
 from bookings.models import Milestone
 from bookings.sla.clocks import clock_hours
 
@@ -88,6 +88,7 @@ def vendor_scorecard(
     for benefit_id, code, started_at, met_at in decided.filter(
         met_at__isnull=False, started_at__isnull=False
     ).values_list("request__benefit_id", "code", "started_at", "met_at"):
+        assert started_at is not None and met_at is not None  # both filtered non-null above
         done[(benefit_id, code)].append((started_at, met_at))
     benefits = Benefit.objects.only("code", "name", "terms").in_bulk(
         {row["request__benefit_id"] for row in counts}
@@ -129,7 +130,7 @@ def vendor_scorecard(
     return lines
 
 
-def _unit(spec: SlaMilestone | None) -> str:
+def _unit(spec: SlaMilestone | None) -> TimeUnit:
     if spec is None or spec.due.unit not in MEASURABLE_UNITS:
         return "days"
     return spec.due.unit

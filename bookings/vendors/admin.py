@@ -13,48 +13,20 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bookings.models import VendorToken, VendorWebhook, WebhookDelivery
-from bookings.vendors.services import vendor_token_issue, vendor_token_revoke
 from portal.kernel.tenancy import InsurerScopedAdmin
+from portal.kernel.tokens import ApiTokenAdmin
 
 WEBHOOK_SECRET_BYTES = 32
 
 
 @admin.register(VendorToken)
-class VendorTokenAdmin(InsurerScopedAdmin):
-    list_display = ("prefix", "name", "vendor", "created_at", "last_used_at", "revoked_at")
+class VendorTokenAdmin(ApiTokenAdmin):
+    owner_field = "vendor"
+    issued_message = _("新令牌（只显示这一次，请立即复制并安全地交给服务商）：%(raw)s")
     list_filter = ("revoked_at", "vendor")
     list_select_related = ("vendor",)
-    search_fields = ("name", "prefix", "vendor__name", "vendor__code")
+    search_fields = ("name", "hint", "vendor__name", "vendor__code")
     autocomplete_fields = ("vendor",)
-    actions = ("revoke",)
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        if obj is None:
-            return ["vendor", "name"]
-        return ["vendor", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        if obj is None:
-            return []
-        return ["vendor", "prefix", "created_at", "last_used_at", "revoked_at"]
-
-    def save_model(self, request: HttpRequest, obj: VendorToken, form: Any, change: bool) -> None:
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        token, raw = vendor_token_issue(vendor=obj.vendor, name=obj.name)
-        obj.pk = token.pk
-        obj.__dict__.update(token.__dict__)
-        messages.warning(
-            request,
-            _("新令牌（只显示这一次，请立即复制并安全地交给服务商）：%(raw)s") % {"raw": raw},
-        )
-
-    @admin.action(description=_("吊销所选令牌"))
-    def revoke(self, request: HttpRequest, queryset: QuerySet[VendorToken]) -> None:
-        for token in queryset.filter(revoked_at__isnull=True):
-            vendor_token_revoke(token=token)
-        self.message_user(request, _("已吊销。"), messages.SUCCESS)
 
 
 @admin.register(VendorWebhook)

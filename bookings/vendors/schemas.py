@@ -20,9 +20,8 @@ from bookings.models import (
     Status,
 )
 from bookings.vendors.services import DELIVERING_STATUSES, VENDOR_EVENTS
+from portal.kernel.clock import SHANGHAI
 from portal.kernel.identity import mask_phone
-
-SHANGHAI = timezone.get_default_timezone()  # settings.TIME_ZONE, Asia/Shanghai
 
 
 def _to_shanghai(value: datetime) -> datetime:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,11 +13,9 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from benefits.models import Vendor
-from benefits.quota.ledger import Actor
 from bookings.documents.services import document_add
 from bookings.lifecycle.services import request_transition
 from bookings.models import (
@@ -29,13 +26,11 @@ from bookings.models import (
     Status,
     VendorToken,
 )
+from portal.kernel.actor import Actor
 from portal.kernel.errors import DomainError
-from portal.kernel.tokens import LAST_USED_RESOLUTION_SECONDS
-from portal.models import token_digest
+from portal.kernel.tokens import token_authenticate, token_issue, token_revoke
 
 # Public, recognisable in logs and secret scanners; the rest of the token is the secret.
-VENDOR_TOKEN_PREFIX = "hbv_"  # noqa: S105 - a public prefix, not a secret
-VENDOR_TOKEN_RANDOM_BYTES = 32
 
 # The events a vendor reports; everything else (approval, assignment, cancellation) is the
 # insurer's or the policyholder's.
@@ -61,45 +56,18 @@ def vendor_actor(vendor: Vendor) -> Actor:
 
 def vendor_token_issue(*, vendor: Vendor, name: str) -> tuple[VendorToken, str]:
     """Create a token for ``vendor``; the raw value is returned once and never stored."""
-    raw = VENDOR_TOKEN_PREFIX + secrets.token_urlsafe(VENDOR_TOKEN_RANDOM_BYTES)
-    prefix_field = VendorToken._meta.get_field("prefix")
-    token = VendorToken.objects.create(
-        vendor=vendor,
-        name=name,
-        digest=token_digest(raw),
-        prefix=raw[: prefix_field.max_length],
-    )
-    return token, raw
+    return token_issue(VendorToken, name=name, vendor=vendor)
 
 
 def vendor_token_authenticate(raw: str) -> VendorToken | None:
-    """The unrevoked token matching ``raw`` of a vendor still under contract, or None.
-    One query (plus, at most once a minute, the ``last_used_at`` update)."""
-    if not raw.startswith(VENDOR_TOKEN_PREFIX):
-        return None
-    token = (
-        VendorToken.objects.select_related("vendor")
-        .filter(digest=token_digest(raw), revoked_at__isnull=True, vendor__active=True)
-        .first()
+    """The unrevoked token matching ``raw`` of a vendor still under contract, or None."""
+    return token_authenticate(
+        VendorToken.objects.select_related("vendor").filter(vendor__active=True), raw
     )
-    if token is None:
-        return None
-    now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > (
-        LAST_USED_RESOLUTION_SECONDS
-    ):
-        VendorToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
-    return token
 
 
 def vendor_token_revoke(*, token: VendorToken) -> None:
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-
-
-# --- idempotency --------------------------------------------------------------------------
+    token_revoke(token)
 
 
 class IdempotencyKeyReused(DomainError):

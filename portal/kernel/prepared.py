@@ -16,9 +16,9 @@ is simply evaluated through the ORM each time.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from django.db import connections
@@ -76,7 +76,9 @@ class PreparedQuery:
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
-        return list(compiled.compiler.results_iter(results=[rows], tuple_expected=True))
+        converted = compiled.compiler.results_iter(results=[rows], tuple_expected=True)
+        # ``tuple_expected=True`` maps every row to a tuple; the stub only says Sequence.
+        return list(cast(Iterator[tuple[Any, ...]], converted))
 
     @staticmethod
     def _markers(
@@ -86,7 +88,7 @@ class PreparedQuery:
         slots: dict[Any, Slot] = {}
         counter = 0
 
-        def marker(like: Value, slot: Slot) -> Value:
+        def marker(like: object, slot: Slot) -> Value:
             nonlocal counter
             counter += 1
             made: Value = (

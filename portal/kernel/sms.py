@@ -1,9 +1,9 @@
 """Text messages: Chinese templates rendered here, delivery by a pluggable backend.
 
 ``settings.SMS_BACKEND`` names the backend class by dotted path. Development and tests use
-``OutboxBackend`` (rows an admin can read); a real provider's backend implements the same
-one-method interface. Bodies may carry login codes and appointment details, so nothing but
-the masked phone and the template code is ever logged.
+``portal.site.sms_outbox.OutboxBackend`` (rows an admin can read); a real provider's backend
+implements the same one-method interface. Bodies may carry login codes and appointment
+details, so nothing but the masked phone and the template code is ever logged.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from portal.kernel.identity import mask_phone
-from portal.models import SmsMessage
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +37,14 @@ SMS_TEMPLATES: dict[str, Promise] = {
         "【健康服务平台】%(vendor)s将于近日致电回访您的%(benefit)s服务情况，请留意来电。"
         "申请编号%(ref)s。"
     ),
+    "phone_changed_old": _(
+        "【健康服务平台】您在健康服务平台登记的手机号已于%(when)s变更为%(new_masked)s，"
+        "原绑定已解除。如非本人操作，请致电%(hotline)s。"
+    ),
+    "phone_changed_new": _(
+        "【健康服务平台】本手机号已于%(when)s登记为您在健康服务平台的联系手机，"
+        "请用本号码重新登录并完成身份验证。如非本人申请，请致电%(hotline)s。"
+    ),
 }
 
 
@@ -51,15 +58,6 @@ class OutgoingSms:
 
 class SmsBackend(Protocol):
     def send(self, message: OutgoingSms) -> None: ...
-
-
-class OutboxBackend:
-    """Stores each message as an ``SmsMessage`` row instead of sending it."""
-
-    def send(self, message: OutgoingSms) -> None:
-        SmsMessage.objects.create(
-            phone=message.phone, template=message.template_code, body=message.body
-        )
 
 
 class LoggingBackend:

@@ -4,13 +4,32 @@ read, so a caller without the permission learns nothing from validation errors."
 
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.http import HttpRequest
 from ninja.errors import AuthorizationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from portal.kernel.tenancy import require
-from portal.kernel.tokens import staff_token_authenticate
+from portal.kernel.tokens import token_authenticate, token_issue, token_revoke
+
+
+def staff_token_authenticate(raw: str) -> Any:
+    """The active staff token matching ``raw`` (its user staff and active), or None. The
+    model is looked up by label: the kernel imports no app."""
+    model = apps.get_model("portal", "StaffToken")
+    tokens = model.objects.select_related("user").filter(user__is_active=True, user__is_staff=True)
+    return token_authenticate(tokens, raw)
+
+
+def staff_token_issue(*, user: Any, name: str) -> tuple[Any, str]:
+    """A new staff token for ``user``; the raw value is returned once and never stored."""
+    return token_issue(apps.get_model("portal", "StaffToken"), name=name, user=user)
+
+
+def staff_token_revoke(*, token: Any) -> None:
+    token_revoke(token)
+
 
 # Every staff endpoint needs it besides its own permissions: a staff user without a role
 # gets 403 everywhere, /me included.

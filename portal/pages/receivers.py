@@ -20,27 +20,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from benefits.calendar.workcalendar import SHANGHAI
 from benefits.models import Insurer, Person, PhoneChange
 from benefits.signals import person_phone_changed
+from portal.kernel.clock import SHANGHAI
 from portal.kernel.identity import PhoneNumberError, normalise_phone, phone_key
-from portal.kernel.sms import SMS_TEMPLATES, send_sms
+from portal.kernel.sms import send_sms
 from portal.models import PolicyholderAccount
 
 logger = logging.getLogger(__name__)
 
-# Registered with the other provider templates under stable codes (see portal.kernel.sms).
-PHONE_CHANGE_TEMPLATES = {
-    "phone_changed_old": _(
-        "【健康服务平台】您在健康服务平台登记的手机号已于%(when)s变更为%(new_masked)s，"
-        "原绑定已解除。如非本人操作，请致电%(hotline)s。"
-    ),
-    "phone_changed_new": _(
-        "【健康服务平台】本手机号已于%(when)s登记为您在健康服务平台的联系手机，"
-        "请用本号码重新登录并完成身份验证。如非本人申请，请致电%(hotline)s。"
-    ),
-}
-SMS_TEMPLATES.update(PHONE_CHANGE_TEMPLATES)
 FALLBACK_HOTLINE = _("您的保险公司客服热线")
 
 

@@ -86,40 +86,59 @@ class ServiceRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.benefit = benefit
         self.member = member
-        self.terms = terms = benefit.parsed_terms
-        self.needs = _needs(terms)
+        self.terms = benefit.parsed_terms
+        self.needs = _needs(self.terms)
         if not self.is_bound:
             self.initial.setdefault("submission_key", uuid.uuid4().hex)
-        f = self.fields
+        # Fields in the order the page shows them; the note goes last.
+        self._add_recipient_field(family)
+        self._add_option_field()
+        self._add_time_field()
+        self._add_place_fields()
+        self._add_stay_fields()
+        self._add_diagnosis_fields()
+        self._add_amount_fields()
+        self._add_conditions_field()
+        self._add_document_fields()
+        self.fields["note"] = self.fields.pop("note")
 
+    def _add_recipient_field(self, family: list[PolicyMember]) -> None:
+        member, terms = self.member, self.terms
         recipient_rule = next((r for r in terms.rules if isinstance(r, RecipientRule)), None)
-        if recipient_rule and "family" in recipient_rule.allowed and family:
-            choices = [(member.pk, f"{member.person.name}（{_('本人')}）")]
-            choices += [
-                (m.pk, f"{m.person.name}（{m.get_relation_display()}）")
-                for m in family
-                if not recipient_rule.family_relations
-                or m.relation in recipient_rule.family_relations
-            ]
-            f["recipient"] = forms.TypedChoiceField(
-                label=_("服务对象"),
-                choices=choices,
-                coerce=int,
-                initial=member.pk,
-                required=False,
-                empty_value=None,
-            )
-        if terms.exclusive_choice:
-            f["option"] = forms.ChoiceField(
+        if not (recipient_rule and "family" in recipient_rule.allowed and family):
+            return
+        choices = [(member.pk, f"{member.person.name}（{_('本人')}）")]
+        choices += [
+            (m.pk, f"{m.person.name}（{m.get_relation_display()}）")
+            for m in family
+            if not recipient_rule.family_relations or m.relation in recipient_rule.family_relations
+        ]
+        self.fields["recipient"] = forms.TypedChoiceField(
+            label=_("服务对象"),
+            choices=choices,
+            coerce=int,
+            initial=member.pk,
+            required=False,
+            empty_value=None,
+        )
+
+    def _add_option_field(self) -> None:
+        if self.terms.exclusive_choice:
+            self.fields["option"] = forms.ChoiceField(
                 label=_("选择项目（每年只能选一项）"),
-                choices=[(o.code, o.label) for o in terms.exclusive_choice.options],
+                choices=[(o.code, o.label) for o in self.terms.exclusive_choice.options],
             )
+
+    def _add_time_field(self) -> None:
         if "planned_at" in self.needs or "visit" in self.needs:
             # A claim after the fact (补贴) asks when the visit was; a booking, when to serve.
             label = _("期望服务时间") if "planned_at" in self.needs else _("就诊时间")
-            f["planned_at"] = forms.DateTimeField(
+            self.fields["planned_at"] = forms.DateTimeField(
                 label=label, widget=DATETIME_WIDGET, input_formats=["%Y-%m-%dT%H:%M"]
             )
+
+    def _add_place_fields(self) -> None:
+        f = self.fields
         if "region" in self.needs:
             f["region"] = forms.CharField(
                 label=_("服务所在城市"),
@@ -134,13 +153,19 @@ class ServiceRequestForm(forms.Form):
                 "region",
                 forms.CharField(label=_("医院所在城市"), max_length=60, required=False),
             )
+
+    def _add_stay_fields(self) -> None:
         if "stay" in self.needs:
+            f = self.fields
             f["admitted_on"] = forms.DateField(label=_("入院日期"), widget=DATE_WIDGET)
             f["discharged_on"] = forms.DateField(
                 label=_("出院日期（已出院或已确定时填写）"), widget=DATE_WIDGET, required=False
             )
             f["day_surgery"] = forms.BooleanField(label=_("日间手术"), required=False)
+
+    def _add_diagnosis_fields(self) -> None:
         if "diagnosis" in self.needs:
+            f = self.fields
             f["disease"] = forms.CharField(label=_("疾病名称"), max_length=120)
             f["confirmed"] = forms.TypedChoiceField(
                 label=_("诊断情况"),
@@ -148,34 +173,39 @@ class ServiceRequestForm(forms.Form):
                 coerce=lambda v: v == "1",
             )
             f["diagnosed_on"] = forms.DateField(label=_("诊断日期"), widget=DATE_WIDGET)
-        if terms.quota.unit in ("days", "cny"):
-            label = _("申请天数") if terms.quota.unit == "days" else _("申请金额（元）")
-            f["amount"] = forms.DecimalField(
+
+    def _add_amount_fields(self) -> None:
+        quota = self.terms.quota
+        if quota.unit in ("days", "cny"):
+            label = _("申请天数") if quota.unit == "days" else _("申请金额（元）")
+            self.fields["amount"] = forms.DecimalField(
                 label=label, min_value=Decimal("0.01"), max_digits=10, decimal_places=2
             )
-        if terms.quota.category_caps:
-            f["category"] = forms.ChoiceField(
+        if quota.category_caps:
+            self.fields["category"] = forms.ChoiceField(
                 label=_("类别"),
-                choices=[(c.category, c.label) for c in terms.quota.category_caps],
+                choices=[(c.category, c.label) for c in quota.category_caps],
             )
-        unsuitable = [r for r in terms.rules if isinstance(r, UnsuitableConditionRule)]
+
+    def _add_conditions_field(self) -> None:
+        unsuitable = [r for r in self.terms.rules if isinstance(r, UnsuitableConditionRule)]
         if unsuitable:
-            f["conditions"] = forms.MultipleChoiceField(
+            self.fields["conditions"] = forms.MultipleChoiceField(
                 label=_("以下情况如有适用请勾选"),
                 required=False,
                 widget=forms.CheckboxSelectMultiple,
                 choices=[(c.code, c.label) for r in unsuitable for c in r.conditions],
             )
-        for document in terms.documents:
-            f[f"doc_{document.code}"] = forms.FileField(
+
+    def _add_document_fields(self) -> None:
+        for document in self.terms.documents:
+            self.fields[f"doc_{document.code}"] = forms.FileField(
                 label=document.label + (f"（{document.when}）" if document.when else ""),
                 required=False,
                 help_text=_("PDF、JPG、PNG 或 HEIC，单个不超过%(mb)dMB；也可提交后再补充")
                 % {"mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)},
                 widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
             )
-        # The note goes last.
-        f["note"] = f.pop("note")
 
     def clean(self):
         data = super().clean()

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from benefits.models import Benefit, PolicyMember
-from benefits.quota.ledger import Actor
 from benefits.terms import display as terms_display
 from bookings.documents.services import document_add, document_open
 from bookings.lifecycle.services import (
@@ -28,6 +27,7 @@ from bookings.lifecycle.services import (
 )
 from bookings.lifecycle.workflow import TRANSITIONS
 from bookings.models import Document, Notification, ServiceRequest
+from portal.kernel.actor import Actor
 from portal.kernel.errors import DomainError
 from portal.pages.access import actable_members, policyholder_required, portal_person
 from portal.pages.request_forms import ServiceRequestForm, UploadForm

@@ -154,7 +154,8 @@ class ChangeHistoryAdmin(admin.ModelAdmin):
             label = _verbose_name(model, name)
             field = _field(model, name)
             if isinstance(values, dict) and values.get("type") == "m2m":
-                operation = M2M_OPERATIONS.get(values.get("operation"), values.get("operation"))
+                code = values.get("operation")
+                operation = M2M_OPERATIONS.get(code, code) if isinstance(code, str) else code
                 objects = format_html_join("", "<div>{}</div>", ((o,) for o in values["objects"]))
                 rows.append((label, operation, objects))
             elif isinstance(field, JSONField):

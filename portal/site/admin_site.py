@@ -5,6 +5,7 @@ from functools import update_wrapper
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from portal.kernel.tenancy import permission_codes
 
@@ -29,14 +30,16 @@ class PlatformAdminSite(admin.AdminSite):
 
         return update_wrapper(refuse_staff_without_a_role, checked)
 
-    def index(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+    def index(self, request: HttpRequest, extra_context=None) -> TemplateResponse:
         # A staff user with no permission at all sees nothing here: say so with a 403 rather
         # than an empty page that looks like a broken installation.
         if not self.get_app_list(request):
             raise PermissionDenied
         return super().index(request, extra_context)
 
-    def app_index(self, request: HttpRequest, app_label: str, extra_context=None) -> HttpResponse:
+    def app_index(
+        self, request: HttpRequest, app_label: str, extra_context=None
+    ) -> TemplateResponse:
         if not self.get_app_list(request, app_label):
             raise PermissionDenied
         return super().app_index(request, app_label, extra_context)

@@ -81,7 +81,7 @@ AUDITED = (
     Audited("coverage.CoverageList", exclude=(*BOOKKEEPING, "content_digest")),
     Audited("coverage.RegionAlias"),
     Audited("bookings.ServiceRequest", exclude=(*BOOKKEEPING, "submission_key")),
-    Audited("bookings.VendorToken", include=("name", "prefix", "revoked_at"), exclude=()),
+    Audited("bookings.VendorToken", include=("name", "hint", "revoked_at"), exclude=()),
     Audited(
         "bookings.VendorWebhook", mask=("secret",), mask_callable="portal.site.audit.concealed"
     ),

@@ -124,7 +124,7 @@ LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "/"
 # Dotted path of the SMS backend class: the outbox (messages readable in admin) runs the demo
 # and the tests; production names its provider's backend.
-SMS_BACKEND = env.str("SMS_BACKEND", default="portal.kernel.sms.OutboxBackend")
+SMS_BACKEND = env.str("SMS_BACKEND", default="portal.site.sms_outbox.OutboxBackend")
 
 # HTTPS only whenever DEBUG is off: redirect plain HTTP, HSTS, cookies sent over HTTPS only.
 # PLAIN_HTTP=1 is the one switch for a setup without TLS (an internal test box); the demo
@@ -236,18 +236,14 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 SALT_KEY = env.str("FIELD_ENCRYPTION_SALT", default="health-benefits-dev-salt")
 ID_DIGEST_KEY = env.str("ID_DIGEST_KEY", default="")
 
-# Staff API tokens are shown once and stored as SHA-256 digests; this prefix makes a leaked
-# token recognisable to secret scanners.
-STAFF_TOKEN_PREFIX = "hbs_"  # noqa: S105 - a public prefix, not a secret
-
 # Uploaded medical records: outside MEDIA_ROOT/STATIC_ROOT and never served by URL, only
-# streamed by views that check who asks (bookings.documents.uploads.private_storage).
+# streamed by views that check who asks (bookings.documents.storage.private_storage).
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private")))
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
-# Django's two upload handlers, made safe for any file name (bookings.documents.uploads).
+# Django's two upload handlers, made safe for any file name (bookings.documents.upload_handlers).
 FILE_UPLOAD_HANDLERS = [
-    "bookings.documents.uploads.MemoryUploadHandler",
-    "bookings.documents.uploads.TemporaryUploadHandler",
+    "bookings.documents.upload_handlers.MemoryUploadHandler",
+    "bookings.documents.upload_handlers.TemporaryUploadHandler",
 ]
 
 # Admin's spreadsheet import and export: no cell is written as a formula (=cmd|…, +, -, @).

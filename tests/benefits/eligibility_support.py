@@ -19,7 +19,7 @@ from benefits.policies.services import MemberInput, PersonInput, PolicyInput, po
 from benefits.quota.entitlements import pools_for
 from benefits.quota.ledger import balance_open, quota_hold, quota_release, quota_use
 from portal.kernel.memo import Memo
-from portal.kernel.tokens import staff_token_issue
+from portal.kernel.staff_auth import staff_token_issue
 
 URL = "/api/staff/v1/eligibility"
 _serial = itertools.count(1)

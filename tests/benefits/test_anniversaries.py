@@ -15,10 +15,13 @@ from django.utils import timezone
 
 from benefits.demo import policy_with_members
 from benefits.models import Benefit, Person, Policy, QuotaBalance, QuotaLedgerEntry
-from benefits.quota.anniversaries import anniversaries_run, policy_status_sweep, windows_expire
-from benefits.quota.ledger import Actor, PoolKey, balance_open, ledger_totals, quota_hold, quota_use
-from benefits.tasks import expire_windows, run_anniversaries, sweep_policy_status
+from benefits.quota.anniversaries import anniversaries_run, windows_expire
+from benefits.quota.ledger import PoolKey, balance_open, ledger_totals, quota_hold, quota_use
+from benefits.tasks import expire_windows, run_anniversaries
+from bookings.lifecycle.policy_end import policy_status_sweep
 from bookings.models import Notification, QuotaOutcome, RequestEvent, ServiceRequest, Status
+from bookings.tasks import sweep_policy_status
+from portal.kernel.actor import Actor
 from tests.conftest import ensure_catalogue
 
 PINGAN_FAMILY_POOLS = {

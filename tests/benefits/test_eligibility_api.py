@@ -11,7 +11,7 @@ from benefits.models import Benefit, Policy
 from benefits.quota.entitlements import pools_for
 from benefits.quota.ledger import balance_open, quota_hold
 from portal.kernel.memo import Memo
-from portal.kernel.tokens import staff_token_issue
+from portal.kernel.staff_auth import staff_token_issue
 
 URL = "/api/staff/v1/eligibility"
 

@@ -6,8 +6,8 @@ import json
 import pytest
 import tablib
 
+from benefits.catalogue.resources import BenefitResource, VendorResource
 from benefits.models import Benefit, Vendor
-from benefits.resources import BenefitResource, VendorResource
 
 
 @pytest.mark.django_db

@@ -21,7 +21,7 @@ from benefits.policies.imports import import_actor, policies_import
 from benefits.policies.services import MemberInput, PersonInput, PolicyInput, policy_upsert
 from portal.kernel.errors import DomainError
 from portal.kernel.identity import mask_phone
-from portal.kernel.tokens import staff_token_issue
+from portal.kernel.staff_auth import staff_token_issue
 from portal.models import PolicyholderAccount, SmsMessage
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 
 from benefits.demo import resident_id
 from benefits.models import Person, Policy
-from portal.kernel.tokens import staff_token_issue
+from portal.kernel.staff_auth import staff_token_issue
 
 URL = "/api/staff/v1/policies"
 HOLDER_ID = "11010519491231002X"

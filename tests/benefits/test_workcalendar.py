@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from benefits.calendar.selectors import current_calendar
 from benefits.calendar.services import calendar_years_confirm, check_year_confirmable
 from benefits.calendar.workcalendar import (
-    SHANGHAI,
     CalendarHorizonError,
     add,
     add_duration,
@@ -26,6 +25,7 @@ from benefits.calendar.workcalendar import (
 from benefits.models import CalendarDay, CalendarYear
 from benefits.signals import calendar_changed
 from benefits.terms.schema import BusinessHours, Duration
+from portal.kernel.clock import SHANGHAI
 from portal.kernel.errors import DomainError
 
 CAL = library_calendar()

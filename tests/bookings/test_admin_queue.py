@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from benefits.quota.ledger import Actor
 from bookings.documents.services import document_add
 from bookings.models import DocumentAccess, QuotaOutcome, ServiceRequest, Status
+from portal.kernel.actor import Actor
 from tests.factories import MINIMAL_PDF, outpatient_request, staff_member
 
 pytestmark = pytest.mark.django_db

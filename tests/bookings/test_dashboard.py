@@ -15,11 +15,11 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from benefits.models import Benefit, Vendor
-from benefits.quota.ledger import Actor
 from bookings.lifecycle.services import request_transition
 from bookings.models import Milestone, ServiceRequest
-from bookings.sla.admin_dashboard import time_left_text
+from bookings.sla.admin import time_left_text
 from bookings.sla.dashboard import QUERIES_PER_VENDOR, deadline_counts, sla_dashboard
+from portal.kernel.actor import Actor
 from tests.clock import Clock
 from tests.factories import (
     OUTPATIENT_ASSIST,

@@ -12,7 +12,6 @@ import pytest
 from benefits.demo import policy_with_members
 from benefits.eligibility.facts import DiagnosisInput, StayInput
 from benefits.models import Benefit, QuotaBalance, Vendor
-from benefits.quota.ledger import Actor
 from bookings.lifecycle.services import (
     NotEligible,
     RequestInput,
@@ -22,6 +21,7 @@ from bookings.lifecycle.services import (
 )
 from bookings.lifecycle.workflow import TransitionNotAllowed
 from bookings.models import QuotaOutcome, RequestEvent, Status
+from portal.kernel.actor import Actor
 from tests.factories import outpatient_request
 
 pytestmark = pytest.mark.django_db

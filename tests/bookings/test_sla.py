@@ -17,12 +17,12 @@ from benefits.calendar.services import calendar_years_confirm
 from benefits.demo import policy_with_members
 from benefits.eligibility.facts import DiagnosisInput, StayInput
 from benefits.models import Benefit, CalendarDay, Vendor
-from benefits.quota.ledger import Actor
 from bookings.lifecycle.services import RequestInput, request_submit, request_transition
 from bookings.models import Milestone, ServiceRequest, VendorWebhook, WebhookDelivery
 from bookings.sla.clocks import breach_candidates, sla_scan, warning_candidates
 from bookings.sla.selectors import vendor_scorecard
 from bookings.tasks import recompute_sla_deadlines
+from portal.kernel.actor import Actor
 from portal.site.celery import app as celery_app
 from tests.clock import Clock
 

@@ -19,11 +19,11 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from benefits.demo import policy_with_members
 from benefits.eligibility.facts import StayInput
 from benefits.models import Benefit, Insurer, Product, Service, Vendor
-from benefits.quota.ledger import Actor
 from bookings import tasks as booking_tasks
 from bookings.lifecycle.services import RequestInput, request_submit, request_transition
 from bookings.messages.followups import followups_send
 from bookings.models import FollowUp, Milestone, Notification, ServiceRequest
+from portal.kernel.actor import Actor
 from portal.models import SmsMessage
 from portal.site.celery import app as portal_app
 from tests.factories import outpatient_request
@@ -169,7 +169,7 @@ def test_setup_schedules_is_idempotent_and_runs_on_shanghai_time():
     call_command("setup_schedules", stdout=io.StringIO())
 
     tasks = {task.name: task for task in PeriodicTask.objects.filter(task__startswith="bookings.")}
-    assert set(tasks) == {"sla-scan", "follow-ups", "vendor-webhooks"}
+    assert set(tasks) == {"sla-scan", "follow-ups", "vendor-webhooks", "policy-status"}
     scan, follow_ups = tasks["sla-scan"], tasks["follow-ups"]
     assert (scan.task, scan.crontab.minute, str(scan.crontab.timezone)) == (
         "bookings.tasks.scan_sla",
@@ -184,10 +184,10 @@ def test_setup_schedules_is_idempotent_and_runs_on_shanghai_time():
     assert CrontabSchedule.objects.filter(minute__in=["*/5", "*/10"]).count() == 2
     daily = {
         task.task: (task.crontab.hour, task.crontab.minute)
-        for task in PeriodicTask.objects.filter(task__startswith="benefits.")
+        for task in PeriodicTask.objects.filter(crontab__hour="0")
     }
     assert daily == {
-        "benefits.tasks.sweep_policy_status": ("0", "30"),
+        "bookings.tasks.sweep_policy_status": ("0", "30"),
         "benefits.tasks.run_anniversaries": ("0", "40"),
         "benefits.tasks.expire_windows": ("0", "50"),
     }

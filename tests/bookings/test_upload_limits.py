@@ -8,7 +8,9 @@ import zlib
 
 import pytest
 
-from bookings.documents.uploads import MAX_IMAGE_PIXELS, UploadKind, UploadRejected, inspect_upload
+from bookings.documents.content_checks import MAX_IMAGE_PIXELS
+from bookings.documents.formats import UploadKind, UploadRejected
+from bookings.documents.inspection import inspect_upload
 from tests.bookings.test_uploads import _box, _heic, _image
 
 PNG_HEADER_AT = 8  # after the signature: length, "IHDR", width, height, ..., CRC

@@ -18,16 +18,9 @@ from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
-from bookings.documents.uploads import (
-    UNNAMED_FILE,
-    UploadFlag,
-    UploadKind,
-    UploadRejected,
-    inspect_upload,
-    open_upload,
-    private_storage,
-    store_upload,
-)
+from bookings.documents.formats import UploadFlag, UploadKind, UploadRejected
+from bookings.documents.inspection import UNNAMED_FILE, inspect_upload
+from bookings.documents.storage import open_upload, private_storage, store_upload
 
 MEBIBYTE = 1024 * 1024
 

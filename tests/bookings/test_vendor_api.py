@@ -20,7 +20,6 @@ from pypdf import PdfWriter
 from benefits.demo import policy_with_members
 from benefits.eligibility.facts import DiagnosisInput, StayInput
 from benefits.models import Benefit, QuotaBalance, Vendor
-from benefits.quota.ledger import Actor
 from bookings.documents.services import document_add
 from bookings.lifecycle.services import RequestInput, request_submit, request_transition
 from bookings.models import (
@@ -41,6 +40,7 @@ from bookings.vendors.services import (
     vendor_token_issue,
     vendor_token_revoke,
 )
+from portal.kernel.actor import Actor
 from tests.factories import outpatient_request
 
 pytestmark = pytest.mark.django_db
@@ -495,8 +495,8 @@ def test_only_the_digest_and_prefix_of_a_token_are_stored(vendor_a):
     token, raw = vendor_token_issue(vendor=vendor_a, name="系统")
 
     assert raw.startswith("hbv_") and len(raw) > 40
-    assert token.prefix == raw[:12]
-    assert raw not in (token.digest, token.prefix)
+    assert token.hint == raw[:12]
+    assert raw not in (token.digest, token.hint)
 
 
 def test_a_token_over_its_rate_is_told_to_wait(client, vendor_a, token_a, monkeypatch):
@@ -712,8 +712,8 @@ def test_admin_issues_a_token_shown_once_that_then_works(client, superuser, vend
     shown = [str(m) for m in response.context["messages"]]
     raw = next(word for m in shown for word in m.split("：") if word.startswith("hbv_"))
     token = vendor_a.tokens.get()
-    assert token.prefix == raw[:12] and raw not in (token.digest, token.prefix)
+    assert token.hint == raw[:12] and raw not in (token.digest, token.hint)
     # Only once: the token's own page shows the prefix, never the secret.
     page = client.get(f"/admin/bookings/vendortoken/{token.pk}/change/").content.decode()
-    assert token.prefix in page and raw not in page
+    assert token.hint in page and raw not in page
     assert get(Client(), raw, "/requests").status_code == 200

@@ -14,9 +14,9 @@ from django.urls import reverse
 from benefits.catalogue.loading import catalogue_load
 from benefits.catalogue.vendors import assignable_vendors, vendors_assignable_to_all
 from benefits.models import Benefit, Vendor
-from benefits.quota.ledger import Actor
 from bookings.lifecycle.services import request_transition
 from bookings.models import ServiceRequest, Status
+from portal.kernel.actor import Actor
 from portal.kernel.errors import DomainError
 from tests.factories import OUTPATIENT_ASSIST, outpatient_request
 

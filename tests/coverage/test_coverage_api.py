@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from benefits.models import Insurer
 from coverage.models import CoverageList, CoverageListMember, Region
-from portal.kernel.tokens import staff_token_issue
+from portal.kernel.staff_auth import staff_token_issue
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

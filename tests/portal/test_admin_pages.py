@@ -5,7 +5,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from portal.kernel.tokens import staff_token_issue
+from portal.kernel.staff_auth import staff_token_issue
 from portal.models import StaffToken
 
 # Session, user, and the page's own queries (count, rows, filters, related lookups).
@@ -95,10 +95,10 @@ def bookings_rows(policy_rows, settings, tmp_path):
     from zoneinfo import ZoneInfo
 
     from benefits.models import Vendor
-    from benefits.quota.ledger import Actor
     from bookings.documents.services import document_add, document_open
     from bookings.models import VendorWebhook, WebhookDelivery
     from bookings.vendors.services import vendor_token_issue
+    from portal.kernel.actor import Actor
     from tests.factories import MINIMAL_PDF, outpatient_request
 
     settings.PRIVATE_MEDIA_ROOT = tmp_path

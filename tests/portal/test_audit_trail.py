@@ -20,7 +20,7 @@ from bookings.vendors.services import vendor_token_issue
 from coverage.models import CoverageList, CoverageListMember, ListEntry
 from coverage.services import annex_import
 from portal.kernel.identity import mask_phone
-from portal.kernel.tokens import staff_token_issue
+from portal.kernel.staff_auth import staff_token_issue
 from portal.models import StaffToken
 from tests.factories import staff_member
 
@@ -179,7 +179,7 @@ def test_revoking_a_vendor_token_in_admin_is_recorded_without_its_digest(client,
     (revoked,) = entries_for(token, LogEntry.Action.UPDATE)
     assert revoked.actor == superuser
     assert set(revoked.changes_dict) == {"revoked_at"}
-    assert set(created.changes_dict) <= {"name", "prefix", "revoked_at"}
+    assert set(created.changes_dict) <= {"name", "hint", "revoked_at"}
     text = every_entry_as_text()
     assert raw not in text and token.digest not in text
 

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from benefits.demo import policy_with_members
 from benefits.models import Policy
-from benefits.quota.ledger import Actor
 from bookings.documents.services import document_add
 from bookings.models import DocumentAccess, ServiceRequest, Status
+from portal.kernel.actor import Actor
 from tests.factories import MINIMAL_PDF, outpatient_request, policyholder_login
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ and a Chinese message, and the catalogue endpoint costs a fixed number of querie
 
 import pytest
 
-from portal.kernel.tokens import staff_token_issue, staff_token_revoke
+from portal.kernel.staff_auth import staff_token_issue, staff_token_revoke
 from tests.factories import UserFactory
 
 URL = "/api/staff/v1/catalogue"

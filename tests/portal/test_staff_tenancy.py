@@ -12,12 +12,12 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from benefits.catalogue.resources import BenefitResource
 from benefits.demo import policy_with_members
 from benefits.models import Benefit, Policy
-from benefits.resources import BenefitResource
 from bookings.models import Milestone
+from portal.kernel.staff_auth import staff_token_issue
 from portal.kernel.tenancy import insurer_ids
-from portal.kernel.tokens import staff_token_issue
 from portal.models import StaffMembership
 from portal.site.roles import role_table, roles_sync
 from tests.clock import at

@@ -35,7 +35,7 @@ SCHEDULES: tuple[Schedule, ...] = (
     # gets no new year; each is idempotent, so the order is a courtesy, not a requirement.
     Schedule(
         "policy-status",
-        "benefits.tasks.sweep_policy_status",
+        "bookings.tasks.sweep_policy_status",
         "保单状态：满期、失效与终止",
         minute="30",
         hour="0",

@@ -14,7 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from benefits.demo import family_policy
-from portal.kernel.tokens import staff_token_issue
+from portal.kernel.staff_auth import staff_token_issue
 
 GOAL = 0.45
 

@@ -22,7 +22,11 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
-from benefits.benchmarking import (
+from benefits.demo import resident_id
+from benefits.models import Benefit, Person, Policy, PolicyMember, Vendor
+from bookings.models import Milestone, ServiceRequest
+from bookings.sla.clocks import sla_scan
+from portal.site.benchmarking import (
     Param,
     SizeBenchmark,
     analyze,
@@ -32,10 +36,6 @@ from benefits.benchmarking import (
     json_sql,
     sequence_sql,
 )
-from benefits.demo import resident_id
-from benefits.models import Benefit, Person, Policy, PolicyMember, Vendor
-from bookings.models import Milestone, ServiceRequest
-from bookings.sla.clocks import sla_scan
 
 GOAL = 1.3
 PER_REQUEST = 10  # milestones per synthetic request (codes c0…c9)

@@ -26,10 +26,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from benefits.calendar.workcalendar import SHANGHAI
 from bookings.models import OPEN_STATUSES, Milestone
 from bookings.sla.dashboard import SlaDashboard, VendorScorecard, sla_dashboard
 from bookings.sla.selectors import ScoreLine
+from portal.kernel.clock import SHANGHAI
 from portal.kernel.tenancy import scope
 
 VIEW_PERMISSION = "bookings.view_servicerequest"

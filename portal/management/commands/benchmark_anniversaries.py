@@ -24,16 +24,6 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
-from benefits.benchmarking import (
-    Param,
-    SizeBenchmark,
-    analyze,
-    db_date,
-    db_datetime,
-    fast_load,
-    insert_select,
-    sequence_sql,
-)
 from benefits.demo import resident_id
 from benefits.models import (
     Benefit,
@@ -45,6 +35,16 @@ from benefits.models import (
 )
 from benefits.policies.models import anniversary_md
 from benefits.quota.anniversaries import RunResult, anniversaries_run
+from portal.site.benchmarking import (
+    Param,
+    SizeBenchmark,
+    analyze,
+    db_date,
+    db_datetime,
+    fast_load,
+    insert_select,
+    sequence_sql,
+)
 
 GOAL = 1.33
 FIRST_DAY = date(2026, 4, 1)

@@ -19,14 +19,19 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 ENV_MARK = "BENCHMARK_DATABASE"
 
@@ -67,7 +72,9 @@ def _child_env(url: str, name: str) -> dict[str, str]:
     return env
 
 
-def run_manage(env: dict[str, str], args: Sequence[str], *, stdout: TextIO | None = None) -> None:
+def run_manage(
+    env: dict[str, str], args: Sequence[str], *, stdout: SupportsWrite[str] | None = None
+) -> None:
     """``manage.py <args>`` in a child on the throwaway database; its output goes to
     ``stdout`` (or is dropped), a failure raises with the child's last error lines."""
     completed = subprocess.run(  # noqa: S603 — our own manage.py, fixed arguments
@@ -138,10 +145,14 @@ def fast_load() -> Iterator[None]:
             cursor.execute("PRAGMA synchronous=FULL")
 
 
+# A value a cursor binds as one SQL parameter (what ``execute`` accepts, lists aside).
+SqlValue = bool | int | float | Decimal | str | bytes | date | datetime | UUID | None
+
+
 class Param:
     """A bound value in ``insert_select`` (anything else there is trusted SQL)."""
 
-    def __init__(self, value: object):
+    def __init__(self, value: SqlValue):
         self.value = value
 
 
@@ -149,29 +160,32 @@ def insert_select(
     model: type[Model],
     values: dict[str, str | Param],
     source: str,
-    source_params: Sequence[object] = (),
+    source_params: Sequence[SqlValue] = (),
 ) -> int:
     """``INSERT INTO <model> (every column) SELECT <values> FROM <source>``: millions of rows
     without a round trip each. ``values`` must name every column but the primary key, so a
     column added to the model later fails here loudly instead of going in empty."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = {f.column for f in fields}
-    if set(values) != columns:
+    # A concrete field always has a column; the test only narrows ``str | None`` for mypy.
+    columns = [
+        f.column for f in model._meta.concrete_fields if not f.primary_key and f.column is not None
+    ]
+    if set(values) != set(columns):
         raise CommandError(
-            f"{model._meta.label} 的列与基准数据不一致：缺少 {sorted(columns - set(values))}，"
-            f"多出 {sorted(set(values) - columns)}"
+            f"{model._meta.label} 的列与基准数据不一致：缺少 {sorted(set(columns) - set(values))}，"
+            f"多出 {sorted(set(values) - set(columns))}"
         )
     quote = connection.ops.quote_name
-    expressions, params = [], []
-    for field in fields:
-        value = values[field.column]
+    expressions: list[str] = []
+    params: list[SqlValue] = []
+    for column in columns:
+        value = values[column]
         if isinstance(value, Param):
             expressions.append("%s")
             params.append(value.value)
         else:
             expressions.append(value)
     table = quote(model._meta.db_table)
-    names = ", ".join(quote(f.column) for f in fields)
+    names = ", ".join(quote(column) for column in columns)
     # Names come from the model's metadata; every value is bound.
     sql = f"INSERT INTO {table} ({names}) SELECT {', '.join(expressions)} FROM {source}"  # noqa: S608
     with connection.cursor() as cursor:
@@ -179,11 +193,11 @@ def insert_select(
         return cursor.rowcount
 
 
-def db_date(value: date) -> object:
+def db_date(value: date) -> str | None:
     return connection.ops.adapt_datefield_value(value)
 
 
-def db_datetime(value: datetime) -> object:
+def db_datetime(value: datetime) -> str | None:
     return connection.ops.adapt_datetimefield_value(value)
 
 

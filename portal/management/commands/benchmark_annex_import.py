@@ -23,7 +23,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from benefits.models import Insurer
-from coverage.annex import BULK_BATCH, HEADERS, NAME_COLUMN
+from coverage.annex import HEADERS, NAME_COLUMN
+from coverage.annex_apply import BULK_BATCH
 from coverage.models import CoverageList, ListEntry, Region
 from coverage.regions import region_index, regions_load
 from coverage.services import annex_import

@@ -1,0 +1,159 @@
+"""Staff API: eligibility of a member for a benefit, with every reason."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+
+from benefits.eligibility.engine import evaluate
+from benefits.eligibility.facts import (
+    DiagnosisInput,
+    EligibilityQuery,
+    StayInput,
+    eligibility_facts,
+)
+from benefits.eligibility.tiers import AdvanceInput
+from benefits.quota.selectors import plain
+from portal.kernel.errors import DomainError
+from portal.kernel.staff_auth import staff_auth
+from portal.kernel.tenancy import insurer_ids
+
+router = Router()
+
+
+class StayIn(Schema):
+    hospital: str = ""
+    region: str | None = None
+    admitted_on: date
+    discharged_on: date | None = None
+    day_surgery: bool = False
+    ward: str = "ordinary"
+    pregnancy_related: bool = False
+
+
+class DiagnosisIn(Schema):
+    disease: str | None = None
+    confirmed: bool = True
+    diagnosed_on: date
+    first_diagnosed_on: date | None = None
+
+
+class AdvanceIn(Schema):
+    """Inputs of the deposit-advance formula, in CNY; ``payout_ratio`` as a fraction (0.8)."""
+
+    estimated_total: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    medical_insurance: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=2)
+    deductible: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=2)
+    payout_ratio: Decimal = Field(gt=0, le=1, max_digits=5, decimal_places=4)
+    sum_insured_left: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+
+
+class EligibilityContext(Schema):
+    hospitalisation: StayIn | None = None
+    diagnosis: DiagnosisIn | None = None
+    planned_at: datetime | None = None
+    recipient: str | None = None
+    amount: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    category: str | None = None
+    region: str | None = None
+    # A hospital or pharmacy to check against the benefit's list (else the stay's hospital).
+    hospital: str | None = None
+    site: str | None = None
+    # Codes of the benefit's unsuitable conditions that apply (质子重离子: haematological_tumour).
+    conditions: list[str] = []
+    advance: AdvanceIn | None = None
+
+
+class EligibilityIn(Schema):
+    policy: str
+    member: str
+    benefit: str
+    at: datetime
+    context: EligibilityContext = EligibilityContext()
+
+
+class ReasonOut(Schema):
+    code: str
+    message: str
+    clause: str
+
+
+class RemainingOut(Schema):
+    pool: str
+    period: str
+    granted: Decimal
+    held: Decimal
+    used: Decimal
+    remaining: Decimal
+
+
+class TierOut(Schema):
+    kind: str
+    code: str
+    label: str
+    message: str
+    details: dict[str, str | int | bool | None]
+    clause: str
+
+
+class EligibilityOut(Schema):
+    eligible: bool
+    reasons: list[ReasonOut]
+    remaining: list[RemainingOut]
+    next_eligible_on: date | None
+    unchecked: list[str]
+    tier: TierOut | None
+
+
+@router.post(
+    "/eligibility",
+    response=EligibilityOut,
+    summary="权益资格判断（列出全部不符合的原因）",
+    auth=staff_auth("benefits.view_policy"),
+)
+def eligibility(request: HttpRequest, payload: EligibilityIn) -> dict:
+    context = payload.context
+    if payload.at.tzinfo is None:
+        raise DomainError(
+            "naive_datetime", "at 须带时区，例如 2026-06-01T10:00:00+08:00", field="at"
+        )
+    benefit, facts, pools = eligibility_facts(
+        EligibilityQuery(
+            policy=payload.policy,
+            member=payload.member,
+            benefit=payload.benefit,
+            at=payload.at,
+            recipient=context.recipient,
+            planned_at=context.planned_at,
+            stay=StayInput(**context.hospitalisation.dict()) if context.hospitalisation else None,
+            diagnosis=DiagnosisInput(**context.diagnosis.dict()) if context.diagnosis else None,
+            amount=context.amount,
+            category=context.category,
+            region=context.region,
+            hospital=context.hospital,
+            site=context.site,
+            conditions=frozenset(context.conditions),
+            advance=AdvanceInput(**context.advance.dict()) if context.advance else None,
+            insurer_ids=insurer_ids(request.user),
+        )
+    )
+    verdict = evaluate(benefit.parsed_terms, facts)
+    return {
+        "eligible": verdict.eligible,
+        "reasons": verdict.reasons,
+        "remaining": [
+            {
+                "pool": pool.label,
+                "period": pool.spec.key.period_key,
+                "granted": plain(pool.granted),
+                "held": plain(pool.held),
+                "used": plain(pool.used),
+                "remaining": plain(pool.remaining),
+            }
+            for pool in pools
+        ],
+        "next_eligible_on": verdict.next_eligible_on,
+        "unchecked": verdict.unchecked,
+        "tier": verdict.tier,
+    }

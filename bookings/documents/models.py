@@ -1,0 +1,81 @@
+"""The records policyholders upload (and vendors' reports), and who opened them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Document(models.Model):
+    """A record the policyholder uploaded (or a vendor's report). The file lives in private
+    storage under a random name; ``display_name`` is only ever shown."""
+
+    request = models.ForeignKey(
+        "bookings.ServiceRequest",
+        verbose_name=_("服务申请"),
+        on_delete=models.CASCADE,
+        related_name="documents",
+    )
+    requirement = models.CharField(_("资料类型"), max_length=60, blank=True)
+    display_name = models.CharField(_("文件名"), max_length=120)
+    storage_name = models.CharField(max_length=200, unique=True, editable=False)
+    content_type = models.CharField(_("类型"), max_length=60)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(max_length=64, editable=False)
+    # e.g. "pdf_javascript": shown to reviewers, never served inline.
+    flags = models.JSONField(_("风险标记"), default=list, blank=True)
+    from_vendor = models.BooleanField(_("服务商上传"), default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    insurer_lookup = "request__policy__product__insurer"
+
+    class Meta:
+        verbose_name = _("资料")
+        verbose_name_plural = _("资料")
+        ordering = ["uploaded_at", "id"]
+        # Opening a record's file is more than seeing that it exists (auditors see the
+        # list and the access log, not the records).
+        permissions = [("open_document", _("打开客户资料文件"))]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class DocumentAccess(models.Model):
+    """Who opened which record, when, from where (PIPL access log). Never deleted with the
+    user who read it."""
+
+    document = models.ForeignKey(
+        Document, verbose_name=_("资料"), on_delete=models.CASCADE, related_name="accesses"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("访问人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("访问方"), max_length=60)
+    purpose = models.CharField(_("用途"), max_length=30)
+    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    insurer_lookup = "document__request__policy__product__insurer"
+
+    class Meta:
+        verbose_name = _("资料访问记录")
+        verbose_name_plural = _("资料访问记录")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}@{self.at:%Y-%m-%d %H:%M}"

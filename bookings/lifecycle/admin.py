@@ -1,0 +1,337 @@
+"""The insurer's request queue in admin: filters, actions through the lifecycle, history and
+records of each request (opened only through a logged view)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Min, Q, QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from benefits.catalogue.vendors import vendors_assignable_to_all
+from benefits.models import Vendor
+from benefits.quota.ledger import Actor
+from bookings.documents.services import document_open
+from bookings.lifecycle.services import request_transition
+from bookings.models import (
+    Document,
+    Milestone,
+    RequestEvent,
+    ServiceRequest,
+)
+from portal.kernel.errors import DomainError
+from portal.kernel.tenancy import InsurerScopedAdmin, InsurerScopedInline, get_scoped_or_404
+
+
+def staff_actor(request: HttpRequest) -> Actor:
+    return Actor(user=request.user, label=f"insurer:{request.user.get_username()}")
+
+
+class DeadlineFilter(admin.SimpleListFilter):
+    title = _("时效")
+    parameter_name = "deadline"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("breached", _("已超时")),
+            ("today", _("今天到期")),
+            ("24h", _("24小时内到期")),
+            ("provisional", _("截止时间暂定")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        pending = Q(milestones__state=Milestone.State.PENDING)
+        if self.value() == "breached":
+            return queryset.filter(milestones__state=Milestone.State.BREACHED).distinct()
+        if self.value() == "today":
+            end = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+            return queryset.filter(pending, milestones__due_at__lte=end).distinct()
+        if self.value() == "24h":
+            return queryset.filter(
+                pending, milestones__due_at__lte=now + timedelta(hours=24)
+            ).distinct()
+        if self.value() == "provisional":
+            return queryset.filter(pending, milestones__provisional=True).distinct()
+        return queryset
+
+
+class HistoryInline(InsurerScopedInline, admin.TabularInline):
+    """What happened to a request, shown and never edited: the history is the record."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(HistoryInline):
+    model = RequestEvent
+    fields = ["at", "event", "from_status", "to_status", "actor_label", "reason"]
+
+
+class MilestoneInline(HistoryInline):
+    model = Milestone
+    fields = ["label", "state", "started_at", "due_at", "provisional", "met_at"]
+
+
+class DocumentInline(HistoryInline):
+    model = Document
+    fields = ["open_link", "requirement", "content_type", "size", "flags", "uploaded_at"]
+
+    @admin.display(description=_("文件"))
+    def open_link(self, obj: Document) -> str:
+        url = reverse("admin:bookings_document_file", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.display_name)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("原因（将告知客户）"), max_length=300, widget=forms.Textarea)
+
+
+class VendorForm(forms.Form):
+    vendor = forms.ModelChoiceField(
+        label=_("服务商"),
+        queryset=Vendor.objects.none(),
+        error_messages={
+            "invalid_choice": _("该服务商不提供所选申请的权益服务，不能派单，请从列表中选择")
+        },
+    )
+
+    def __init__(self, *args: Any, vendors: QuerySet[Vendor], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only vendors that deliver every selected request's benefit; request_transition
+        # refuses any other (vendor_not_serving) whatever is posted.
+        self.fields["vendor"].queryset = vendors
+
+
+@admin.register(ServiceRequest)
+class ServiceRequestAdmin(InsurerScopedAdmin):
+    list_display = [
+        "ref",
+        "benefit_name",
+        "recipient_name",
+        "status",
+        "vendor",
+        "next_due",
+        "created_local",
+    ]
+    list_filter = [
+        "status",
+        DeadlineFilter,
+        ("benefit__product", admin.RelatedOnlyFieldListFilter),
+        ("benefit", admin.RelatedOnlyFieldListFilter),
+        ("vendor", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["ref", "policy__number"]
+    list_select_related = ["benefit", "vendor", "recipient__person"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "ref",
+        "policy",
+        "member",
+        "recipient",
+        "benefit",
+        "option",
+        "status",
+        "quota_outcome",
+        "planned_at",
+        "hospital",
+        "region",
+        "context",
+        "amount",
+        "note",
+        "vendor",
+        "scheduled_at",
+        "place",
+        "changes",
+        "outcome_reason",
+        "created_at",
+        "updated_at",
+    ]
+    exclude = ["submitted_by"]
+    inlines = [MilestoneInline, DocumentInline, EventInline]
+    actions = ["approve", "ask_for_records", "reject", "assign_vendor"]
+
+    def has_add_permission(self, request):
+        return False  # requests come from policyholders and the staff API
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the history is the record
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                next_due_at=Min(
+                    "milestones__due_at", filter=Q(milestones__state=Milestone.State.PENDING)
+                )
+            )
+        )
+
+    @admin.display(description=_("权益"), ordering="benefit__name")
+    def benefit_name(self, obj: ServiceRequest) -> str:
+        return obj.benefit.name
+
+    @admin.display(description=_("服务对象"))
+    def recipient_name(self, obj: ServiceRequest) -> str:
+        return obj.recipient.person.name
+
+    @admin.display(description=_("下一截止"), ordering="next_due_at")
+    def next_due(self, obj: ServiceRequest) -> str:
+        due = getattr(obj, "next_due_at", None)
+        if due is None:
+            return "—"
+        local = timezone.localtime(due)
+        late = due < timezone.now()
+        text = f"{local:%m-%d %H:%M}"
+        return format_html('<strong style="color:#b00">{}</strong>', text) if late else text
+
+    @admin.display(description=_("提交时间"), ordering="created_at")
+    def created_local(self, obj: ServiceRequest) -> str:
+        return f"{timezone.localtime(obj.created_at):%Y-%m-%d %H:%M}"
+
+    # --- actions: each request moves through request_transition, or says why not ----------
+
+    def _apply(self, request: HttpRequest, queryset: QuerySet, event: str, **data: object) -> None:
+        done, refused = 0, []
+        reason = str(data.pop("reason", ""))
+        for service_request in queryset:
+            try:
+                request_transition(
+                    service_request, event, actor=staff_actor(request), reason=reason, **data
+                )
+                done += 1
+            except DomainError as exc:
+                refused.append(f"{service_request.ref}：{exc.message}")
+        if done:
+            self.message_user(request, _("已处理 %(n)d 条申请") % {"n": done}, messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
+
+    def _with_form(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        form_class: type[forms.Form],
+        title: str,
+        action: str,
+        apply,
+    ) -> HttpResponse | None:
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            apply(form.cleaned_data)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/bookings/action_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "form": form,
+                "queryset": queryset,
+                "action": action,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description=_("审核通过"), permissions=["change"])
+    def approve(self, request, queryset):
+        self._apply(request, queryset, "approved")
+
+    @admin.action(description=_("要求补充资料"), permissions=["change"])
+    def ask_for_records(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            ReasonForm,
+            str(_("要求补充资料")),
+            "ask_for_records",
+            lambda data: self._apply(request, queryset, "records_requested", **data),
+        )
+
+    def has_assign_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("bookings.assign_servicerequest")
+
+    def has_reject_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("bookings.reject_servicerequest")
+
+    @admin.action(description=_("审核不通过（需填写原因）"), permissions=["reject"])
+    def reject(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            ReasonForm,
+            str(_("审核不通过")),
+            "reject",
+            lambda data: self._apply(request, queryset, "rejected", **data),
+        )
+
+    @admin.action(description=_("派单给服务商"), permissions=["assign"])
+    def assign_vendor(self, request, queryset):
+        vendors = vendors_assignable_to_all({r.benefit_id for r in queryset})
+        if not vendors.exists():
+            self.message_user(
+                request,
+                _("所选申请的权益没有共同的可派单服务商，请按权益分别选择申请后再派单"),
+                messages.WARNING,
+            )
+            return None
+        return self._with_form(
+            request,
+            queryset,
+            partial(VendorForm, vendors=vendors),
+            str(_("派单给服务商")),
+            "assign_vendor",
+            lambda data: self._apply(request, queryset, "assigned", vendor=data["vendor"]),
+        )
+
+    # --- records: opened only through a view that logs the access -------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "document/<int:pk>/file/",
+                self.admin_site.admin_view(self.document_file),
+                name="bookings_document_file",
+            ),
+            *super().get_urls(),
+        ]
+
+    def document_file(self, request: HttpRequest, pk: int) -> FileResponse:
+        if not request.user.has_perm("bookings.open_document"):
+            raise PermissionDenied
+        document = get_scoped_or_404(Document.objects.all(), request.user, pk=pk)
+        handle = document_open(
+            document,
+            actor=staff_actor(request),
+            purpose="admin_view",
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+        # Flagged files (a PDF with JavaScript) are only ever downloaded, never rendered.
+        inline = not document.flags and document.content_type != "image/heic"
+        response = FileResponse(
+            handle,
+            content_type=document.content_type,
+            as_attachment=not inline,
+            filename=document.display_name,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox"
+        return response

@@ -1,0 +1,113 @@
+"""Vendor API credentials, idempotent replies and webhooks."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.kernel.tokens import ApiToken
+
+
+class VendorToken(ApiToken):
+    """A vendor's API token (``Authorization: Bearer hbv_…``): it sees the requests assigned
+    to its vendor, nothing else."""
+
+    PREFIX = "hbv_"
+
+    vendor = models.ForeignKey(
+        "benefits.Vendor", verbose_name=_("服务商"), on_delete=models.CASCADE, related_name="tokens"
+    )
+
+    class Meta(ApiToken.Meta):
+        verbose_name = _("服务商令牌")
+        verbose_name_plural = _("服务商令牌")
+
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> Q:
+        from benefits.models import Vendor
+
+        return Q(vendor__in=Vendor.objects.filter(Vendor.insurer_q(ids)))
+
+
+class IdempotentResponse(models.Model):
+    """The first answer to a vendor's POST with an ``Idempotency-Key``, replayed on retry."""
+
+    vendor = models.ForeignKey(
+        "benefits.Vendor", on_delete=models.CASCADE, related_name="+", verbose_name=_("服务商")
+    )
+    key = models.CharField(max_length=100)
+    fingerprint = models.CharField(max_length=64)  # method, path and body: a reused key differs
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("幂等记录")
+        verbose_name_plural = _("幂等记录")
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "key"], name="one_response_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> Q:
+        from benefits.models import Vendor
+
+        return Q(vendor__in=Vendor.objects.filter(Vendor.insurer_q(ids)))
+
+
+class VendorWebhook(models.Model):
+    """Where to tell a vendor about new assignments; payloads are signed with HMAC-SHA256."""
+
+    vendor = models.OneToOneField(
+        "benefits.Vendor",
+        on_delete=models.CASCADE,
+        related_name="webhook",
+        verbose_name=_("服务商"),
+    )
+    url = models.URLField(_("回调地址"))
+    secret = models.CharField(_("签名密钥"), max_length=100)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("服务商回调")
+        verbose_name_plural = _("服务商回调")
+
+    def __str__(self) -> str:
+        return self.url
+
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> Q:
+        from benefits.models import Vendor
+
+        return Q(vendor__in=Vendor.objects.filter(Vendor.insurer_q(ids)))
+
+
+class WebhookDelivery(models.Model):
+    webhook = models.ForeignKey(
+        VendorWebhook, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("回调")
+    )
+    event = models.CharField(_("事件"), max_length=40)
+    payload = models.JSONField(_("内容"))
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), null=True, blank=True, db_index=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("回调投递")
+        verbose_name_plural = _("回调投递")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event}#{self.pk}"
+
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> Q:
+        from benefits.models import Vendor
+
+        return Q(webhook__vendor__in=Vendor.objects.filter(Vendor.insurer_q(ids)))
