@@ -26,7 +26,7 @@ from coverage.models import (
     UnresolvedName,
 )
 from coverage.services import annex_import
-from portal.kernel.tenancy import InsurerScopedAdmin, scope
+from portal.kernel.tenancy import InsurerScopedAdmin, request_user, scope
 
 STATUS_LABELS = {
     "ok": "正常",
@@ -213,7 +213,7 @@ class CoverageListAdmin(ImportMixin, InsurerScopedAdmin):
             return
         coverage_list = CoverageList.objects.get(code=outcome.plan.list_code)
         LogEntry.objects.log_actions(
-            user_id=request.user.pk,
+            user_id=request_user(request).pk,
             queryset=[coverage_list],
             action_flag=CHANGE,
             change_message=f"导入附件：{outcome.result.message}",
@@ -241,9 +241,10 @@ class CoverageListAdmin(ImportMixin, InsurerScopedAdmin):
 
     @admin.display(description=_("行数"))
     def rows(self, obj: CoverageList) -> str:
-        members = getattr(obj, "n_members", None)
-        entries = getattr(obj, "n_entries", None)
-        if members is None:
+        # ``get_queryset``'s annotations; absent on an object loaded otherwise.
+        members: int | None = getattr(obj, "n_members", None)
+        entries: int | None = getattr(obj, "n_entries", None)
+        if members is None or entries is None:
             members, entries = obj.members.count(), obj.entries.count()
         if obj.kind == CoverageList.Kind.CITY:
             url = (

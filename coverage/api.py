@@ -5,6 +5,7 @@ from ninja import Query, Router, Schema
 
 from coverage.models import CoverageList, Region
 from coverage.regions import region_index
+from coverage.resolver import Column
 from coverage.selectors import find_region, list_covers_region, lists_with_sizes
 from portal.kernel.errors import DomainError
 from portal.kernel.staff_auth import staff_auth
@@ -103,7 +104,7 @@ def _region(text: str) -> Region:
     region = find_region(text)
     if region is not None:
         return region
-    column = "county" if text.endswith(("区", "县")) else "city"
+    column: Column = "county" if text.endswith(("区", "县")) else "city"
     result = region_index().resolve(text, column=column)
     if result.region_code is None:
         # The resolver says why: unknown, or several divisions share the name.

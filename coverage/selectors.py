@@ -104,12 +104,6 @@ def find_region(text: str) -> Region | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def list_has_hospital(coverage_list: CoverageList, hospital_name: str) -> bool:
-    return ListEntry.objects.filter(
-        coverage_list=coverage_list, name=normalise(hospital_name)
-    ).exists()
-
-
 def lists_covering(region: Region) -> list[CoverageList]:
     """Every city list that covers the region (one query for the candidate lists)."""
     lineage_ids = [r.id for r in region_lineage(region)]

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 
 from benefits.demo import policy_with_members
 from benefits.models import Benefit, Policy
-from bookings.lifecycle.services import RequestInput, request_submit
+from bookings.lifecycle.submission import RequestInput, request_submit
 from bookings.models import ServiceRequest
 from portal.kernel.actor import Actor
 

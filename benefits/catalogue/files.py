@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from benefits.terms.schema import CODE, BenefitTerms, TermsError, parse_terms
 
 CATALOGUE_DIR = Path(__file__).resolve().parent  # the YAML files live beside this module
-SEEDS_DIR_NAME = "seeds"
 
 
 class CatalogueError(ValueError):

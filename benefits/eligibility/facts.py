@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from benefits.calendar.selectors import calendar_cached
@@ -26,21 +25,18 @@ from benefits.eligibility.engine import (
     StayFacts,
     needs_working_calendar,
 )
+from benefits.eligibility.places import (
+    RequestPlaces,
+    city_of,
+    coordinates,
+    disease_lists,
+    network_coverage,
+    request_places,
+)
 from benefits.eligibility.tiers import AdvanceInput, TierFacts, great_circle_km
 from benefits.models import Benefit, Person, Policy, PolicyMember, Product, QuotaBalance
 from benefits.quota.entitlements import PeriodUnknown, PoolSpec, pools_for
-from benefits.terms.schema import BenefitTerms, CoveredConditionRule, NetworkRule
-from coverage.models import CoverageList, Region
-from coverage.resolver import MUNICIPALITIES, normalise
-from coverage.selectors import (
-    coverage_list_cached,
-    entry_region_cached,
-    list_covers_region_cached,
-    list_names_cached,
-    region_by_id_cached,
-    region_cached,
-    region_lineage,
-)
+from benefits.terms.schema import BenefitTerms
 from portal.kernel.errors import DomainError, NotFound
 from portal.kernel.identity import id_number_digest
 from portal.kernel.memo import Memo
@@ -266,108 +262,116 @@ def pool_label(spec: PoolSpec, terms: BenefitTerms | None = None) -> str:
     return f"{category}{name}"
 
 
-def _region(text: str | None, field: str) -> Region | None:
-    if not text:
-        return None
-    region = region_cached(text)
-    if region is None:
-        message = _("%(field)s：无法识别的地区“%(text)s”") % {"field": field, "text": text}
-        raise DomainError("invalid_region", message, field=field)
-    return region
-
-
-def _city(region: Region) -> Region:
-    """The prefecture-level city (or municipality) a region belongs to."""
-    lineage = region_lineage(region)
-    return next(
-        (r for r in lineage if r.level == Region.Level.PREFECTURE or r.code in MUNICIPALITIES),
-        lineage[-1],
-    )
-
-
-def _coordinates(region: Region) -> tuple[Decimal, Decimal] | None:
-    """The region's (latitude, longitude), else its nearest parent's."""
-    for place in region_lineage(region):
-        if place.latitude is not None and place.longitude is not None:
-            return place.latitude, place.longitude
-    return None
-
-
-def _network(
-    terms: BenefitTerms,
-    *,
-    home: Region | None,
-    hospital: Region | None,
-    service: Region | None,
-    named: str | None,
-) -> tuple[dict[str, bool], frozenset[str]]:
-    """(list code → covered, list codes that cannot be consulted) for the network rules."""
-    covered: dict[str, bool] = {}
-    uncheckable: set[str] = set()
-    places = {"home": home, "hospital": hospital or service, "service": service or hospital}
-    for rule in terms.rules:
-        if not isinstance(rule, NetworkRule) or not rule.coverage_list:
-            continue
-        coverage_list = coverage_list_cached(rule.coverage_list)
-        if coverage_list is None or not (
-            coverage_list.member_count or coverage_list.entry_count  # type: ignore[attr-defined]
-        ):
-            uncheckable.add(rule.coverage_list)  # printed as a QR code, not imported yet
-        elif coverage_list.kind == CoverageList.Kind.CITY:
-            place = places[rule.location]
-            if place is not None:
-                covered[rule.coverage_list] = list_covers_region_cached(coverage_list, place)
-        elif named:
-            covered[rule.coverage_list] = normalise(named) in list_names_cached(coverage_list)
-        else:
-            # No hospital named: in these networks the vendor arranges the hospital.
-            uncheckable.add(rule.coverage_list)
-    return covered, frozenset(uncheckable)
-
-
-def _disease_lists(terms: BenefitTerms, disease: str | None) -> frozenset[str]:
-    if not disease:
-        return frozenset()
-    found = set()
-    for rule in terms.rules:
-        if isinstance(rule, CoveredConditionRule) and rule.disease_list:
-            coverage_list = coverage_list_cached(rule.disease_list)
-            if coverage_list is not None and normalise(disease) in list_names_cached(coverage_list):
-                found.add(rule.disease_list)
-    return frozenset(found)
-
-
 def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[PoolState]]:
     policy, members = policy_and_members(query.policy, insurer_ids=query.insurer_ids)
     member = _find_member(members, query.member, "member")
     recipient = _find_member(members, query.recipient, "recipient") if query.recipient else member
-    benefit = benefit_cached(query.benefit)
+    benefit = _benefit_of_policy(query.benefit, policy)
+    terms = benefit.parsed_terms
+    specs = _pool_specs(benefit, policy, member, query.at.date())
+    prerequisites = _prerequisites(terms)
+    balances = _balances(policy, benefit, specs, prerequisites)
+    pools = _pool_states(specs, balances, benefit, terms)
+    needed = _needed(pools, query)
+    completed = _completed_prerequisites(prerequisites, balances, member)
+    exclusive_used = frozenset(
+        {terms.exclusive_choice.group}
+        if terms.exclusive_choice and any(p.held + p.used > 0 for p in pools)
+        else set()
+    )
+    stay = query.stay
+    places = request_places(
+        region=query.region,
+        stay_region=stay.region if stay else None,
+        named=query.hospital or (stay.hospital if stay else None),
+        home_city_id=recipient.home_city_id,
+    )
+    covered, uncheckable = network_coverage(
+        terms,
+        home=places.home,
+        hospital=places.hospital,
+        service=places.service,
+        named=places.named,
+    )
+    tier = _tier_facts(terms, query, places, pools)
+    facts = Facts(
+        calendar=calendar_cached() if needs_calendar(terms) else None,
+        at=query.at,
+        policy=_policy_facts(policy),
+        recipient=PersonFacts(
+            birth_date=recipient.birth_date,
+            is_insured_member=True,
+            relation="self" if recipient.id == member.id else recipient.relation,
+            mainland_citizen=recipient.mainland_citizen,
+        ),
+        planned_at=query.planned_at,
+        site=query.site,
+        stay=_stay_facts(stay) if stay else None,
+        diagnosis=_diagnosis_facts(terms, query.diagnosis) if query.diagnosis else None,
+        conditions=query.conditions,
+        covered_by=covered,
+        uncheckable=uncheckable,
+        remaining={pool.label: pool.remaining for pool in pools},
+        needed=needed,
+        completed_benefits=completed,
+        benefit_names={code: prior.name for code, (prior, _state) in prerequisites.items()},
+        exclusive_groups_used=exclusive_used,
+        tier=tier,
+    )
+    return benefit, facts, pools
+
+
+# --- the steps of eligibility_facts --------------------------------------------------------
+
+# A prerequisite's benefit code → (its benefit, the state the handbook asks it to reach).
+Prerequisites = dict[str, tuple[Benefit, str]]
+
+
+def _benefit_of_policy(code: str, policy: Policy) -> Benefit:
+    benefit = benefit_cached(code)
     if benefit is None:
         raise NotFound("权益不存在")
     if benefit.product_id != policy.product_id:
         raise DomainError("benefit_not_in_product", "该权益不属于本保单的产品")
-    terms = benefit.parsed_terms
-    on = query.at.date()
+    return benefit
 
+
+def _pool_specs(benefit: Benefit, policy: Policy, member: MemberRow, on: date) -> list[PoolSpec]:
     try:
-        specs = pools_for(
+        return pools_for(
             benefit=benefit, policy=policy, person=member.person(), on=on, hospitalisation_id=None
         )
     except PeriodUnknown:
-        specs = []  # per-stay pools need a recorded stay; the engine checks the stay itself
+        return []  # per-stay pools need a recorded stay; the engine checks the stay itself
     except ValueError as exc:
         raise DomainError("outside_policy_period", str(exc)) from None
-    prerequisites = {
+
+
+def _prerequisites(terms: BenefitTerms) -> Prerequisites:
+    return {
         p.benefit: (prior, p.state)
         for p in terms.prerequisites
         if (prior := benefit_cached(p.benefit)) is not None
     }
-    balances: list[BalanceRow] = []
-    if specs or prerequisites:
-        wanted = [benefit.pk, *(prior.pk for prior, _state in prerequisites.values())]
-        balances = [
-            BalanceRow(*row) for row in _balances_of_policy(policy_id=policy.pk, benefit_ids=wanted)
-        ]
+
+
+def _balances(
+    policy: Policy, benefit: Benefit, specs: list[PoolSpec], prerequisites: Prerequisites
+) -> list[BalanceRow]:
+    """The policy's balances of the benefit and its prerequisites: one query, only when
+    there is a pool or a prerequisite to look at."""
+    if not (specs or prerequisites):
+        return []
+    wanted = [benefit.pk, *(prior.pk for prior, _state in prerequisites.values())]
+    return [
+        BalanceRow(*row) for row in _balances_of_policy(policy_id=policy.pk, benefit_ids=wanted)
+    ]
+
+
+def _pool_states(
+    specs: list[PoolSpec], balances: list[BalanceRow], benefit: Benefit, terms: BenefitTerms
+) -> list[PoolState]:
+    """Each pool with its balance; a pool never opened has its whole grant left."""
     current = {
         (b.person_id, b.measure, b.category, b.period_key): b
         for b in balances
@@ -388,6 +392,11 @@ def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[Poo
                 balance.used if balance else Decimal(0),
             )
         )
+    return pools
+
+
+def _needed(pools: list[PoolState], query: EligibilityQuery) -> dict[str, Decimal]:
+    """What this use takes from each pool (pool label → amount)."""
     needed = {}
     for pool in pools:
         measure = pool.spec.key.measure
@@ -397,9 +406,15 @@ def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[Poo
             continue  # a money cap of another category
         else:
             needed[pool.label] = query.amount or Decimal(1)
+    return needed
+
+
+def _completed_prerequisites(
+    prerequisites: Prerequisites, balances: list[BalanceRow], member: MemberRow
+) -> frozenset[str]:
     # A prerequisite is met by the member's own use of it (or a hold, when the handbook only
     # asks for it to be approved or under way), in any period of this policy.
-    completed = frozenset(
+    return frozenset(
         code
         for code, (prior, state) in prerequisites.items()
         if any(
@@ -409,86 +424,51 @@ def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[Poo
             for b in balances
         )
     )
-    exclusive_used = frozenset(
-        {terms.exclusive_choice.group}
-        if terms.exclusive_choice and any(p.held + p.used > 0 for p in pools)
-        else set()
+
+
+def _tier_facts(
+    terms: BenefitTerms, query: EligibilityQuery, places: RequestPlaces, pools: list[PoolState]
+) -> TierFacts:
+    if not (terms.tiers or terms.quota.category_caps):
+        return TierFacts()
+    home, where = places.home, places.hospital or places.service
+    ends = (coordinates(home) if home else None, coordinates(where) if where else None)
+    return TierFacts(
+        distance_km=great_circle_km(ends[0], ends[1]) if ends[0] and ends[1] else None,
+        city=city_of(where).name if where else None,
+        advance=query.advance,
+        amount=query.amount,
+        category=query.category,
+        cap_left={p.spec.key.category: p.remaining for p in pools if p.spec.key.category},
     )
 
-    stay = query.stay
-    service = _region(query.region, "context.region")
-    hospital = _region(stay.region, "context.hospitalisation.region") if stay else None
-    named = query.hospital or (stay.hospital if stay else None)
-    if hospital is None and named:
-        hospital = entry_region_cached(named)  # where a listed hospital is, when not given
-    home_id = recipient.home_city_id
-    home = region_by_id_cached(home_id) if home_id else None
-    covered, uncheckable = _network(
-        terms, home=home, hospital=hospital, service=service, named=named
+
+def _policy_facts(policy: Policy) -> PolicyFacts:
+    return PolicyFacts(
+        status=policy.status,
+        signed_on=policy.signed_on,
+        effective_on=policy.effective_on,
+        expires_on=policy.expires_on,
+        transferred=policy.transferred,
+        waiting_days=policy.waiting_days,
+        cooling_off_days=policy.cooling_off_days,
     )
 
-    tier = TierFacts()
-    if terms.tiers or terms.quota.category_caps:
-        where = hospital or service
-        ends = (_coordinates(home) if home else None, _coordinates(where) if where else None)
-        tier = TierFacts(
-            distance_km=great_circle_km(ends[0], ends[1]) if ends[0] and ends[1] else None,
-            city=_city(where).name if where else None,
-            advance=query.advance,
-            amount=query.amount,
-            category=query.category,
-            cap_left={p.spec.key.category: p.remaining for p in pools if p.spec.key.category},
-        )
 
-    facts = Facts(
-        calendar=calendar_cached() if needs_calendar(terms) else None,
-        at=query.at,
-        policy=PolicyFacts(
-            status=policy.status,
-            signed_on=policy.signed_on,
-            effective_on=policy.effective_on,
-            expires_on=policy.expires_on,
-            transferred=policy.transferred,
-            waiting_days=policy.waiting_days,
-            cooling_off_days=policy.cooling_off_days,
-        ),
-        recipient=PersonFacts(
-            birth_date=recipient.birth_date,
-            is_insured_member=True,
-            relation="self" if recipient.id == member.id else recipient.relation,
-            mainland_citizen=recipient.mainland_citizen,
-        ),
-        planned_at=query.planned_at,
-        site=query.site,
-        stay=(
-            StayFacts(
-                admitted_on=stay.admitted_on,
-                discharged_on=stay.discharged_on,
-                day_surgery=stay.day_surgery,
-                ward=stay.ward,
-                pregnancy_related=stay.pregnancy_related,
-            )
-            if stay
-            else None
-        ),
-        diagnosis=(
-            DiagnosisFacts(
-                diagnosed_on=query.diagnosis.diagnosed_on,
-                confirmed=query.diagnosis.confirmed,
-                first_diagnosed_on=query.diagnosis.first_diagnosed_on,
-                in_lists=_disease_lists(terms, query.diagnosis.disease),
-            )
-            if query.diagnosis
-            else None
-        ),
-        conditions=query.conditions,
-        covered_by=covered,
-        uncheckable=uncheckable,
-        remaining={pool.label: pool.remaining for pool in pools},
-        needed=needed,
-        completed_benefits=completed,
-        benefit_names={code: prior.name for code, (prior, _state) in prerequisites.items()},
-        exclusive_groups_used=exclusive_used,
-        tier=tier,
+def _stay_facts(stay: StayInput) -> StayFacts:
+    return StayFacts(
+        admitted_on=stay.admitted_on,
+        discharged_on=stay.discharged_on,
+        day_surgery=stay.day_surgery,
+        ward=stay.ward,
+        pregnancy_related=stay.pregnancy_related,
     )
-    return benefit, facts, pools
+
+
+def _diagnosis_facts(terms: BenefitTerms, diagnosis: DiagnosisInput) -> DiagnosisFacts:
+    return DiagnosisFacts(
+        diagnosed_on=diagnosis.diagnosed_on,
+        confirmed=diagnosis.confirmed,
+        first_diagnosed_on=diagnosis.first_diagnosed_on,
+        in_lists=disease_lists(terms, diagnosis.disease),
+    )

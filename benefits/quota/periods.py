@@ -25,8 +25,3 @@ def policy_year(effective_on: date, on: date) -> tuple[date, date]:
         years -= 1
     start = anniversary(effective_on, years)
     return start, anniversary(effective_on, years + 1) - timedelta(days=1)
-
-
-def policy_year_key(effective_on: date, on: date) -> str:
-    start, _ = policy_year(effective_on, on)
-    return f"year:{start.isoformat()}"

@@ -62,7 +62,6 @@ from typing import Literal
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from benefits.calendar.selectors import current_calendar
 from benefits.calendar.workcalendar import Deadline, WorkingCalendar, add_duration
@@ -533,10 +532,3 @@ def _claim_all(
         page = base.filter(due_at__gte=last.due_at).filter(
             Q(due_at__gt=last.due_at) | Q(pk__gt=last.pk)
         )
-
-
-def milestone_due_text(row: Milestone) -> str:
-    """The deadline as the policyholder's and operations' clock shows it."""
-    if row.due_at is None:
-        return ""
-    return timezone.localtime(row.due_at, SHANGHAI).strftime("%Y-%m-%d %H:%M")

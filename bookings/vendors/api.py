@@ -181,7 +181,7 @@ def get_request(request: HttpRequest, ref: str) -> dict:
         }
     },
 )
-def download_document(request: HttpRequest, ref: str, document_id: int) -> HttpResponse:
+def download_document(request: HttpRequest, ref: str, document_id: int) -> FileResponse:
     vendor = _vendor(request)
     document = vendor_document(vendor, ref, document_id)
     handle = document_open(

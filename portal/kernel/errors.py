@@ -1,7 +1,70 @@
 """One error vocabulary: services raise ``DomainError`` with a stable code and a Chinese
-message; the API maps it (and every other failure) to ``{"code", "message"}``."""
+message; the API maps it (and every other failure) to ``{"code", "message"}``; forms show the
+message. Every code a caller can receive is registered in ``ErrorCode``
+(``tests/portal/test_error_codes.py`` finds every raise and checks it)."""
 
+from enum import StrEnum
 from typing import Any
+
+
+class ErrorCode(StrEnum):
+    # --- the API layer (any endpoint) ---
+    NOT_AUTHENTICATED = "not_authenticated"
+    PERMISSION_DENIED = "permission_denied"
+    INVALID_INPUT = "invalid_input"
+    NOT_FOUND = "not_found"
+    RATE_LIMITED = "rate_limited"
+    HTTP_ERROR = "http_error"
+    SERVER_ERROR = "server_error"
+    NAIVE_DATETIME = "naive_datetime"
+    # --- coverage ---
+    REGION_NOT_FOUND = "region_not_found"
+    NOT_A_CITY_LIST = "not_a_city_list"
+    INVALID_REGION = "invalid_region"
+    # --- policies and people ---
+    UNKNOWN_PRODUCT = "unknown_product"
+    INVALID_STATUS = "invalid_status"
+    INVALID_DATES = "invalid_dates"
+    INVALID_ID_NUMBER = "invalid_id_number"
+    INVALID_RELATION = "invalid_relation"
+    INVALID_CITY = "invalid_city"
+    INVALID_NAME = "invalid_name"
+    INVALID_PHONE = "invalid_phone"
+    DUPLICATE_MEMBER = "duplicate_member"
+    DUPLICATE_MEMBER_REF = "duplicate_member_ref"
+    BIRTH_DATE_MISMATCH = "birth_date_mismatch"
+    MISSING_BIRTH_DATE = "missing_birth_date"
+    PERSON_SHARED_ACROSS_INSURERS = "person_shared_across_insurers"
+    # --- quota and eligibility ---
+    OUTSIDE_POLICY_PERIOD = "outside_policy_period"
+    BENEFIT_NOT_IN_PRODUCT = "benefit_not_in_product"
+    QUOTA_EXHAUSTED = "quota_exhausted"
+    NOT_ELIGIBLE = "not_eligible"
+    STAY_REQUIRED = "stay_required"
+    # --- calendar ---
+    CALENDAR_YEAR_NOT_ENTERED = "calendar_year_not_entered"
+    # --- requests and vendors ---
+    TRANSITION_NOT_ALLOWED = "transition_not_allowed"
+    VENDOR_NOT_SERVING = "vendor_not_serving"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    # --- uploads ---
+    UPLOAD_EMPTY = "upload_empty"
+    UPLOAD_CORRUPT = "upload_corrupt"
+    UPLOAD_NAME_TOO_LONG = "upload_name_too_long"
+    UPLOAD_TOO_LARGE = "upload_too_large"
+    UPLOAD_TOO_MANY_PIXELS = "upload_too_many_pixels"
+    UPLOAD_TYPE_NOT_ALLOWED = "upload_type_not_allowed"
+    # --- the policyholder's login (portal) ---
+    PHONE_INVALID = "phone_invalid"
+    OTP_FORMAT = "otp_format"
+    OTP_EXPIRED = "otp_expired"
+    OTP_INVALID = "otp_invalid"
+    OTP_LOCKED = "otp_locked"
+    OTP_TOO_SOON = "otp_too_soon"
+    OTP_RATE_LIMITED = "otp_rate_limited"
+    BIND_MISMATCH = "bind_mismatch"
+    BIND_LOCKED = "bind_locked"
+    ALREADY_BOUND = "already_bound"
 
 
 class DomainError(Exception):
@@ -20,4 +83,4 @@ class NotFound(DomainError):
     status = 404
 
     def __init__(self, message: str = "未找到", **details: Any):
-        super().__init__("not_found", message, **details)
+        super().__init__(ErrorCode.NOT_FOUND, message, **details)

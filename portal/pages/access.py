@@ -31,7 +31,7 @@ from dateutil.relativedelta import relativedelta
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.utils import timezone
 
@@ -71,14 +71,16 @@ def can_act_for(person: Person, member: PolicyMember, on: date | None = None) ->
     return actable_members(person, on).filter(pk=member.pk).exists()
 
 
-def policyholder_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def policyholder_required(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
     """For portal views: anonymous visitors go to the login page, a policyholder who has not
     proved their identity yet goes to the bind page, anyone else logged in (a staff user)
     gets 404; a binding whose phone is no longer the person's is logged out. The bound
     person is then available as ``portal_person(request)``."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         account = portal_account(request)

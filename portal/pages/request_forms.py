@@ -25,7 +25,7 @@ from benefits.terms.schema import (
     UnsuitableConditionRule,
     WaitingPeriodRule,
 )
-from bookings.lifecycle.services import RequestInput
+from bookings.lifecycle.submission import RequestInput
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

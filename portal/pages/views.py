@@ -17,25 +17,26 @@ from django.views.decorators.http import require_http_methods, require_POST
 from benefits.models import Benefit, PolicyMember
 from benefits.terms import display as terms_display
 from bookings.documents.services import document_add, document_open
-from bookings.lifecycle.services import (
+from bookings.lifecycle.cancellation import request_cancel_preview
+from bookings.lifecycle.services import request_transition
+from bookings.lifecycle.submission import (
     NotEligible,
     next_step_text,
-    request_cancel_preview,
     request_submit,
-    request_transition,
     request_verdict,
 )
 from bookings.lifecycle.workflow import TRANSITIONS
 from bookings.models import Document, Notification, ServiceRequest
 from portal.kernel.actor import Actor
 from portal.kernel.errors import DomainError
+from portal.kernel.tenancy import request_user
 from portal.pages.access import actable_members, policyholder_required, portal_person
 from portal.pages.request_forms import ServiceRequestForm, UploadForm
 from portal.pages.selectors import benefits_overview, requests_for
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return Actor(user=request.user, label="policyholder")
+    return Actor(user=request_user(request), label="policyholder")
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -186,7 +187,8 @@ def request_upload(request: HttpRequest, ref: str) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                # An ErrorList yields each message as text; the stubs say ValidationError too.
+                messages.error(request, str(error))
         return redirect("portal:request_detail", ref=ref)
     upload = form.cleaned_data["file"]
     try:

@@ -188,6 +188,7 @@ AXES_HANDLER = "portal.site.lockout.AdminOnlyDatabaseHandler"  # no rows for por
 # Usernames are recorded with phone and ID numbers masked; the POSTed form (kept in the
 # attempt's record) and axes' log lines never show the username, nor the CSRF token.
 AXES_USERNAME_CALLABLE = "portal.site.lockout.attempt_username"
+AXES_USERNAME_FORM_FIELD = "username"  # the admin login's field (axes' default), read there
 AXES_SENSITIVE_PARAMETERS = ["username", "csrfmiddlewaretoken"]
 AXES_VERBOSE = False  # no banner on every manage.py command; failures are still logged
 

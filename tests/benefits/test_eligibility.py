@@ -4,7 +4,6 @@ boundary, each row naming the handbook clause; every failure is returned, not th
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,8 +16,8 @@ from benefits.eligibility.engine import (
     evaluate,
 )
 from benefits.terms.schema import parse_terms
+from tests.clock import TZ as SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 POLICY = PolicyFacts(
     status="in_force",
     signed_on=date(2026, 1, 1),

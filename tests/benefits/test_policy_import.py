@@ -12,7 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from benefits.demo import resident_id
 from benefits.models import Person, Policy
-from benefits.policies.imports import COLUMNS, policies_import
+from benefits.policies.import_rows import COLUMNS
+from benefits.policies.imports import policies_import
 from portal.kernel.identity import mask_id_number
 
 IMPORT_URL = "/admin/benefits/policy/import/"

@@ -4,7 +4,6 @@ opened only through a view that logs the access."""
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -12,10 +11,10 @@ from django.urls import reverse
 from bookings.documents.services import document_add
 from bookings.models import DocumentAccess, QuotaOutcome, ServiceRequest, Status
 from portal.kernel.actor import Actor
+from tests.clock import TZ
 from tests.factories import MINIMAL_PDF, outpatient_request, staff_member
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
 CHANGELIST = "admin:bookings_servicerequest_changelist"
 
 

@@ -8,7 +8,6 @@ import html
 import itertools
 import re
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -20,7 +19,7 @@ from bookings.models import Milestone, ServiceRequest
 from bookings.sla.admin import time_left_text
 from bookings.sla.dashboard import QUERIES_PER_VENDOR, deadline_counts, sla_dashboard
 from portal.kernel.actor import Actor
-from tests.clock import Clock
+from tests.clock import Clock, at
 from tests.factories import (
     OUTPATIENT_ASSIST,
     StaffFactory,
@@ -30,13 +29,8 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
 OPS = Actor(label="insurer:ops")
 BENEFIT = OUTPATIENT_ASSIST  # contact within 2 working hours, 9:00-21:00
-
-
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)
 
 
 NOW = at(2026, 3, 3, 20, 45)  # a Tuesday evening

@@ -5,32 +5,23 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from benefits.demo import policy_with_members
 from benefits.eligibility.facts import DiagnosisInput, StayInput
 from benefits.models import Benefit, QuotaBalance, Vendor
-from bookings.lifecycle.services import (
-    NotEligible,
-    RequestInput,
-    request_cancel_preview,
-    request_submit,
-    request_transition,
-)
+from bookings.lifecycle.cancellation import request_cancel_preview
+from bookings.lifecycle.services import request_transition
+from bookings.lifecycle.submission import NotEligible, RequestInput, request_submit
 from bookings.lifecycle.workflow import TransitionNotAllowed
 from bookings.models import QuotaOutcome, RequestEvent, Status
 from portal.kernel.actor import Actor
+from tests.clock import at
 from tests.factories import outpatient_request
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
 OPS = Actor(label="insurer:ops")
-
-
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)
 
 
 def remaining(policy, benefit_code: str, measure: str = "times") -> Decimal:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -17,24 +16,20 @@ from benefits.calendar.services import calendar_years_confirm
 from benefits.demo import policy_with_members
 from benefits.eligibility.facts import DiagnosisInput, StayInput
 from benefits.models import Benefit, CalendarDay, Vendor
-from bookings.lifecycle.services import RequestInput, request_submit, request_transition
+from bookings.lifecycle.services import request_transition
+from bookings.lifecycle.submission import RequestInput, request_submit
 from bookings.models import Milestone, ServiceRequest, VendorWebhook, WebhookDelivery
 from bookings.sla.clocks import breach_candidates, sla_scan, warning_candidates
 from bookings.sla.selectors import vendor_scorecard
 from bookings.tasks import recompute_sla_deadlines
 from portal.kernel.actor import Actor
 from portal.site.celery import app as celery_app
-from tests.clock import Clock
+from tests.clock import Clock, at
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
 OPS = Actor(label="insurer:ops")
 VENDOR = Actor(label="vendor:test")
 State = Milestone.State
-
-
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import uuid
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -20,22 +19,19 @@ from benefits.demo import policy_with_members
 from benefits.eligibility.facts import StayInput
 from benefits.models import Benefit, Insurer, Product, Service, Vendor
 from bookings import tasks as booking_tasks
-from bookings.lifecycle.services import RequestInput, request_submit, request_transition
+from bookings.lifecycle.services import request_transition
+from bookings.lifecycle.submission import RequestInput, request_submit
 from bookings.messages.followups import followups_send
 from bookings.models import FollowUp, Milestone, Notification, ServiceRequest
 from portal.kernel.actor import Actor
 from portal.models import SmsMessage
 from portal.site.celery import app as portal_app
+from tests.clock import at
 from tests.factories import outpatient_request
 
-TZ = ZoneInfo("Asia/Shanghai")
 OPS = Actor(label="insurer:ops")
 PHONE = "13800138000"
 Kind = FollowUp.Kind
-
-
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)
 
 
 @pytest.fixture

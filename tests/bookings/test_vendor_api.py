@@ -5,10 +5,9 @@ stable code for every refusal."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from io import BytesIO
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
@@ -21,7 +20,8 @@ from benefits.demo import policy_with_members
 from benefits.eligibility.facts import DiagnosisInput, StayInput
 from benefits.models import Benefit, QuotaBalance, Vendor
 from bookings.documents.services import document_add
-from bookings.lifecycle.services import RequestInput, request_submit, request_transition
+from bookings.lifecycle.services import request_transition
+from bookings.lifecycle.submission import RequestInput, request_submit
 from bookings.models import (
     Consumption,
     Document,
@@ -41,17 +41,13 @@ from bookings.vendors.services import (
     vendor_token_revoke,
 )
 from portal.kernel.actor import Actor
+from tests.clock import at
 from tests.factories import outpatient_request
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
 OPS = Actor(label="insurer:ops")
 BASE = "/api/vendor/v1"
 PHONE = "13800138000"
-
-
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -18,10 +17,10 @@ from bookings.lifecycle.services import request_transition
 from bookings.models import ServiceRequest, Status
 from portal.kernel.actor import Actor
 from portal.kernel.errors import DomainError
+from tests.clock import TZ
 from tests.factories import OUTPATIENT_ASSIST, outpatient_request
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
 CHANGELIST = "admin:bookings_servicerequest_changelist"
 OPS = Actor(label="insurer:ops")
 

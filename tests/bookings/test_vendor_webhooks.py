@@ -9,7 +9,6 @@ import json
 import threading
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -22,9 +21,9 @@ from bookings.vendors.webhooks import (
     webhook_deliveries_due,
 )
 from tests.bookings.test_vendor_api import assigned_request
+from tests.clock import TZ
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
 SECRET = "test-webhook-secret"
 
 

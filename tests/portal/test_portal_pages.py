@@ -4,7 +4,6 @@ requesting, uploading, following and cancelling; who may open what; query budget
 from __future__ import annotations
 
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -18,7 +17,6 @@ from portal.kernel.actor import Actor
 from tests.factories import MINIMAL_PDF, outpatient_request, policyholder_login
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
 
 
 def family(number: str, phone: str, effective_on: date | None = None) -> Policy:

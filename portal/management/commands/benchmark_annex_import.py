@@ -16,7 +16,7 @@ import gc
 import io
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
@@ -28,6 +28,10 @@ from coverage.annex_apply import BULK_BATCH
 from coverage.models import CoverageList, ListEntry, Region
 from coverage.regions import region_index, regions_load
 from coverage.services import annex_import
+
+if TYPE_CHECKING:
+    from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLWrapper
+    from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 
 LIST_CODE = "bench.hospitals"
 INSURER_CODE = "bench"
@@ -249,10 +253,11 @@ class Command(BaseCommand):
 
 def database_label() -> str:
     vendor = connection.vendor
+    # Each vendor is its Django backend, whose wrapper has the attribute read below.
     if vendor == "sqlite":
-        return f"sqlite {connection.Database.sqlite_version}"
+        return f"sqlite {cast('SQLiteWrapper', connection).Database.sqlite_version}"
     if vendor == "postgresql":
         connection.ensure_connection()
-        version = connection.pg_version
+        version = cast("PostgreSQLWrapper", connection).pg_version
         return f"postgresql {version // 10000}.{version % 10000}"
     return vendor

@@ -1,0 +1,120 @@
+"""Where a request is, for the eligibility facts: the regions it names, the recipient's home,
+the networks and disease lists that cover them. All reference data, read from process memos
+(``coverage.selectors``): a query the first time a process needs a list, none after."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.utils.translation import gettext as _
+
+from benefits.terms.schema import BenefitTerms, CoveredConditionRule, NetworkRule
+from coverage.models import CoverageList, Region
+from coverage.resolver import MUNICIPALITIES, normalise
+from coverage.selectors import (
+    coverage_list_cached,
+    entry_region_cached,
+    list_covers_region_cached,
+    list_names_cached,
+    region_by_id_cached,
+    region_cached,
+    region_lineage,
+)
+from portal.kernel.errors import DomainError
+
+
+class RequestPlaces(NamedTuple):
+    service: Region | None  # where the service is given (context.region)
+    hospital: Region | None  # where the stay's hospital is, or the listed hospital named
+    named: str | None  # the hospital or pharmacy named, for a network check by name
+    home: Region | None  # the recipient's home city
+
+
+def request_places(
+    *,
+    region: str | None,
+    stay_region: str | None,
+    named: str | None,
+    home_city_id: int | None,
+) -> RequestPlaces:
+    """The regions a request names, checked (``invalid_region``), and the recipient's home."""
+    service = region_named(region, "context.region")
+    hospital = region_named(stay_region, "context.hospitalisation.region")
+    if hospital is None and named:
+        hospital = entry_region_cached(named)  # where a listed hospital is, when not given
+    home = region_by_id_cached(home_city_id) if home_city_id else None
+    return RequestPlaces(service, hospital, named, home)
+
+
+def region_named(text: str | None, field: str) -> Region | None:
+    """The region a request names (code or name), or ``invalid_region`` for ``field``."""
+    if not text:
+        return None
+    region = region_cached(text)
+    if region is None:
+        message = _("%(field)s：无法识别的地区“%(text)s”") % {"field": field, "text": text}
+        raise DomainError("invalid_region", message, field=field)
+    return region
+
+
+def city_of(region: Region) -> Region:
+    """The prefecture-level city (or municipality) a region belongs to."""
+    lineage = region_lineage(region)
+    return next(
+        (r for r in lineage if r.level == Region.Level.PREFECTURE or r.code in MUNICIPALITIES),
+        lineage[-1],
+    )
+
+
+def coordinates(region: Region) -> tuple[Decimal, Decimal] | None:
+    """The region's (latitude, longitude), else its nearest parent's."""
+    for place in region_lineage(region):
+        if place.latitude is not None and place.longitude is not None:
+            return place.latitude, place.longitude
+    return None
+
+
+def network_coverage(
+    terms: BenefitTerms,
+    *,
+    home: Region | None,
+    hospital: Region | None,
+    service: Region | None,
+    named: str | None,
+) -> tuple[dict[str, bool], frozenset[str]]:
+    """(list code → covered, list codes that cannot be consulted) for the network rules."""
+    covered: dict[str, bool] = {}
+    uncheckable: set[str] = set()
+    places = {"home": home, "hospital": hospital or service, "service": service or hospital}
+    for rule in terms.rules:
+        if not isinstance(rule, NetworkRule) or not rule.coverage_list:
+            continue
+        coverage_list = coverage_list_cached(rule.coverage_list)
+        if coverage_list is None or not (
+            coverage_list.member_count or coverage_list.entry_count  # type: ignore[attr-defined]
+        ):
+            uncheckable.add(rule.coverage_list)  # printed as a QR code, not imported yet
+        elif coverage_list.kind == CoverageList.Kind.CITY:
+            place = places[rule.location]
+            if place is not None:
+                covered[rule.coverage_list] = list_covers_region_cached(coverage_list, place)
+        elif named:
+            covered[rule.coverage_list] = normalise(named) in list_names_cached(coverage_list)
+        else:
+            # No hospital named: in these networks the vendor arranges the hospital.
+            uncheckable.add(rule.coverage_list)
+    return covered, frozenset(uncheckable)
+
+
+def disease_lists(terms: BenefitTerms, disease: str | None) -> frozenset[str]:
+    """The codes of the benefit's disease lists that name ``disease``."""
+    if not disease:
+        return frozenset()
+    found = set()
+    for rule in terms.rules:
+        if isinstance(rule, CoveredConditionRule) and rule.disease_list:
+            coverage_list = coverage_list_cached(rule.disease_list)
+            if coverage_list is not None and normalise(disease) in list_names_cached(coverage_list):
+                found.add(rule.disease_list)
+    return frozenset(found)
