@@ -1,7 +1,7 @@
 """Admin of people, policies and their members, stays and diagnoses; the policy import
 from the insurer's core system."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -26,7 +26,12 @@ from benefits.policies.services import check_person_change_allowed, looks_like_f
 from benefits.quota.ledger import Actor
 from portal.kernel.errors import DomainError
 from portal.kernel.identity import PhoneNumberError, id_number_digest, mask_phone, normalise_phone
-from portal.kernel.tenancy import InsurerScopedAdmin, InsurerScopedInline, insurer_ids
+from portal.kernel.tenancy import (
+    InsurerScopedAdmin,
+    InsurerScopedInline,
+    insurer_ids,
+    request_user,
+)
 
 
 class PersonForm(forms.ModelForm):
@@ -67,7 +72,7 @@ class PersonForm(forms.ModelForm):
             raise forms.ValidationError(str(exc)) from None
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()  # a ModelForm's returns ``self.cleaned_data``
         if self.instance.pk is not None and {"name", "phone"} & set(self.changed_data):
             try:
                 check_person_change_allowed(
@@ -75,7 +80,7 @@ class PersonForm(forms.ModelForm):
                 )
             except DomainError as exc:
                 raise forms.ValidationError(exc.message) from None
-        return cleaned
+        return self.cleaned_data
 
 
 @admin.register(Person)
@@ -94,17 +99,18 @@ class PersonAdmin(InsurerScopedAdmin):
     autocomplete_fields = ("home_city", "hukou_city")
     list_select_related = ("home_city", "hukou_city")
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         fields = list(PersonForm.Meta.fields)
         if obj is not None:
             fields[fields.index("id_number")] = "id_masked"
-        return fields
+        return tuple(fields)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return ("id_type", "id_masked") if obj is not None else ()
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
-        form = super().get_form(request, obj, change=change, **kwargs)
+        # ``self.form`` is PersonForm: the admin's form class is made from it.
+        form = cast(type[PersonForm], super().get_form(request, obj, change=change, **kwargs))
         form.allowed_insurer_ids = insurer_ids(request.user)  # a class made for this request
         return form
 
@@ -113,7 +119,7 @@ class PersonAdmin(InsurerScopedAdmin):
         # old phone's portal bindings end and both numbers are told.
         person_save(
             person=obj,
-            actor=Actor(user=request.user, label=f"staff:{request.user.get_username()}"),
+            actor=Actor(user=(user := request_user(request)), label=f"staff:{user.get_username()}"),
             channel=PhoneChange.Channel.ADMIN,
             allowed_insurer_ids=insurer_ids(request.user),
         )
@@ -192,7 +198,7 @@ class PolicyAdmin(ImportMixin, InsurerScopedAdmin):
         ):
             if policies:
                 LogEntry.objects.log_actions(
-                    user_id=request.user.pk,
+                    user_id=request_user(request).pk,
                     queryset=policies,
                     action_flag=flag,
                     change_message=f"从核心系统导入（{verb}）",

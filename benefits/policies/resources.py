@@ -7,9 +7,8 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources
 from import_export.results import Result, RowResult
 
+from benefits.policies.import_rows import COLUMNS, HEADER
 from benefits.policies.imports import (
-    COLUMNS,
-    HEADER,
     ImportFileError,
     header_keys,
     import_actor,

@@ -18,6 +18,7 @@ from benefits.terms.schema import (
     DistanceTier,
     Duration,
     FilingDeadlineRule,
+    FollowUp,
     HospitalisationRule,
     LeadTimeRule,
     NetworkRule,
@@ -265,6 +266,14 @@ def milestone(value: SlaMilestone) -> str:
     return text
 
 
+def follow_up(value: FollowUp) -> str:
+    until = "，保单有效期内为限" if value.until_policy_expiry else ""
+    return (
+        f"{value.label}：{EVENT_NAMES[value.starts_on]}后每{duration(value.every)}一次，"
+        f"共{value.count}次{until}"
+    )
+
+
 def tier(value: object) -> str:
     match value:
         case DistanceTier() as t:
@@ -325,6 +334,8 @@ def describe_terms(terms: BenefitTerms) -> list[tuple[str, list[str]]]:
     sections.append(("申请人", ["、".join(PERSON_NAMES[p] for p in terms.applicants)]))
     if terms.tiers:
         sections.append(("服务分档", [tier(t) for t in terms.tiers]))
+    if terms.follow_ups:
+        sections.append(("回访", [follow_up(f) for f in terms.follow_ups]))
     if terms.notes:
         sections.append(("备注", list(terms.notes)))
     return sections

@@ -5,28 +5,21 @@ Rows live in the database (``FollowUp``) and ``followups_send`` finds the due on
 than far-future ETAs in the broker: a reschedule moves a row, a cancellation cancels it, and
 a lost worker loses nothing.
 
-Follow-up plans. The terms have no field for them; the catalogue states them only in its
-unstructured notes, so they are listed here by benefit code:
-
-* ``pingan.health.rehab_followup`` — 10.3 6.2）"主动跟踪周期最长持续3个月，且共计完成3次":
-  one a month for three months after completion;
-* ``axa.zysh.charity_drug`` — 服务流程4 "每月回访被保险人进行病程管理": monthly after
-  completion while the policy runs (at most 12).
-
-Not scheduled: 小康 远程康护跟踪 and 中宏 远程跟进 (the vendor decides the frequency, 四、（四）
-1.), 安盛 特药 病程管理 (no frequency printed).
+Follow-up plans are terms data (``terms.follow_ups``, ``benefits.terms.FollowUp``): how many,
+how far apart, from which event, whether they stop at the policy's expiry, and the clause
+they come from. Benefits whose handbook leaves the frequency to the vendor have none.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
 
+from benefits.terms.schema import Duration
 from bookings.messages.notifications import contact_person, local_time, notify_person
 from bookings.models import FollowUp, RequestEvent, ServiceRequest
 from portal.kernel.clock import SHANGHAI
@@ -39,24 +32,6 @@ SEND_AT = time(10, 0)
 # Rows claimed per query; the claim itself is one conditional UPDATE per row.
 SEND_BATCH = 200
 ENDED_WITHOUT_SERVICE = frozenset({"rejected", "failed", "cancelled", "no_show"})
-
-
-@dataclass(frozen=True)
-class FollowUpPlan:
-    count: int
-    every_months: int = 1
-    until_policy_expiry: bool = False
-    clause: str = ""
-
-
-FOLLOW_UP_PLANS: dict[str, FollowUpPlan] = {
-    "pingan.health.rehab_followup": FollowUpPlan(
-        count=3, clause="10.3 6.2）主动跟踪周期最长持续 3 个月，且共计完成 3次"
-    ),
-    "axa.zysh.charity_drug": FollowUpPlan(
-        count=12, until_policy_expiry=True, clause="服务流程4 每月回访被保险人进行病程管理"
-    ),
-}
 
 
 def _morning(day: date) -> datetime:
@@ -88,15 +63,25 @@ def reminder_schedule(request: ServiceRequest, at: datetime) -> FollowUp | None:
     return row
 
 
+def _interval(every: Duration) -> relativedelta:
+    # A whole number of natural days, weeks, months or years: the terms refuse anything else.
+    return relativedelta(**{every.unit: int(every.amount)})
+
+
 def follow_ups_plan(request: ServiceRequest, completed_at: datetime) -> list[FollowUp]:
-    """The follow-ups the benefit promises after completion (see ``FOLLOW_UP_PLANS``)."""
-    plan = FOLLOW_UP_PLANS.get(request.benefit.code)
-    if plan is None:
-        return []
+    """The follow-ups the benefit's terms promise after completion (``terms.follow_ups``)."""
     start = timezone.localtime(completed_at, SHANGHAI).date()
-    days = [start + relativedelta(months=plan.every_months * n) for n in range(1, plan.count + 1)]
-    if plan.until_policy_expiry:
-        days = [day for day in days if day < request.policy.expires_on]
+    days: list[date] = []
+    for plan in request.benefit.parsed_terms.follow_ups:
+        if plan.starts_on != "completed":
+            continue
+        step = _interval(plan.every)
+        planned = [start + step * n for n in range(1, plan.count + 1)]
+        if plan.until_policy_expiry:
+            planned = [day for day in planned if day < request.policy.expires_on]
+        days.extend(planned)
+    if not days:
+        return []
     return FollowUp.objects.bulk_create(
         [FollowUp(request=request, kind=Kind.FOLLOW_UP, due_at=_morning(day)) for day in days],
         ignore_conflicts=True,

@@ -7,48 +7,22 @@ Lifecycle of a ``Milestone`` (driven by ``sla_on_event``, called for every recor
 * the event named by ``starts_on`` starts its clock: *pending*, ``due_at`` (and ``due_from_at``
   for a printed range) on the working calendar, ``provisional`` if that rests on a year whose
   holidays are not confirmed;
-* the event that fulfils it (``met_by``, table below) marks it *met*, or — after its deadline
-  — *breached* with ``met_at`` kept, so KPIs see both that it was late and when it was done.
-  A later event of the progress chain meets it as well: a vendor that goes straight to
-  ``scheduled`` has necessarily contacted the customer;
+* the event that fulfils it (the milestone's ``met_by`` in the terms) marks it *met*, or —
+  after its deadline — *breached* with ``met_at`` kept, so KPIs see both that it was late and
+  when it was done. A later event of the progress chain (``PROGRESS``) meets it as well: a
+  vendor that goes straight to ``scheduled`` has necessarily contacted the customer;
 * ``cancelled``, ``rejected``, ``failed`` and ``no_show`` end the request: open milestones are
   cancelled (already breached ones stay breached). On ``completed`` every pending milestone
-  is met and the ones whose clock never started are cancelled.
+  is met and the ones whose clock never started are cancelled. A milestone that starts on an
+  event no transition records yet (``discharge_notified``) waits and is cancelled so.
 
-What fulfils a milestone is not in the terms; it is derived from the milestone codes the
-catalogue (``benefits/catalogue/products/*.yaml``) uses:
-
-=================  ====================================================================
-met by             milestone codes
-=================  ====================================================================
-records_complete   records_collected, records (资料收集)
-approved           review, review_special, pre_review, advance_decision (审核、垫付结论)
-contacted          contact, response, agent_response, callback, doctor_callback_day,
-                   doctor_callback_night, assessment_response, application_guidance
-plan_confirmed     feedback, progress_feedback (反馈安排结果)
-scheduled          booked, expert_booked, booking_domestic, booking_overseas, arranged,
-                   hospital_arranged, expert_scheduled, escort_assigned, bed_arranged,
-                   confirmed, assessment_arranged, carer_arranged, specialist_visit,
-                   outpatient_channel, inpatient_channel, drug_purchase, fulfil (落实服务)
-in_service         carer_on_duty, home_visit, consultation, phone_consultation, admission,
-                   advance_visit, advance_paid, payment (垫付打款即服务开始)
-completed          completion, outpatient_completion, inpatient_completion, opinion_report,
-                   report, report_domestic, report_overseas, guide_issued, delivery_local,
-                   delivery_remote, delivery_cross_province, discharge_settlement
-=================  ====================================================================
-
-``progress_feedback`` that starts on ``plan_confirmed`` (平安 住院协助) is met by ``scheduled``.
-
-Not tracked: ``claim_documents_sent`` (中宏 垫付 后续服务, starts on ``completed``: no event
-after completion reports it). ``discharge_settlement`` starts on ``discharge_notified``, which
-no transition records today: it waits and is cancelled at the end unless that event is added.
-
-Alternatives: some benefits print variants of one promise for circumstances the request does
-not record (同城/异地配送, 国内/海外专家, 门诊/住院绿通, 常规/特殊审核, two sections of the
-same handbook). When their clocks start, one variant is kept and the others are cancelled:
-the variant whose business hours contain the start for the phone doctor's day/night call
-back, the ordinary review, and otherwise the most lenient deadline, so that no vendor is
-flagged for a promise that may not apply (see ``ALTERNATIVES``).
+Everything about a particular milestone is in the terms (``benefits.terms.SlaMilestone``,
+documented in ``benefits/catalogue/FORMAT.md``): which event meets it, ``tracked: false`` for
+a promise no event reports (the request does not carry it), and ``alternative`` for variants
+of one promise printed side by side for circumstances the request does not record. When an
+alternative group's clocks start, one variant is kept and the others are cancelled, by the
+group's ``choice``: the variant whose business hours contain the start (``inside_hours``),
+the first listed (``ordinary``), or the latest deadline (``most_lenient``).
 """
 
 from __future__ import annotations
@@ -57,7 +31,6 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Literal
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -65,7 +38,15 @@ from django.db.models.functions import Coalesce
 
 from benefits.calendar.selectors import current_calendar
 from benefits.calendar.workcalendar import Deadline, WorkingCalendar, add_duration
-from benefits.terms.schema import BenefitTerms, BusinessHours, Duration, SlaMilestone
+from benefits.terms.schema import (
+    PROGRESS_EVENTS,
+    AlternativeChoice,
+    BenefitTerms,
+    BusinessHours,
+    Duration,
+    SlaMilestone,
+    sla_alternative_groups,
+)
 from bookings.models import Milestone, RequestEvent, ServiceRequest
 from portal.kernel.clock import SHANGHAI
 
@@ -73,126 +54,10 @@ logger = logging.getLogger(__name__)
 
 State = Milestone.State
 
-MET_BY: dict[str, str] = {
-    **dict.fromkeys(("records_collected", "records"), "records_complete"),
-    **dict.fromkeys(("review", "review_special", "pre_review", "advance_decision"), "approved"),
-    **dict.fromkeys(
-        (
-            "contact",
-            "response",
-            "agent_response",
-            "callback",
-            "doctor_callback_day",
-            "doctor_callback_night",
-            "assessment_response",
-            "application_guidance",
-        ),
-        "contacted",
-    ),
-    **dict.fromkeys(("feedback", "progress_feedback"), "plan_confirmed"),
-    **dict.fromkeys(
-        (
-            "booked",
-            "expert_booked",
-            "booking_domestic",
-            "booking_overseas",
-            "arranged",
-            "hospital_arranged",
-            "expert_scheduled",
-            "escort_assigned",
-            "bed_arranged",
-            "confirmed",
-            "assessment_arranged",
-            "carer_arranged",
-            "specialist_visit",
-            "outpatient_channel",
-            "inpatient_channel",
-            "drug_purchase",
-            "fulfil",
-        ),
-        "scheduled",
-    ),
-    **dict.fromkeys(
-        (
-            "carer_on_duty",
-            "home_visit",
-            "consultation",
-            "phone_consultation",
-            "admission",
-            "advance_visit",
-            "advance_paid",
-            "payment",
-        ),
-        "in_service",
-    ),
-    **dict.fromkeys(
-        (
-            "completion",
-            "outpatient_completion",
-            "inpatient_completion",
-            "opinion_report",
-            "report",
-            "report_domestic",
-            "report_overseas",
-            "guide_issued",
-            "delivery_local",
-            "delivery_remote",
-            "delivery_cross_province",
-            "discharge_settlement",
-        ),
-        "completed",
-    ),
-}
-# A milestone whose clock starts on the event its code usually means is met by the next step.
-MET_BY_WHEN_STARTED_ON: dict[tuple[str, str], str] = {
-    ("progress_feedback", "plan_confirmed"): "scheduled",
-}
-
-# The order a request's progress events happen in: reaching one implies the earlier ones
-# (approval needs complete records, an appointment needs a contact).
-PROGRESS: tuple[str, ...] = (
-    "records_complete",
-    "approved",
-    "assigned",
-    "contacted",
-    "plan_confirmed",
-    "scheduled",
-    "in_service",
-    "completed",
-)
+# The order of a request's progress events (``PROGRESS_EVENTS``, in the terms): reaching one
+# implies the earlier ones (approval needs complete records, an appointment needs a contact).
+PROGRESS = PROGRESS_EVENTS
 ENDING_EVENTS = frozenset({"cancelled", "rejected", "failed", "no_show"})
-
-Choice = Literal["inside_hours", "ordinary", "most_lenient"]
-
-
-@dataclass(frozen=True)
-class Alternative:
-    """Variants of one promise; ``codes[0]`` is the ordinary one."""
-
-    codes: tuple[str, ...]
-    choice: Choice
-
-
-ALTERNATIVES: tuple[Alternative, ...] = (
-    # 中宏团体 电话医生: 9:00-21:00 calls get 5 minutes, later calls 11:00 next day.
-    Alternative(("doctor_callback_day", "doctor_callback_night"), "inside_hours"),
-    # 平安 药品服务: 1 working day, 15 in special cases an operator declares.
-    Alternative(("review", "review_special"), "ordinary"),
-    Alternative(("delivery_local", "delivery_remote"), "most_lenient"),
-    Alternative(("delivery_local", "delivery_cross_province"), "most_lenient"),
-    Alternative(("booking_domestic", "booking_overseas"), "most_lenient"),
-    Alternative(("report_domestic", "report_overseas"), "most_lenient"),
-    Alternative(("outpatient_channel", "inpatient_channel"), "most_lenient"),
-    Alternative(("outpatient_completion", "inpatient_completion"), "most_lenient"),
-    # 平安 出院交通: the service section (12/24 h) and the notes (4/8 h) disagree.
-    Alternative(("response", "assessment_response"), "most_lenient"),
-    Alternative(("confirmed", "assessment_arranged"), "most_lenient"),
-)
-
-
-def met_by_for(spec: SlaMilestone) -> str | None:
-    """The event that fulfils ``spec``, or None if no event reports it (not tracked)."""
-    return MET_BY_WHEN_STARTED_ON.get((spec.code, spec.starts_on)) or MET_BY.get(spec.code)
 
 
 def reaches(event: str, met_by: str) -> bool:
@@ -257,16 +122,19 @@ def _inside_hours(spec: SlaMilestone, terms: BenefitTerms, start: datetime) -> b
 
 
 def _choose(
-    alternative: Alternative,
+    choice: AlternativeChoice,
+    present: Sequence[str],
     started: dict[str, tuple[SlaMilestone, Clock]],
     terms: BenefitTerms,
     start: datetime,
 ) -> str:
-    present = [code for code in alternative.codes if code in started]
-    if alternative.choice == "inside_hours":
-        first, *rest = present
-        return first if _inside_hours(started[first][0], terms, start) or not rest else rest[0]
-    if alternative.choice == "ordinary":
+    """The variant of an alternative group to keep among ``present`` (its started
+    milestones, in the order the terms list them)."""
+    if choice == "inside_hours":
+        # The first variant whose hours contain the start, else the last (the off-hours one).
+        inside = (c for c in present[:-1] if _inside_hours(started[c][0], terms, start))
+        return next(inside, present[-1])
+    if choice == "ordinary":
         return present[0]
     return max(present, key=lambda code: started[code][1].due.due)
 
@@ -276,10 +144,10 @@ def _choose(
 
 def milestones_create(request: ServiceRequest, terms: BenefitTerms) -> list[Milestone]:
     """The request's milestones from its benefit's terms, all waiting for their start.
-    Milestones no event can fulfil are left out (see the module docstring)."""
+    Milestones the terms mark ``tracked: false`` (no event reports them) are left out."""
     rows = []
     for spec in terms.sla:
-        met_by = met_by_for(spec)
+        met_by = spec.met_by  # None only when tracked is false: the terms refuse the rest
         if met_by is None:
             continue
         rows.append(
@@ -345,10 +213,10 @@ def _start(
             # is a catalogue error to fix; it must not stop the request itself.
             logger.exception("SLA clock %s of request %s cannot start", row.code, row.request_id)
     dropped: set[str] = set()
-    for alternative in ALTERNATIVES:
-        present = [code for code in alternative.codes if code in started]
-        if len(present) > 1:
-            kept = _choose(alternative, started, terms, at)
+    for variants in sla_alternative_groups(terms.sla).values():
+        present = [spec.code for spec in variants if spec.code in started]
+        if len(present) > 1 and variants[0].alternative is not None:
+            kept = _choose(variants[0].alternative.choice, present, started, terms, at)
             dropped.update(code for code in present if code != kept)
     for row in rows:
         if row.code in dropped or row.code not in specs:

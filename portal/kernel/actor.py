@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 
 @dataclass(frozen=True)
 class Actor:
-    user: AbstractBaseUser | None = None
+    user: User | None = None  # the model every ``actor``/``changed_by`` key refers to
     label: str = "system"
 
 
