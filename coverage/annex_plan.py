@@ -107,7 +107,7 @@ class _CityRow(NamedTuple):
     province: str
     city: str
     county: str
-    count: str
+    hospitals: str  # the printed hospital count (``count`` would hide tuple.count)
     note: str
 
 
@@ -145,7 +145,7 @@ def _plan_total_row(plan: Plan, state: _CityPlanState, line: int, row: _CityRow)
         (
             line,
             row.city,
-            _count(row.count, line, "医院数量"),
+            _count(row.hospitals, line, "医院数量"),
             int(match.group(1)) if match else None,
         )
     )
@@ -166,7 +166,7 @@ def _plan_city_row(
     row_province = (
         index.resolve_province(_heading_label(row.province)) if row.province else None
     ) or state.province
-    hospitals = _count(row.count, line, "医院数量")
+    hospitals = _count(row.hospitals, line, "医院数量")
     results = []
     if row.city:
         city_result = index.resolve(row.city, column="city", province=row_province)

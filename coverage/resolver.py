@@ -250,6 +250,7 @@ class RegionIndex:
             query.column == "county"
             and city is not None
             and chosen.level == 3
+            and chosen.parent_code is not None  # always set on a county
             and chosen.parent_code != city.code
         ):
             return Resolution(

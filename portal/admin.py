@@ -27,9 +27,9 @@ class StaffTokenAdmin(ApiTokenAdmin):
         tokens = super().get_queryset(request)
         return tokens if request.user.is_superuser else tokens.filter(user=request.user)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None and not request.user.is_superuser:
-            return ["name"]
+            return ("name",)
         return super().get_fields(request, obj)
 
     def issue_owner(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
@@ -131,8 +131,12 @@ class StaffUserAdmin(UserAdmin):
     permission on users, so nobody can raise their own access."""
 
     inlines = [*UserAdmin.inlines, StaffMembershipInline]
-    list_display = (*UserAdmin.list_display, "insurer_names")
     list_filter = (*UserAdmin.list_filter, "staff_memberships__insurer")
+
+    def get_list_display(self, request: HttpRequest) -> tuple[Any, ...]:
+        # UserAdmin's columns, then the insurers. Through the method: UserAdmin is generic in
+        # its user model, and mypy cannot type ``UserAdmin.list_display`` read off the class.
+        return (*super().get_list_display(request), "insurer_names")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("staff_memberships__insurer")

@@ -54,7 +54,8 @@ from typing import Literal
 from dateutil.relativedelta import relativedelta
 from django.utils.translation import gettext
 
-from benefits.terms.schema import BusinessHours, Clock, Duration, TimeUnit
+from benefits.terms.timing import BusinessHours, Duration
+from benefits.terms.vocabulary import Clock, TimeUnit
 from portal.kernel.clock import SHANGHAI
 
 # Deadlines in the handbooks run to weeks at most; two years of searching means a wrong

@@ -26,8 +26,8 @@ from benefits.models import (
     Service,
     Vendor,
 )
+from benefits.terms.benefit_terms import TermsError
 from benefits.terms.display import describe_terms, quota
-from benefits.terms.schema import TermsError
 from portal.kernel.tenancy import InsurerScopedAdmin, InsurerScopedInline, insurer_ids
 
 

@@ -16,7 +16,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from benefits.terms.schema import CODE, BenefitTerms, TermsError, parse_terms
+from benefits.terms.benefit_terms import BenefitTerms, TermsError, parse_terms
+from benefits.terms.vocabulary import CODE
 
 CATALOGUE_DIR = Path(__file__).resolve().parent  # the YAML files live beside this module
 

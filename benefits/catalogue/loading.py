@@ -17,7 +17,7 @@ from django.db import models, transaction
 
 from benefits.catalogue.files import Catalogue, read_catalogue
 from benefits.models import Benefit, Insurer, Product, Service, Vendor
-from benefits.terms.schema import terms_to_json
+from benefits.terms.benefit_terms import terms_to_json
 from coverage.models import CoverageList
 
 

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from benefits.terms.schema import BenefitTerms, TermsError, parse_terms, terms_to_json
+from benefits.terms.benefit_terms import BenefitTerms, TermsError, parse_terms, terms_to_json
 
 
 class CatalogueRecord(models.Model):

@@ -29,19 +29,17 @@ from dateutil.relativedelta import relativedelta
 from benefits.calendar.workcalendar import WorkingCalendar, add_duration
 from benefits.eligibility.tiers import TierAnswer, TierFacts, fulfilment_tier
 from benefits.terms import display as terms_display
+from benefits.terms.benefit_terms import BenefitTerms
 from benefits.terms.display import ANCHOR_NAMES
-from benefits.terms.schema import (
+from benefits.terms.rules import (
     AgeRule,
-    BenefitTerms,
     CitizenshipRule,
     CoolingOffRule,
     CoveredConditionRule,
-    Duration,
     FilingDeadlineRule,
     HospitalisationRule,
     LeadTimeRule,
     NetworkRule,
-    Offset,
     PolicyInForceRule,
     RecipientRule,
     ServiceValidityRule,
@@ -49,6 +47,7 @@ from benefits.terms.schema import (
     UnsuitableConditionRule,
     WaitingPeriodRule,
 )
+from benefits.terms.timing import Duration, Offset
 from portal.kernel.clock import SHANGHAI
 
 STATUS_LABELS = {"lapsed": "已失效", "terminated": "已终止", "expired": "已满期"}

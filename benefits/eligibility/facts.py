@@ -36,7 +36,7 @@ from benefits.eligibility.places import (
 from benefits.eligibility.tiers import AdvanceInput, TierFacts, great_circle_km
 from benefits.models import Benefit, Person, Policy, PolicyMember, Product, QuotaBalance
 from benefits.quota.entitlements import PeriodUnknown, PoolSpec, pools_for
-from benefits.terms.schema import BenefitTerms
+from benefits.terms.benefit_terms import BenefitTerms
 from portal.kernel.errors import DomainError, NotFound
 from portal.kernel.identity import id_number_digest
 from portal.kernel.memo import Memo
@@ -297,7 +297,7 @@ def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[Poo
     facts = Facts(
         calendar=calendar_cached() if needs_calendar(terms) else None,
         at=query.at,
-        policy=_policy_facts(policy),
+        policy=policy_facts(policy),
         recipient=PersonFacts(
             birth_date=recipient.birth_date,
             is_insured_member=True,
@@ -443,7 +443,8 @@ def _tier_facts(
     )
 
 
-def _policy_facts(policy: Policy) -> PolicyFacts:
+def policy_facts(policy: Policy) -> PolicyFacts:
+    """What the engine reads of a policy (every channel builds it here)."""
     return PolicyFacts(
         status=policy.status,
         signed_on=policy.signed_on,

@@ -9,7 +9,8 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
-from benefits.terms.schema import BenefitTerms, CoveredConditionRule, NetworkRule
+from benefits.terms.benefit_terms import BenefitTerms
+from benefits.terms.rules import CoveredConditionRule, NetworkRule
 from coverage.models import CoverageList, Region
 from coverage.resolver import MUNICIPALITIES, normalise
 from coverage.selectors import (

@@ -14,10 +14,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
-from benefits.terms.schema import (
+from benefits.terms.benefit_terms import BenefitTerms
+from benefits.terms.fulfilment import (
     AdvanceFormulaTier,
     AmountThresholdTier,
-    BenefitTerms,
     DailyRateTier,
     DistanceTier,
 )

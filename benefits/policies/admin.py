@@ -117,9 +117,10 @@ class PersonAdmin(InsurerScopedAdmin):
     def save_model(self, request: HttpRequest, obj: Person, form: Any, change: bool) -> None:
         # Through the service the API and the import use: a phone change is recorded, the
         # old phone's portal bindings end and both numbers are told.
+        user = request_user(request)
         person_save(
             person=obj,
-            actor=Actor(user=(user := request_user(request)), label=f"staff:{user.get_username()}"),
+            actor=Actor(user=user, label=f"staff:{user.get_username()}"),
             channel=PhoneChange.Channel.ADMIN,
             allowed_insurer_ids=insurer_ids(request.user),
         )
@@ -197,7 +198,8 @@ class PolicyAdmin(ImportMixin, InsurerScopedAdmin):
             (report.updated, CHANGE, "更新"),
         ):
             if policies:
-                LogEntry.objects.log_actions(
+                # The stubs overload ``single_object`` on Literal[True] / Literal[False] only.
+                LogEntry.objects.log_actions(  # type: ignore[call-overload]
                     user_id=request_user(request).pk,
                     queryset=policies,
                     action_flag=flag,

@@ -11,7 +11,7 @@ from benefits.policies.services import MemberInput, PersonInput, PolicyInput, po
 from benefits.quota.ledger import Actor
 from portal.kernel.errors import DomainError, NotFound
 from portal.kernel.staff_auth import staff_auth
-from portal.kernel.tenancy import insurer_ids, scope
+from portal.kernel.tenancy import insurer_ids, request_user, scope
 
 router = Router()
 
@@ -88,6 +88,7 @@ def policies_upsert(request: HttpRequest, payload: PolicyIn) -> Status:
         and not scope(Policy.objects.filter(number=payload.number), request.user).exists()
     ):
         raise NotFound("保单不存在")
+    user = request_user(request)  # staff_auth has authenticated the caller
     policy, created = policy_upsert(
         PolicyInput(
             number=payload.number,
@@ -115,8 +116,8 @@ def policies_upsert(request: HttpRequest, payload: PolicyIn) -> Status:
                 for m in payload.members
             ],
         ),
-        actor=Actor(user=request.user, label=f"staff:{request.user.get_username()}"),
-        allowed_insurer_ids=insurer_ids(request.user),
+        actor=Actor(user=user, label=f"staff:{user.get_username()}"),
+        allowed_insurer_ids=insurer_ids(user),
     )
     members = policy.members.select_related("person").order_by("id")
     return Status(

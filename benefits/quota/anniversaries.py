@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from benefits.models import Benefit, Person, Policy, PolicyMember, QuotaBalance
 from benefits.policies.models import anniversary_md
-from benefits.quota.entitlements import pools_for
+from benefits.quota.entitlements import WINDOW_PERIOD, YEAR_PERIOD, pools_for
 from benefits.quota.ledger import PoolKey, balances_open_bulk, quota_expire_bulk
 from portal.kernel.actor import SYSTEM, Actor
 
@@ -113,7 +113,7 @@ def _year_pools(
             pools += [
                 (spec.key, spec.amount)
                 for spec in specs
-                if spec.key.period_key.startswith("year:") and spec.key.period_start == today
+                if spec.key.period_key.startswith(YEAR_PERIOD) and spec.key.period_start == today
             ]
     return pools
 
@@ -161,7 +161,7 @@ def anniversaries_run(today: date, *, actor: Actor = SYSTEM) -> RunResult:
             expired += quota_expire_bulk(
                 balances=QuotaBalance.objects.filter(
                     policy__in=[p.pk for p in locked],
-                    period_key__startswith="year:",
+                    period_key__startswith=YEAR_PERIOD,
                     period_end__lt=today,
                 ),
                 actor=actor,
@@ -221,7 +221,7 @@ def windows_expire(today: date, *, actor: Actor = SYSTEM) -> int:
     something; a second run returns 0."""
     ids = sorted(
         QuotaBalance.objects.filter(
-            period_key__startswith="window:",
+            period_key__startswith=WINDOW_PERIOD,
             period_end__lt=today,
             granted__gt=F("held") + F("used"),
         ).values_list("pk", flat=True)

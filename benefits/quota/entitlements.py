@@ -16,7 +16,7 @@ from dateutil.relativedelta import relativedelta
 from benefits.models import Benefit, Person, Policy, QuotaBalance
 from benefits.quota.ledger import PoolKey
 from benefits.quota.periods import policy_year
-from benefits.terms.schema import Duration
+from benefits.terms.timing import Duration
 
 POOL_KIND = {
     "insured": QuotaBalance.PoolKind.MEMBER,
@@ -47,6 +47,14 @@ def _window_end(start: date, window: Duration) -> date:
     return start + delta - timedelta(days=1)
 
 
+# A balance's period key is "<kind>:<start or stay id>" or "policy"; these prefixes are the one
+# place that spells them (the daily jobs select balances by them).
+YEAR_PERIOD = "year:"
+STAY_PERIOD = "stay:"
+WINDOW_PERIOD = "window:"
+WHOLE_POLICY_PERIOD = "policy"
+
+
 def _period(
     period: str,
     *,
@@ -58,16 +66,16 @@ def _period(
 ) -> tuple[str, date, date | None]:
     if period == "policy_year":
         start, end = policy_year(policy.effective_on, on)
-        return f"year:{start.isoformat()}", start, end
+        return f"{YEAR_PERIOD}{start.isoformat()}", start, end
     if period == "whole_policy":
-        return "policy", policy.effective_on, policy.expires_on
+        return WHOLE_POLICY_PERIOD, policy.effective_on, policy.expires_on
     if period == "per_hospitalisation":
         if hospitalisation_id is None:
             raise PeriodUnknown("该权益按每次住院计，请提供住院记录")
-        return f"stay:{hospitalisation_id}", on, None
+        return f"{STAY_PERIOD}{hospitalisation_id}", on, None
     start = window_started_on or on
     assert window is not None
-    return f"window:{start.isoformat()}", start, _window_end(start, window)
+    return f"{WINDOW_PERIOD}{start.isoformat()}", start, _window_end(start, window)
 
 
 def pools_for(

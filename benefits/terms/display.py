@@ -4,34 +4,34 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from benefits.terms.schema import (
+from benefits.terms.benefit_terms import BenefitTerms
+from benefits.terms.cancellation import CancellationPolicy
+from benefits.terms.follow_ups import FollowUp
+from benefits.terms.fulfilment import (
     AdvanceFormulaTier,
-    AgeRule,
     AmountThresholdTier,
-    BenefitTerms,
-    BusinessHours,
-    CancellationPolicy,
+    DailyRateTier,
+    DistanceTier,
+)
+from benefits.terms.quota import Quota
+from benefits.terms.rules import (
+    AgeRule,
     CitizenshipRule,
     CoolingOffRule,
     CoveredConditionRule,
-    DailyRateTier,
-    DistanceTier,
-    Duration,
     FilingDeadlineRule,
-    FollowUp,
     HospitalisationRule,
     LeadTimeRule,
     NetworkRule,
-    Offset,
     PolicyInForceRule,
-    Quota,
     RecipientRule,
     ServiceValidityRule,
-    SlaMilestone,
     TimeWindowRule,
     UnsuitableConditionRule,
     WaitingPeriodRule,
 )
+from benefits.terms.sla import SlaMilestone
+from benefits.terms.timing import BusinessHours, Duration, Offset
 
 UNIT_NAMES = {
     "minutes": "分钟",
@@ -141,6 +141,94 @@ def quota(value: Quota) -> str:
     return "；".join(parts)
 
 
+def _waiting(r: WaitingPeriodRule) -> str:
+    if r.days is None:
+        text = "等待期（与保险合同一致）后方可使用"
+    else:
+        inclusive = f"（含第{r.days}日）" if r.inclusive else ""
+        text = f"等待期{r.days}日{inclusive}后方可使用"
+    if r.waived_on_transfer:
+        text += "；转保无等待期"
+    if r.diagnosis_inside_disqualifies:
+        text += "；等待期内确诊的疾病不可使用"
+    return text
+
+
+def _condition(r: CoveredConditionRule) -> str:
+    extra = []
+    if r.accept_suspected:
+        extra.append("疑似亦可")
+    if r.require_first_diagnosis:
+        extra.append("须为初次确诊")
+    return f"适用疾病：{r.description}" + (f"（{'，'.join(extra)}）" if extra else "")
+
+
+def _hospitalisation(r: HospitalisationRule) -> str:
+    parts = ["须住院"]
+    if r.min_days:
+        parts.append(f"住院不少于{r.min_days}天")
+    if r.exclude_day_surgery:
+        parts.append("日间手术除外")
+    if r.excluded_wards:
+        parts.append("不含" + "、".join(WARD_NAMES[w] for w in r.excluded_wards))
+    if r.exclude_pregnancy:
+        parts.append("妊娠相关住院除外")
+    if r.requires_discharge:
+        parts.append("须完成治疗、符合出院条件")
+    return "，".join(parts)
+
+
+def _window(r: TimeWindowRule) -> str:
+    who = "申请" if r.subject == "application" else "服务"
+    bounds = []
+    if r.not_before:
+        bounds.append(f"不早于{offset(r.anchor, r.not_before)}")
+    if r.not_after:
+        bounds.append(f"不晚于{offset(r.anchor, r.not_after)}")
+    return f"{who}时间：{'，'.join(bounds)}" + (f"（{r.description}）" if r.description else "")
+
+
+def _age(r: AgeRule) -> str:
+    if r.min_years is not None and r.max_years is not None:
+        return f"年龄{r.min_years}–{r.max_years}周岁"
+    if r.max_years is not None:
+        return f"年龄不超过{r.max_years}周岁（含）"
+    return f"年龄不低于{r.min_years}周岁"
+
+
+def _recipient(r: RecipientRule) -> str:
+    text = f"服务对象：{'、'.join(PERSON_NAMES[p] for p in r.allowed)}"
+    if r.family_must_be_insured:
+        text += "（家属须为同一家庭保单的被保险人）"
+    return text
+
+
+def _network(r: NetworkRule) -> str:
+    parts = [r.description or f"须在服务网络内（{r.target}）"]
+    if r.scope:
+        parts.append(SCOPE_NAMES[r.scope])
+    if r.min_hospital_grade:
+        parts.append(f"{r.min_hospital_grade}及以上{'公立' if r.public_only else ''}医院")
+    if r.coverage_list:
+        parts.append(f"名单 {r.coverage_list}")
+    return "，".join(parts)
+
+
+LEAD_TIME_BEFORE = {
+    "service_start": "服务开始",
+    "purchase": "购药",
+    "admission": "入院",
+    "visit": "就诊",
+}
+
+
+def _lead_time(r: LeadTimeRule) -> str:
+    text = f"须在{LEAD_TIME_BEFORE[r.before]}前至少{duration(r.min_lead)}申请"
+    if r.per_site:
+        text += "；" + "，".join(f"{s.site}{duration(s.min_lead)}" for s in r.per_site)
+    return text
+
+
 def rule(value: object) -> str:
     match value:
         case PolicyInForceRule():
@@ -148,83 +236,26 @@ def rule(value: object) -> str:
         case CoolingOffRule(days=days):
             return f"须过犹豫期（{days}日）" if days else "须过犹豫期（以保险合同为准）"
         case WaitingPeriodRule() as r:
-            if r.days is None:
-                text = "等待期（与保险合同一致）后方可使用"
-            else:
-                inclusive = f"（含第{r.days}日）" if r.inclusive else ""
-                text = f"等待期{r.days}日{inclusive}后方可使用"
-            if r.waived_on_transfer:
-                text += "；转保无等待期"
-            if r.diagnosis_inside_disqualifies:
-                text += "；等待期内确诊的疾病不可使用"
-            return text
+            return _waiting(r)
         case ServiceValidityRule() as r:
             renew = "，续保自动延续" if r.renews_with_policy else ""
             return f"服务有效期{duration(r.valid_for)}{renew}"
         case CoveredConditionRule() as r:
-            extra = []
-            if r.accept_suspected:
-                extra.append("疑似亦可")
-            if r.require_first_diagnosis:
-                extra.append("须为初次确诊")
-            return f"适用疾病：{r.description}" + (f"（{'，'.join(extra)}）" if extra else "")
+            return _condition(r)
         case UnsuitableConditionRule() as r:
             return "不适用：" + "、".join(c.label for c in r.conditions)
         case HospitalisationRule() as r:
-            parts = ["须住院"]
-            if r.min_days:
-                parts.append(f"住院不少于{r.min_days}天")
-            if r.exclude_day_surgery:
-                parts.append("日间手术除外")
-            if r.excluded_wards:
-                parts.append("不含" + "、".join(WARD_NAMES[w] for w in r.excluded_wards))
-            if r.exclude_pregnancy:
-                parts.append("妊娠相关住院除外")
-            if r.requires_discharge:
-                parts.append("须完成治疗、符合出院条件")
-            return "，".join(parts)
+            return _hospitalisation(r)
         case TimeWindowRule() as r:
-            who = "申请" if r.subject == "application" else "服务"
-            bounds = []
-            if r.not_before:
-                bounds.append(f"不早于{offset(r.anchor, r.not_before)}")
-            if r.not_after:
-                bounds.append(f"不晚于{offset(r.anchor, r.not_after)}")
-            return f"{who}时间：{'，'.join(bounds)}" + (
-                f"（{r.description}）" if r.description else ""
-            )
+            return _window(r)
         case AgeRule() as r:
-            if r.min_years is not None and r.max_years is not None:
-                return f"年龄{r.min_years}–{r.max_years}周岁"
-            if r.max_years is not None:
-                return f"年龄不超过{r.max_years}周岁（含）"
-            return f"年龄不低于{r.min_years}周岁"
+            return _age(r)
         case RecipientRule() as r:
-            who = "、".join(PERSON_NAMES[p] for p in r.allowed)
-            text = f"服务对象：{who}"
-            if r.family_must_be_insured:
-                text += "（家属须为同一家庭保单的被保险人）"
-            return text
+            return _recipient(r)
         case NetworkRule() as r:
-            parts = [r.description or f"须在服务网络内（{r.target}）"]
-            if r.scope:
-                parts.append(SCOPE_NAMES[r.scope])
-            if r.min_hospital_grade:
-                parts.append(f"{r.min_hospital_grade}及以上{'公立' if r.public_only else ''}医院")
-            if r.coverage_list:
-                parts.append(f"名单 {r.coverage_list}")
-            return "，".join(parts)
+            return _network(r)
         case LeadTimeRule() as r:
-            before = {
-                "service_start": "服务开始",
-                "purchase": "购药",
-                "admission": "入院",
-                "visit": "就诊",
-            }
-            text = f"须在{before[r.before]}前至少{duration(r.min_lead)}申请"
-            if r.per_site:
-                text += "；" + "，".join(f"{s.site}{duration(s.min_lead)}" for s in r.per_site)
-            return text
+            return _lead_time(r)
         case FilingDeadlineRule() as r:
             return "申请时限：" + "，".join(
                 f"{ANCHOR_NAMES[d.after]}后{duration(d.within)}内" for d in r.deadlines

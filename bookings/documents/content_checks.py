@@ -69,7 +69,7 @@ def _walk_pdf_objects(reader: PdfReader, flags: set[UploadFlag]) -> bool:
     complete = True
     seen: set[tuple[int, int]] = set()
     # An explicit stack: a hostile file can nest arrays deeper than Python's recursion limit.
-    stack: list[PdfObject] = [reader.trailer]
+    stack: list[PdfObject | None] = [reader.trailer]  # None: a reference to nothing
     while stack:
         obj = stack.pop()
         if isinstance(obj, IndirectObject):

@@ -14,7 +14,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Protocol
+from typing import IO, Protocol, cast
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -121,7 +121,7 @@ def read_at_most(data: bytes | Readable, limit: int) -> bytes:
         return bytes(data[:limit])
     seekable = getattr(data, "seekable", None)
     if seekable is not None and seekable():
-        data.seek(0)  # type: ignore[union-attr]
+        cast(IO[bytes], data).seek(0)  # a file that says it can seek
     pieces: list[bytes] = []
     remaining = limit
     while remaining > 0:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import (
     FileUploadHandler,
@@ -18,7 +20,7 @@ class MemoryUploadHandler(MemoryFileUploadHandler):
     ``UPLOAD_NAME_MAX_CHARS`` (Django cuts it to 255 characters, so ``inspect_upload``
     could not tell) for ``inspect_upload`` to refuse with a Chinese message."""
 
-    def new_file(self, field_name: str, file_name: str, *args: object, **kwargs: object) -> None:
+    def new_file(self, field_name: str, file_name: str, *args: Any, **kwargs: Any) -> None:
         self.name_too_long = len(file_name) > UPLOAD_NAME_MAX_CHARS
         super().new_file(field_name, file_name, *args, **kwargs)
 
@@ -35,7 +37,7 @@ class TemporaryUploadHandler(TemporaryFileUploadHandler):
     extension, which fails with a server error when that extension is longer than the file
     system allows ("病历.病病病…"): the temporary file gets a fixed name instead."""
 
-    def new_file(self, field_name: str, file_name: str, *args: object, **kwargs: object) -> None:
+    def new_file(self, field_name: str, file_name: str, *args: Any, **kwargs: Any) -> None:
         self.name_too_long = len(file_name) > UPLOAD_NAME_MAX_CHARS
         FileUploadHandler.new_file(self, field_name, file_name, *args, **kwargs)
         self.file = TemporaryUploadedFile(
@@ -43,7 +45,8 @@ class TemporaryUploadHandler(TemporaryFileUploadHandler):
         )
         self.file.name = self.file_name
 
-    def file_complete(self, file_size: int) -> UploadedFile:
-        upload = super().file_complete(file_size)
-        upload.name_too_long = self.name_too_long  # type: ignore[attr-defined]
+    def file_complete(self, file_size: int) -> UploadedFile | None:
+        upload = super().file_complete(file_size)  # never None from this handler
+        if upload is not None:
+            upload.name_too_long = self.name_too_long  # type: ignore[attr-defined]
         return upload

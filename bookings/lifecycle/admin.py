@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.db.models import Min, Q, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -30,11 +31,17 @@ from bookings.models import (
     ServiceRequest,
 )
 from portal.kernel.errors import DomainError
-from portal.kernel.tenancy import InsurerScopedAdmin, InsurerScopedInline, get_scoped_or_404
+from portal.kernel.tenancy import (
+    InsurerScopedAdmin,
+    InsurerScopedInline,
+    get_scoped_or_404,
+    request_user,
+)
 
 
 def staff_actor(request: HttpRequest) -> Actor:
-    return Actor(user=request.user, label=f"insurer:{request.user.get_username()}")
+    user = request_user(request)  # an admin page: the admin has required a staff login
+    return Actor(user=user, label=f"insurer:{user.get_username()}")
 
 
 class DeadlineFilter(admin.SimpleListFilter):
@@ -116,7 +123,7 @@ class VendorForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Only vendors that deliver every selected request's benefit; request_transition
         # refuses any other (vendor_not_serving) whatever is posted.
-        self.fields["vendor"].queryset = vendors
+        cast(forms.ModelChoiceField, self.fields["vendor"]).queryset = vendors  # declared above
 
 
 @admin.register(ServiceRequest)
@@ -208,7 +215,7 @@ class ServiceRequestAdmin(InsurerScopedAdmin):
 
     # --- actions: each request moves through request_transition, or says why not ----------
 
-    def _apply(self, request: HttpRequest, queryset: QuerySet, event: str, **data: object) -> None:
+    def _apply(self, request: HttpRequest, queryset: QuerySet, event: str, **data: Any) -> None:
         done, refused = 0, []
         reason = str(data.pop("reason", ""))
         for service_request in queryset:
@@ -247,7 +254,7 @@ class ServiceRequestAdmin(InsurerScopedAdmin):
                 "queryset": queryset,
                 "action": action,
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
             },
         )
 

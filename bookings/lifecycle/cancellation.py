@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from benefits.terms import display as terms_display
-from benefits.terms.schema import BenefitTerms, Duration
+from benefits.terms.benefit_terms import BenefitTerms
+from benefits.terms.timing import Duration
 from bookings.lifecycle.workflow import transition_for
 from bookings.models import ServiceRequest
 

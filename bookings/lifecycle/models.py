@@ -181,6 +181,14 @@ class RequestEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.request_id}:{self.event}"
 
+    @property
+    def label(self) -> object:
+        """The event as the policyholder's timeline names it: its transition's label."""
+        from bookings.lifecycle.workflow import TRANSITIONS  # workflow imports the models
+
+        transition = TRANSITIONS.get(self.event)
+        return transition.label if transition else self.event
+
 
 class Consumption(models.Model):
     """What a vendor reports as actually consumed (7 of 30 carer days, 1,860 元 paid)."""

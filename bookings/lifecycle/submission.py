@@ -24,7 +24,7 @@ from benefits.models import Benefit, Hospitalisation, Policy, PolicyMember, Quot
 from benefits.quota.entitlements import PeriodUnknown, pools_for
 from benefits.quota.ledger import balance_open, quota_hold
 from benefits.terms import display as terms_display
-from benefits.terms.schema import BenefitTerms
+from benefits.terms.benefit_terms import BenefitTerms
 from bookings.lifecycle.events import notify, record_event
 from bookings.models import QuotaOutcome, RequestEvent, ServiceRequest
 from coverage.models import Region

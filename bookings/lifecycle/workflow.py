@@ -1,8 +1,8 @@
 """The service-request lifecycle as an explicit transition table.
 
-Event codes are the ones the benefit terms name (``benefits.terms.schema.RequestEvent``): an SLA
-milestone that "starts on assigned" and a cancellation that "counts as used from scheduled"
-both look for the event of that code in the request's history.
+Event codes are the ones the benefit terms name (``benefits.terms.vocabulary.RequestEvent``):
+an SLA milestone that "starts on assigned" and a cancellation that "counts as used from
+scheduled" both look for the event of that code in the request's history.
 
 submitted → (records_requested ⇄ records_complete) → approved | rejected → assigned →
 (contacted, plan_confirmed) → scheduled → in_service → completed; and from the open states
@@ -34,9 +34,15 @@ class Transition:
     quota: QuotaEffect = None
 
 
+# The status and event groups every module asks about, spelled once, here.
 BEFORE_SERVICE = frozenset(
     {S.SUBMITTED, S.NEEDS_RECORDS, S.UNDER_REVIEW, S.APPROVED, S.ASSIGNED, S.SCHEDULED}
 )
+# A vendor is delivering (may see the phone, post events and deliverables).
+DELIVERING_STATUSES = frozenset({S.ASSIGNED, S.SCHEDULED, S.IN_SERVICE})
+DELIVERABLE_STATUSES = DELIVERING_STATUSES | {S.COMPLETED}
+# Events that end a request without the service: clocks stop, reminders are dropped.
+ENDED_WITHOUT_SERVICE = frozenset({"cancelled", "rejected", "failed", "no_show"})
 
 TRANSITIONS: dict[str, Transition] = {
     "submitted": Transition(frozenset(), S.SUBMITTED, _("提交申请"), "hold"),

@@ -5,9 +5,9 @@ Rows live in the database (``FollowUp``) and ``followups_send`` finds the due on
 than far-future ETAs in the broker: a reschedule moves a row, a cancellation cancels it, and
 a lost worker loses nothing.
 
-Follow-up plans are terms data (``terms.follow_ups``, ``benefits.terms.FollowUp``): how many,
-how far apart, from which event, whether they stop at the policy's expiry, and the clause
-they come from. Benefits whose handbook leaves the frequency to the vendor have none.
+Follow-up plans are terms data (``terms.follow_ups``, ``benefits.terms.follow_ups.FollowUp``):
+how many, how far apart, from which event, whether they stop at the policy's expiry, and the
+clause they come from. Benefits whose handbook leaves the frequency to the vendor have none.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
 
-from benefits.terms.schema import Duration
+from benefits.terms.timing import Duration
+from bookings.lifecycle.workflow import ENDED_WITHOUT_SERVICE
 from bookings.messages.notifications import contact_person, local_time, notify_person
 from bookings.models import FollowUp, RequestEvent, ServiceRequest
 from portal.kernel.clock import SHANGHAI
@@ -31,7 +32,6 @@ Kind = FollowUp.Kind
 SEND_AT = time(10, 0)
 # Rows claimed per query; the claim itself is one conditional UPDATE per row.
 SEND_BATCH = 200
-ENDED_WITHOUT_SERVICE = frozenset({"rejected", "failed", "cancelled", "no_show"})
 
 
 def _morning(day: date) -> datetime:

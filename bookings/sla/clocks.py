@@ -16,7 +16,7 @@ Lifecycle of a ``Milestone`` (driven by ``sla_on_event``, called for every recor
   is met and the ones whose clock never started are cancelled. A milestone that starts on an
   event no transition records yet (``discharge_notified``) waits and is cancelled so.
 
-Everything about a particular milestone is in the terms (``benefits.terms.SlaMilestone``,
+Everything about a particular milestone is in the terms (``benefits.terms.sla.SlaMilestone``,
 documented in ``benefits/catalogue/FORMAT.md``): which event meets it, ``tracked: false`` for
 a promise no event reports (the request does not carry it), and ``alternative`` for variants
 of one promise printed side by side for circumstances the request does not record. When an
@@ -38,15 +38,11 @@ from django.db.models.functions import Coalesce
 
 from benefits.calendar.selectors import current_calendar
 from benefits.calendar.workcalendar import Deadline, WorkingCalendar, add_duration
-from benefits.terms.schema import (
-    PROGRESS_EVENTS,
-    AlternativeChoice,
-    BenefitTerms,
-    BusinessHours,
-    Duration,
-    SlaMilestone,
-    sla_alternative_groups,
-)
+from benefits.terms.benefit_terms import BenefitTerms
+from benefits.terms.sla import SlaMilestone, sla_alternative_groups
+from benefits.terms.timing import BusinessHours, Duration
+from benefits.terms.vocabulary import PROGRESS_EVENTS, AlternativeChoice
+from bookings.lifecycle.workflow import ENDED_WITHOUT_SERVICE
 from bookings.models import Milestone, RequestEvent, ServiceRequest
 from portal.kernel.clock import SHANGHAI
 
@@ -57,7 +53,6 @@ State = Milestone.State
 # The order of a request's progress events (``PROGRESS_EVENTS``, in the terms): reaching one
 # implies the earlier ones (approval needs complete records, an appointment needs a contact).
 PROGRESS = PROGRESS_EVENTS
-ENDING_EVENTS = frozenset({"cancelled", "rejected", "failed", "no_show"})
 
 
 def reaches(event: str, met_by: str) -> bool:
@@ -188,11 +183,11 @@ def sla_on_event(
     waiting = [r for r in open_rows if r.state == State.WAITING and r.starts_on == event.event]
     if waiting:
         _start(waiting, terms, event.at, calendar or current_calendar())
-    if event.event in ENDING_EVENTS or event.event == "completed":
+    if event.event in ENDED_WITHOUT_SERVICE or event.event == "completed":
         Milestone.objects.filter(
             request=request,
             state__in=[State.WAITING, State.PENDING]
-            if event.event in ENDING_EVENTS
+            if event.event in ENDED_WITHOUT_SERVICE
             else [State.WAITING],
         ).update(state=State.CANCELLED)
 

@@ -13,7 +13,9 @@ from django.db.models import Count, Q, QuerySet
 from benefits.calendar.selectors import current_calendar
 from benefits.calendar.workcalendar import WorkingCalendar, elapsed, library_calendar
 from benefits.models import Benefit, Vendor
-from benefits.terms.schema import BenefitTerms, SlaMilestone, TimeUnit
+from benefits.terms.benefit_terms import BenefitTerms
+from benefits.terms.sla import SlaMilestone
+from benefits.terms.vocabulary import TimeUnit
 from bookings.models import Milestone
 from bookings.sla.clocks import clock_hours
 

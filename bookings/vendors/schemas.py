@@ -11,7 +11,7 @@ from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import AfterValidator
 
-from bookings.lifecycle.workflow import TRANSITIONS, allowed_events
+from bookings.lifecycle.workflow import DELIVERING_STATUSES, TRANSITIONS, allowed_events
 from bookings.models import (
     Document,
     Milestone,
@@ -19,7 +19,7 @@ from bookings.models import (
     ServiceRequest,
     Status,
 )
-from bookings.vendors.services import DELIVERING_STATUSES, VENDOR_EVENTS
+from bookings.vendors.services import VENDOR_EVENTS
 from portal.kernel.clock import SHANGHAI
 from portal.kernel.identity import mask_phone
 

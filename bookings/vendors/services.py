@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from benefits.models import Vendor
 from bookings.documents.services import document_add
 from bookings.lifecycle.services import request_transition
+from bookings.lifecycle.workflow import DELIVERABLE_STATUSES, DELIVERING_STATUSES
 from bookings.models import (
     Consumption,
     Document,
@@ -39,9 +40,7 @@ CONSUMPTION_MEASURES = ("days", "cny", "times")
 
 # While the vendor is delivering: it must be able to call the client, report consumption
 # and upload deliverables.
-DELIVERING_STATUSES = frozenset({Status.ASSIGNED, Status.SCHEDULED, Status.IN_SERVICE})
 # A report (二诊报告, 康护指导书) often arrives with or after the completion event.
-DELIVERABLE_STATUSES = DELIVERING_STATUSES | {Status.COMPLETED}
 
 ACTOR_LABEL_MAX_CHARS = 60  # RequestEvent.actor_label / DocumentAccess.actor_label
 

@@ -95,16 +95,16 @@ class ApiTokenAdmin(InsurerScopedAdmin):
 
     owner_field: ClassVar[str]
     issued_message = _("新令牌（只显示这一次，请立即复制保存）：%(raw)s")
-    list_filter: Any = ("revoked_at",)
+    list_filter: ClassVar[tuple[str, ...]] = ("revoked_at",)
     actions = ("revoke",)
 
     def get_list_display(self, request: HttpRequest) -> Any:
         return ("hint", "name", self.owner_field, "created_at", "last_used_at", "revoked_at")
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
-            return [self.owner_field, "name"]
-        return [self.owner_field, "name", "hint", "created_at", "last_used_at", "revoked_at"]
+            return (self.owner_field, "name")
+        return (self.owner_field, "name", "hint", "created_at", "last_used_at", "revoked_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
@@ -13,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from benefits.eligibility.facts import DiagnosisInput, StayInput
 from benefits.models import Benefit, PolicyMember
-from benefits.terms.schema import (
-    BenefitTerms,
+from benefits.terms.benefit_terms import BenefitTerms
+from benefits.terms.rules import (
     CoveredConditionRule,
     FilingDeadlineRule,
     HospitalisationRule,
@@ -26,6 +27,9 @@ from benefits.terms.schema import (
     WaitingPeriodRule,
 )
 from bookings.lifecycle.submission import RequestInput
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -77,11 +81,11 @@ class ServiceRequestForm(forms.Form):
 
     def __init__(
         self,
-        *args: object,
+        *args: Any,
         benefit: Benefit,
         member: PolicyMember,
         family: list[PolicyMember],
-        **kwargs: object,
+        **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
         self.benefit = benefit
@@ -214,14 +218,15 @@ class ServiceRequestForm(forms.Form):
             self.add_error("discharged_on", _("出院日期不能早于入院日期"))
         return data
 
-    def document_fields(self) -> list[tuple[str, object]]:
+    def document_fields(self) -> list[tuple[str, UploadedFile | None]]:
         return [(name[4:], self.files.get(name)) for name in self.fields if name.startswith("doc_")]
 
     def to_input(
         self, *, policy, family_by_pk: dict[int, PolicyMember], at: datetime
     ) -> RequestInput:
         data = self.cleaned_data
-        recipient = family_by_pk.get(data.get("recipient")) if data.get("recipient") else None
+        recipient_pk = data.get("recipient")
+        recipient = family_by_pk.get(recipient_pk) if recipient_pk else None
         if recipient is not None and recipient.pk == self.member.pk:
             recipient = None
         stay = None
@@ -265,8 +270,9 @@ class UploadForm(forms.Form):
     )
     requirement = forms.ChoiceField(label=_("资料类型"), required=False)
 
-    def __init__(self, *args: object, terms: BenefitTerms, **kwargs: object):
+    def __init__(self, *args: Any, terms: BenefitTerms, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["requirement"].choices = [("", _("其他资料"))] + [
+        # Declared above as a ChoiceField; its choices depend on the benefit's terms.
+        cast(forms.ChoiceField, self.fields["requirement"]).choices = [("", _("其他资料"))] + [
             (d.code, d.label) for d in terms.documents
         ]

@@ -12,9 +12,9 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from benefits.eligibility.engine import Facts, PersonFacts, PolicyFacts, Reason, evaluate
-from benefits.eligibility.facts import pool_label
-from benefits.models import Benefit, Person, Policy, PolicyMember, QuotaBalance
+from benefits.eligibility.engine import Facts, PersonFacts, Reason, evaluate
+from benefits.eligibility.facts import policy_facts, pool_label
+from benefits.models import Benefit, Person, PolicyMember, QuotaBalance
 from benefits.quota.entitlements import PeriodUnknown, pools_for
 from benefits.quota.selectors import plain
 from benefits.terms import display as terms_display
@@ -62,18 +62,6 @@ class BenefitLine:
 class MemberBenefits:
     member: PolicyMember
     lines: list[BenefitLine]
-
-
-def policy_facts(policy: Policy) -> PolicyFacts:
-    return PolicyFacts(
-        status=policy.status,
-        signed_on=policy.signed_on,
-        effective_on=policy.effective_on,
-        expires_on=policy.expires_on,
-        transferred=policy.transferred,
-        waiting_days=policy.waiting_days,
-        cooling_off_days=policy.cooling_off_days,
-    )
 
 
 def benefits_overview(person: Person, at: datetime) -> list[MemberBenefits]:

@@ -137,7 +137,7 @@ def _attach(
         try:
             document_add(
                 service_request,
-                name=upload.name,
+                name=upload.name or "",  # never None: the parser keeps only named files
                 data=upload,
                 actor=_actor(request),
                 requirement=requirement,
@@ -158,9 +158,6 @@ def request_detail(request: HttpRequest, ref: str) -> HttpResponse:
     service_request = _own_request(request, ref)
     terms = service_request.benefit.parsed_terms
     events = list(service_request.events.all())
-    for event in events:
-        transition = TRANSITIONS.get(event.event)
-        event.label = transition.label if transition else event.event
     return render(
         request,
         "portal/request_detail.html",

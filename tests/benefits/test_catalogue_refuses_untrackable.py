@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from benefits.catalogue.files import CATALOGUE_DIR
 from benefits.models import Benefit
-from benefits.terms.schema import TermsError, parse_terms
+from benefits.terms.benefit_terms import TermsError, parse_terms
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from benefits.eligibility.engine import (
     StayFacts,
     evaluate,
 )
-from benefits.terms.schema import parse_terms
+from benefits.terms.benefit_terms import parse_terms
 from tests.clock import TZ as SHANGHAI
 
 POLICY = PolicyFacts(

@@ -13,7 +13,7 @@ from benefits.eligibility.tiers import (
     great_circle_km,
 )
 from benefits.models import Benefit
-from benefits.terms.schema import parse_terms
+from benefits.terms.benefit_terms import parse_terms
 from tests.benefits import eligibility_support as support
 from tests.benefits.eligibility_support import Insured, ledger, make_policy
 

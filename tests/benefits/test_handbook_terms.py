@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 
 from benefits.models import Benefit
-from benefits.terms.schema import BenefitTerms, Duration
+from benefits.terms.benefit_terms import BenefitTerms
+from benefits.terms.timing import Duration
 
 
 def terms(code: str) -> BenefitTerms:

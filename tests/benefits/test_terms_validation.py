@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from benefits.models import Benefit
-from benefits.terms.schema import TermsError, parse_terms
+from benefits.terms.benefit_terms import TermsError, parse_terms
 
 VALID = {"summary": "每年1次", "quota": {"unit": "times", "amount": "1"}}
 
@@ -84,7 +84,7 @@ def test_invalid_terms_are_rejected_with_a_chinese_reason(terms, message):
 
 
 def test_valid_terms_round_trip_through_their_stored_form():
-    from benefits.terms.schema import terms_to_json
+    from benefits.terms.benefit_terms import terms_to_json
 
     terms = parse_terms(
         with_(

@@ -24,7 +24,7 @@ from benefits.calendar.workcalendar import (
 )
 from benefits.models import CalendarDay, CalendarYear
 from benefits.signals import calendar_changed
-from benefits.terms.schema import BusinessHours, Duration
+from benefits.terms.timing import BusinessHours, Duration
 from portal.kernel.clock import SHANGHAI
 from portal.kernel.errors import DomainError
 

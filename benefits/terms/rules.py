@@ -1,0 +1,204 @@
+"""Eligibility rules, one rule kind per public reason code (DOMAIN.md §3), and the
+prerequisites (another benefit that must come first)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from benefits.terms.timing import Duration, Offset
+from benefits.terms.vocabulary import CODE, EpisodeAnchor, Relation, Slug, Strict, Ward
+
+
+class Prerequisite(Strict):
+    """Another benefit that must have reached ``state`` first (上门康护 needs 康护指导书)."""
+
+    benefit: str
+    state: Literal["completed", "approved", "in_service"] = "completed"
+    clause: str = ""
+
+    @field_validator("benefit")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not CODE.match(value):
+            raise ValueError(f"前置权益代码“{value}”格式不正确")
+        return value
+
+
+class RuleBase(Strict):
+    # The handbook clause the rule comes from, shown to the policyholder with the reason.
+    clause: Annotated[str, Field(min_length=1)]
+
+
+class PolicyInForceRule(RuleBase):
+    kind: Literal["policy_not_in_force"]
+
+
+class CoolingOffRule(RuleBase):
+    kind: Literal["cooling_off"]
+    # None: the policy's own cooling-off period (15 days unless the contract says otherwise).
+    days: Annotated[int, Field(ge=1, le=60)] | None = None
+
+
+class WaitingPeriodRule(RuleBase):
+    kind: Literal["waiting_period"]
+    # None: "与保险合同等待期一致" — the length comes from the policy, not the handbook.
+    days: Annotated[int, Field(ge=1, le=365)] | None = None
+    # "本合同生效日起30日内（含第30天）": day ``days`` itself is still inside.
+    inclusive: bool = True
+    waived_on_transfer: bool = False
+    # A disease diagnosed inside the waiting period never qualifies.
+    diagnosis_inside_disqualifies: bool = False
+
+
+class ServiceValidityRule(RuleBase):
+    kind: Literal["service_expired"]
+    valid_for: Duration
+    renews_with_policy: bool = True
+
+
+class CoveredConditionRule(RuleBase):
+    kind: Literal["condition_not_covered"]
+    description: str
+    disease_list: str | None = None
+    accept_suspected: bool = False
+    require_first_diagnosis: bool = False
+
+
+class UnsuitableCondition(Strict):
+    code: Slug
+    label: str
+
+
+class UnsuitableConditionRule(RuleBase):
+    kind: Literal["condition_unsuitable"]
+    conditions: Annotated[list[UnsuitableCondition], Field(min_length=1)]
+
+
+class HospitalisationRule(RuleBase):
+    kind: Literal["hospitalisation_required"]
+    min_days: Annotated[int, Field(ge=1)] | None = None
+    exclude_day_surgery: bool = False
+    excluded_wards: list[Ward] = []
+    exclude_pregnancy: bool = False
+    # Treatment finished / discharge approved by the attending doctor.
+    requires_discharge: bool = False
+
+
+class TimeWindowRule(RuleBase):
+    """The application (or the service) must fall between two offsets from an anchor."""
+
+    kind: Literal["outside_window"]
+    subject: Literal["application", "service"] = "application"
+    anchor: EpisodeAnchor
+    not_before: Offset | None = None
+    not_after: Offset | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _bounded(self) -> TimeWindowRule:
+        if self.not_before is None and self.not_after is None:
+            raise ValueError("时间窗至少要有一端")
+        return self
+
+
+class AgeRule(RuleBase):
+    """Age in whole years at the moment of use; both bounds inclusive."""
+
+    kind: Literal["age"]
+    min_years: Annotated[int, Field(ge=0)] | None = None
+    max_years: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> AgeRule:
+        if self.min_years is None and self.max_years is None:
+            raise ValueError("年龄规则至少要有上限或下限")
+        if (
+            self.min_years is not None
+            and self.max_years is not None
+            and self.min_years > self.max_years
+        ):
+            raise ValueError("年龄下限不能大于上限")
+        return self
+
+
+class RecipientRule(RuleBase):
+    kind: Literal["recipient_not_allowed"]
+    allowed: Annotated[list[Literal["insured", "family"]], Field(min_length=1)] = ["insured"]
+    family_relations: list[Relation] = []
+    # Family members must themselves be insured on the same family policy (平安共享).
+    family_must_be_insured: bool = False
+
+
+class NetworkRule(RuleBase):
+    kind: Literal["not_in_network"]
+    target: Literal["city", "hospital", "pharmacy", "nationwide"]
+    # Where the place is checked: the hospital, the insured's home, the service address.
+    location: Literal["hospital", "home", "service"] = "hospital"
+    coverage_list: str | None = None
+    scope: Literal["urban_districts", "whole_prefecture", "listed_counties"] | None = None
+    min_hospital_grade: Literal["二级", "三级", "三甲"] | None = None
+    public_only: bool = False
+    mainland_only: bool = True
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _list_needed(self) -> NetworkRule:
+        if (
+            self.target in ("hospital", "pharmacy")
+            and not self.coverage_list
+            and not (self.min_hospital_grade or self.public_only)
+        ):
+            raise ValueError("医院/药房网络规则必须指明名单或医院等级")
+        return self
+
+
+class SiteLeadTime(Strict):
+    site: str
+    min_lead: Duration
+
+
+class LeadTimeRule(RuleBase):
+    kind: Literal["lead_time"]
+    min_lead: Duration
+    before: Literal["service_start", "purchase", "admission", "visit"] = "service_start"
+    per_site: list[SiteLeadTime] = []
+
+
+class FilingDeadline(Strict):
+    after: EpisodeAnchor
+    within: Duration
+    label: str = ""
+
+
+class FilingDeadlineRule(RuleBase):
+    kind: Literal["filing_deadline"]
+    deadlines: Annotated[list[FilingDeadline], Field(min_length=1)]
+
+
+class CitizenshipRule(RuleBase):
+    kind: Literal["citizenship"]
+    mainland_only: bool = True
+
+
+Rule = Annotated[
+    PolicyInForceRule
+    | CoolingOffRule
+    | WaitingPeriodRule
+    | ServiceValidityRule
+    | CoveredConditionRule
+    | UnsuitableConditionRule
+    | HospitalisationRule
+    | TimeWindowRule
+    | AgeRule
+    | RecipientRule
+    | NetworkRule
+    | LeadTimeRule
+    | FilingDeadlineRule
+    | CitizenshipRule,
+    Field(discriminator="kind"),
+]
+
+# Kinds a benefit may carry more than once (two windows, a city and a hospital list).
+REPEATABLE_RULE_KINDS = frozenset({"outside_window", "not_in_network", "lead_time"})
