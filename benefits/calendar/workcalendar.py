@@ -4,6 +4,10 @@ The arithmetic here is pure: a ``WorkingCalendar`` (the ``chinesecalendar`` libr
 with the admin's ``CalendarDay`` rows laid over it, see ``benefits.calendar.selectors``) is
 built once and passed in; nothing in this module touches the database.
 
+Working time is counted here, as spans (``timedelta``) and whole working days; amounts in
+the terms' units and clocks (a ``Duration``) become time in ``benefits.calendar.durations``,
+which calls these functions for the working clock.
+
 Semantics, pinned by ``tests/benefits/test_workcalendar.py``:
 
 * Every datetime in and out is aware. Working time is reckoned on the Asia/Shanghai wall
@@ -27,8 +31,6 @@ Semantics, pinned by ``tests/benefits/test_workcalendar.py``:
   given, 23:59:59.999999 of that day: the last instant of the day, so that the deadline
   shows on the day the handbook promises ("4个工作日内完成预约" may be done any time on the
   fourth day) rather than as 00:00 of the next. Working days must be whole numbers.
-* Natural minutes, hours, days and weeks are plain ``timedelta``s; months and years use
-  ``relativedelta`` on the Shanghai date (31 January + 1 month = 28/29 February).
 * ``provisional`` is True when any day whose status the computation had to look up lies in
   a year that is not confirmed (neither covered by the library nor confirmed by an admin).
   Such days are reckoned Monday–Friday (with any days an admin has already entered) and
@@ -36,26 +38,24 @@ Semantics, pinned by ``tests/benefits/test_workcalendar.py``:
   confirmed (``benefits.signals.calendar_changed``).
 * A working-time computation that would run more than ``MAX_HORIZON`` past its start
   raises ``CalendarHorizonError`` instead of searching on.
-* ``elapsed(start, end, ...)`` is the inverse of ``add``: the working (or natural) time
-  between two moments, as a ``Decimal`` in the unit asked for. For working days it counts
-  the open days after the start day, the last one pro rata by its business hours.
+* ``working_time_between`` and ``working_days_between`` are the inverses of
+  ``add_working_time`` and ``add_working_days``; the latter counts the open days after the
+  start day, the last one pro rata by its business hours.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
 from importlib.metadata import version
 from typing import Literal
 
-from dateutil.relativedelta import relativedelta
 from django.utils.translation import gettext
 
-from benefits.terms.timing import BusinessHours, Duration
-from benefits.terms.vocabulary import Clock, TimeUnit
+from benefits.terms.timing import BusinessHours
 from portal.kernel.clock import SHANGHAI
 
 # Deadlines in the handbooks run to weeks at most; two years of searching means a wrong
@@ -65,13 +65,6 @@ MAX_HORIZON = timedelta(days=2 * 366)
 DayKind = Literal["holiday", "working_day"]
 OpenDays = Literal["working_days", "every_day", "every_day_except_holidays"]
 
-_MICROSECONDS = {
-    "minutes": 60 * 10**6,
-    "hours": 3600 * 10**6,
-    "days": 86400 * 10**6,
-    "weeks": 7 * 86400 * 10**6,
-}
-_WORKING_UNITS = ("minutes", "hours", "days")
 _MINUTES_PER_DAY = 24 * 60
 
 # The library names its holidays in English; admins and policyholders read Chinese.
@@ -217,7 +210,8 @@ def _end_of_day(day: date, hours: BusinessHours) -> datetime:
     return _window(day, hours)[1]
 
 
-def _local(moment: datetime) -> datetime:
+def in_shanghai(moment: datetime) -> datetime:
+    """``moment`` on the Shanghai wall clock; a naive datetime is refused."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("working-time arithmetic needs aware datetimes")
     return moment.astimezone(SHANGHAI)
@@ -238,28 +232,20 @@ def _check_horizon(start: date, day: date) -> None:
         )
 
 
-def _as_timedelta(amount: Decimal | int, unit: str) -> timedelta:
-    microseconds = (Decimal(amount) * _MICROSECONDS[unit]).to_integral_value()
-    return timedelta(microseconds=int(microseconds))
-
-
-def _in_unit(span: timedelta, unit: str) -> Decimal:
+def _in_minutes(span: timedelta) -> Decimal:
     microseconds = (span.days * 86400 + span.seconds) * 10**6 + span.microseconds
-    return Decimal(microseconds) / Decimal(_MICROSECONDS[unit])
-
-
-def _whole(amount: Decimal | int, what: str) -> int:
-    if Decimal(amount) != Decimal(amount).to_integral_value():
-        raise ValueError(f"{what} must be a whole number, got {amount}")
-    return int(amount)
+    return Decimal(microseconds) / Decimal(60 * 10**6)
 
 
 # --- adding -------------------------------------------------------------------------------
 
 
-def _add_working_time(
-    start: datetime, span: timedelta, hours: BusinessHours, calendar: WorkingCalendar
+def add_working_time(
+    start: datetime, span: timedelta, hours: BusinessHours | None, calendar: WorkingCalendar
 ) -> Deadline:
+    """``start`` plus ``span`` of working time: only time inside ``hours`` (whole working
+    days without them) on open days counts."""
+    start, hours = in_shanghai(start), hours or WHOLE_WORKING_DAYS
     day = start.date()
     remaining = span
     while True:
@@ -275,9 +261,11 @@ def _add_working_time(
         day += timedelta(days=1)
 
 
-def _add_working_days(
-    start: datetime, count: int, hours: BusinessHours, calendar: WorkingCalendar
+def add_working_days(
+    start: datetime, count: int, hours: BusinessHours | None, calendar: WorkingCalendar
 ) -> Deadline:
+    """The end of the ``count``-th open day after the start day (see the module docstring)."""
+    start, hours = in_shanghai(start), hours or WHOLE_WORKING_DAYS
     day = start.date()
     counted = 0
     while counted < count:
@@ -288,76 +276,41 @@ def _add_working_days(
     return Deadline(_end_of_day(day, hours), _provisional(start.date(), day, hours, calendar))
 
 
-def add(
-    start: datetime,
-    amount: Decimal | int,
-    unit: TimeUnit,
-    clock: Clock,
-    hours: BusinessHours | None,
-    calendar: WorkingCalendar,
-) -> Deadline:
-    """``start`` plus ``amount`` ``unit`` on ``clock`` (see the module docstring)."""
-    local = _local(start)
-    if Decimal(amount) < 0:
-        raise ValueError("amount must not be negative")
-    if clock == "natural":
-        if unit in ("months", "years"):
-            months = _whole(amount, unit) * (12 if unit == "years" else 1)
-            return Deadline(local + relativedelta(months=months), provisional=False)
-        due = (local.astimezone(UTC) + _as_timedelta(amount, unit)).astimezone(SHANGHAI)
-        return Deadline(due, provisional=False)
-    if unit not in _WORKING_UNITS:
-        raise ValueError(f"the working clock counts minutes, hours or days, not {unit}")
-    hours = hours or WHOLE_WORKING_DAYS
-    if unit == "days":
-        count = _whole(amount, "working days")
-        if count == 0:
-            raise ValueError("working days must be at least 1")
-        return _add_working_days(local, count, hours, calendar)
-    return _add_working_time(local, _as_timedelta(amount, unit), hours, calendar)
-
-
-def add_duration(
-    start: datetime,
-    duration: Duration,
-    hours: BusinessHours | None,
-    calendar: WorkingCalendar,
-) -> Deadline:
-    """``add`` for a duration from a benefit's terms."""
-    return add(start, duration.amount, duration.unit, duration.clock, hours, calendar)
-
-
 def next_working_moment(
     moment: datetime, hours: BusinessHours | None, calendar: WorkingCalendar
 ) -> Deadline:
     """The first instant at or after ``moment`` inside business hours on an open day."""
-    return _add_working_time(_local(moment), timedelta(0), hours or WHOLE_WORKING_DAYS, calendar)
+    return add_working_time(moment, timedelta(0), hours, calendar)
+
+
+def working_day_after(day: date, count: int, calendar: WorkingCalendar) -> date:
+    """The ``count``-th working day after ``day`` (``day`` itself for 0)."""
+    return _step_working_days(day, count, calendar, timedelta(days=1))
+
+
+def working_day_before(day: date, count: int, calendar: WorkingCalendar) -> date:
+    """The ``count``-th working day before ``day`` (``day`` itself for 0)."""
+    return _step_working_days(day, count, calendar, timedelta(days=-1))
+
+
+def _step_working_days(day: date, count: int, calendar: WorkingCalendar, step: timedelta) -> date:
+    current = day
+    while count > 0:
+        current += step
+        _check_horizon(min(day, current), max(day, current))
+        if calendar.is_working_day(current):
+            count -= 1
+    return current
 
 
 # --- measuring ----------------------------------------------------------------------------
 
 
-def elapsed(
-    start: datetime,
-    end: datetime,
-    unit: TimeUnit,
-    clock: Clock,
-    hours: BusinessHours | None,
-    calendar: WorkingCalendar,
-) -> Decimal:
-    """How much time on ``clock`` lies between ``start`` and ``end``, in ``unit``."""
-    start, end = _local(start), _local(end)
-    if end < start:
-        raise ValueError("end is before start")
-    if unit not in _MICROSECONDS:
-        raise ValueError(f"elapsed time cannot be measured in {unit}")
-    if clock == "natural":
-        return _in_unit(end - start, unit)
-    if unit not in _WORKING_UNITS:
-        raise ValueError(f"the working clock counts minutes, hours or days, not {unit}")
-    hours = hours or WHOLE_WORKING_DAYS
-    if unit == "days":
-        return _elapsed_working_days(start, end, hours, calendar)
+def working_time_between(
+    start: datetime, end: datetime, hours: BusinessHours | None, calendar: WorkingCalendar
+) -> timedelta:
+    """The working time inside ``hours`` on open days between ``start`` and ``end``."""
+    start, end, hours = in_shanghai(start), in_shanghai(end), hours or WHOLE_WORKING_DAYS
     inside = timedelta(0)
     day = start.date()
     while day <= end.date():
@@ -367,14 +320,15 @@ def elapsed(
             if begin < finish:
                 inside += finish - begin
         day += timedelta(days=1)
-    return _in_unit(inside, unit)
+    return inside
 
 
-def _elapsed_working_days(
-    start: datetime, end: datetime, hours: BusinessHours, calendar: WorkingCalendar
+def working_days_between(
+    start: datetime, end: datetime, hours: BusinessHours | None, calendar: WorkingCalendar
 ) -> Decimal:
     """Open days after the start day that have ended by ``end``, plus the fraction of the
     business hours of the one in progress."""
+    start, end, hours = in_shanghai(start), in_shanghai(end), hours or WHOLE_WORKING_DAYS
     total = Decimal(0)
     day = start.date() + timedelta(days=1)
     while day <= end.date():
@@ -383,6 +337,6 @@ def _elapsed_working_days(
             if end >= _end_of_day(day, hours):
                 total += 1
             elif end > opening:
-                total += _in_unit(end - opening, "minutes") / _in_unit(closing - opening, "minutes")
+                total += _in_minutes(end - opening) / _in_minutes(closing - opening)
         day += timedelta(days=1)
     return total

@@ -16,9 +16,12 @@ from typing import Any
 from django.db import models, transaction
 
 from benefits.catalogue.files import Catalogue, read_catalogue
-from benefits.models import Benefit, Insurer, Product, Service, Vendor
+from benefits.models import Benefit, CatalogueRecord, Insurer, Product, Service, Vendor
 from benefits.terms.benefit_terms import terms_to_json
 from coverage.models import CoverageList
+
+# The rows the files load: matched by code, with the digest of the file data at the last load.
+LoadedRecord = (CatalogueRecord, CoverageList)
 
 
 def record_digest(values: dict[str, Any]) -> str:
@@ -71,7 +74,7 @@ def _snapshot(instance: models.Model, keys: Iterable[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key in keys:
         value = getattr(instance, key)
-        values[key] = value.code if isinstance(value, models.Model) else value
+        values[key] = value.code if isinstance(value, LoadedRecord) else value
     return values
 
 
@@ -88,7 +91,7 @@ def _sync(
     keys = list(rows[0].values) if rows else []
     report_missing = existing is None
     if existing is None:
-        existing = {obj.code: obj for obj in model.objects.all()}
+        existing = {obj.code: obj for obj in model._default_manager.all()}  # type: ignore[attr-defined]  # every loaded model has a code (CatalogueRecord, CoverageList)
     label = str(model._meta.verbose_name)
     result: dict[str, models.Model] = {}
     for row in rows:
@@ -104,7 +107,7 @@ def _sync(
         current_digest = record_digest(current)
         if current_digest == wanted:
             if obj.loaded_digest != wanted:
-                model.objects.filter(pk=obj.pk).update(loaded_digest=wanted)
+                model._default_manager.filter(pk=obj.pk).update(loaded_digest=wanted)
             report.unchanged += 1
         elif current_digest == obj.loaded_digest or overwrite_edited:
             edited = current_digest != obj.loaded_digest
@@ -148,72 +151,102 @@ def catalogue_load(
     """Load the catalogue files; raises ``CatalogueError`` before writing if any is invalid."""
     catalogue = catalogue or read_catalogue()
     report = LoadReport()
-    sync = dict(report=report, overwrite_edited=overwrite_edited)
 
-    insurers = _sync(
-        Insurer, _plain_rows(catalogue.insurers, ("name", "short_name", "hotline"), {}), **sync
+    def sync(model: type[models.Model], rows: list[_Row]) -> dict[str, models.Model]:
+        return _sync(model, rows, report, overwrite_edited=overwrite_edited)
+
+    insurers = sync(Insurer, _plain_rows(catalogue.insurers, ("name", "short_name", "hotline"), {}))
+    vendors = sync(
+        Vendor, _plain_rows(catalogue.vendors, ("name", "insurer"), {"insurer": insurers})
     )
-    vendors = _sync(
-        Vendor,
-        _plain_rows(catalogue.vendors, ("name", "insurer"), {"insurer": insurers}),
-        **sync,
+    services = sync(Service, _plain_rows(catalogue.services, ("name", "category"), {}))
+    products = sync(Product, _product_rows(catalogue, insurers))
+    sync(CoverageList, _coverage_list_rows(catalogue, insurers))
+    _benefits_load(
+        catalogue,
+        products=products,
+        services=services,
+        vendors=vendors,
+        report=report,
+        overwrite_edited=overwrite_edited,
     )
-    services = _sync(Service, _plain_rows(catalogue.services, ("name", "category"), {}), **sync)
-    products = _sync(
-        Product,
-        [
-            _Row(
-                p.code,
-                {
-                    "name": p.name,
-                    "insurer": p.insurer,
-                    "handbook_title": p.handbook_title,
-                    "seed_file": p.seed,
-                },
-                {
-                    "name": p.name,
-                    "insurer": insurers[p.insurer],
-                    "handbook_title": p.handbook_title,
-                    "seed_file": p.seed,
-                },
-            )
-            for p in catalogue.products
-        ],
-        **sync,
-    )
+    return report
+
+
+def _product_rows(catalogue: Catalogue, insurers: dict[str, models.Model]) -> list[_Row]:
+    return [
+        _Row(
+            p.code,
+            {
+                "name": p.name,
+                "insurer": p.insurer,
+                "handbook_title": p.handbook_title,
+                "seed_file": p.seed,
+            },
+            {
+                "name": p.name,
+                "insurer": insurers[p.insurer],
+                "handbook_title": p.handbook_title,
+                "seed_file": p.seed,
+            },
+        )
+        for p in catalogue.products
+    ]
+
+
+def _coverage_list_rows(catalogue: Catalogue, insurers: dict[str, models.Model]) -> list[_Row]:
     product_insurer = {p.code: p.insurer for p in catalogue.products}
     list_rows = []
     for product_code, cl in catalogue.coverage_lists:
-        values = {
+        insurer = product_insurer[product_code]
+        values: dict[str, Any] = {
             "title": cl.title,
             "kind": cl.kind,
-            "insurer": product_insurer[product_code],
+            "insurer": insurer,
             "source": cl.source,
             "scope": cl.scope or "",
             "printed": cl.printed,
         }
-        list_rows.append(_Row(cl.code, values, {**values, "insurer": insurers[values["insurer"]]}))
-    _sync(CoverageList, list_rows, **sync)
+        list_rows.append(_Row(cl.code, values, {**values, "insurer": insurers[insurer]}))
+    return list_rows
 
+
+def _benefit_rows(catalogue: Catalogue) -> list[_Row]:
+    """The benefits as the files describe them, parents before their components."""
+    return [
+        _Row(
+            b.code,
+            {
+                "product": b.product,
+                "service": b.service,
+                "parent": b.parent,
+                "position": b.position,
+                "name": b.name,
+                "vendor": b.vendor,
+                "terms": terms_to_json(b.terms),
+                "source_file": b.source_file,
+                "source_section": b.source_section,
+                "clause_text": b.clause_text,
+            },
+            {},
+        )
+        for b in catalogue.benefits
+    ]
+
+
+def _benefits_load(
+    catalogue: Catalogue,
+    *,
+    products: dict[str, models.Model],
+    services: dict[str, models.Model],
+    vendors: dict[str, models.Model],
+    report: LoadReport,
+    overwrite_edited: bool,
+) -> None:
     # Parents come before their components in the flattened list, so a component's parent
     # is always saved first.
-    benefit_rows: list[_Row] = []
+    benefit_rows = _benefit_rows(catalogue)
     saved: dict[str, models.Model] = {}
-    for b in catalogue.benefits:
-        values = {
-            "product": b.product,
-            "service": b.service,
-            "parent": b.parent,
-            "position": b.position,
-            "name": b.name,
-            "vendor": b.vendor,
-            "terms": terms_to_json(b.terms),
-            "source_file": b.source_file,
-            "source_section": b.source_section,
-            "clause_text": b.clause_text,
-        }
-        benefit_rows.append(_Row(b.code, values, {}))
-
     existing_benefits = {
         obj.code: obj
         for obj in Benefit.objects.select_related("product", "service", "parent", "vendor")
@@ -233,11 +266,11 @@ def catalogue_load(
             _sync(
                 Benefit,
                 [_Row(row.code, values, assign)],
+                report,
+                overwrite_edited=overwrite_edited,
                 existing=existing_benefits,
-                **sync,
             )
         )
     label = str(Benefit._meta.verbose_name)
     for code in sorted(set(existing_benefits) - {row.code for row in benefit_rows}):
         report.changes.append(Change(label, code, "not_in_files"))
-    return report

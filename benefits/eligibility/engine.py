@@ -6,9 +6,10 @@ specific numbers and dates, and the handbook clause it comes from.
 diagnosis, what is left in each pool, which lists cover the place) in a bounded number of
 queries and passes them in, so the rules are tested without HTTP or fixtures.
 
-Working-clock lead times and ``filing_deadline`` are reckoned on the working calendar
-(``benefits.calendar.workcalendar``) the caller passes in ``Facts.calendar``; without one they are
-reported in ``Verdict.unchecked`` instead of being silently passed, as is a network rule
+Every duration is counted by ``benefits.calendar.durations``. Working-clock durations (lead
+times, validities, window offsets) and ``filing_deadline`` are reckoned on the working
+calendar the caller passes in ``Facts.calendar``; without one they are reported in
+``Verdict.unchecked`` instead of being silently passed, as is a network rule
 whose list cannot be consulted (an annex printed only as a QR code and not imported yet, or a
 hospital network within which the vendor chooses the hospital and none is named).
 
@@ -24,9 +25,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
-
-from benefits.calendar.workcalendar import WorkingCalendar, add_duration
+from benefits.calendar.durations import day_after, day_before, duration_after
+from benefits.calendar.workcalendar import WorkingCalendar
 from benefits.eligibility.tiers import TierAnswer, TierFacts, fulfilment_tier
 from benefits.terms import display as terms_display
 from benefits.terms.benefit_terms import BenefitTerms
@@ -114,8 +114,8 @@ class Facts:
     benefit_names: dict[str, str] = field(default_factory=dict)  # prerequisite code → name
     exclusive_groups_used: frozenset[str] = frozenset()
     tier: TierFacts = field(default_factory=TierFacts)
-    # Working-clock rules (lead times in working days, filing deadlines) need the calendar;
-    # without one they are reported unchecked.
+    # Working-clock rules (``needs_working_calendar``: filing deadlines, durations on the
+    # working clock) need the calendar; without one they are reported unchecked.
     calendar: WorkingCalendar | None = None
 
 
@@ -133,26 +133,6 @@ class Verdict:
     unchecked: list[str]
     next_eligible_on: date | None = None
     tier: TierAnswer | None = None
-
-
-def _add(start: date, duration: Duration) -> date:
-    amount = int(duration.amount)
-    return start + {
-        "days": relativedelta(days=amount),
-        "weeks": relativedelta(weeks=amount),
-        "months": relativedelta(months=amount),
-        "years": relativedelta(years=amount),
-    }.get(duration.unit, relativedelta(days=amount))
-
-
-def _delta(duration: Duration) -> timedelta:
-    amount = float(duration.amount)
-    return {
-        "minutes": timedelta(minutes=amount),
-        "hours": timedelta(hours=amount),
-        "days": timedelta(days=amount),
-        "weeks": timedelta(weeks=amount),
-    }.get(duration.unit, timedelta(days=amount * 30))
 
 
 def _number(value: Decimal) -> str:
@@ -210,7 +190,8 @@ def _waiting(rule: WaitingPeriodRule, facts: Facts) -> str | tuple[str, date] | 
 def _validity(rule: ServiceValidityRule, facts: Facts) -> str | None:
     if rule.renews_with_policy:
         return None  # follows the policy, checked by policy_not_in_force
-    ends = _add(facts.policy.effective_on, rule.valid_for) - timedelta(days=1)
+    ends = day_after(facts.policy.effective_on, rule.valid_for, calendar=facts.calendar)
+    ends -= timedelta(days=1)
     if facts.at.date() > ends:
         return f"服务有效期已于{cn_date(ends)}届满"
     return None
@@ -248,19 +229,17 @@ def _lead_time(rule: LeadTimeRule, facts: Facts) -> str | None:
     lead = next((s.min_lead for s in rule.per_site if s.site == facts.site), rule.min_lead)
     if facts.planned_at is None:
         return "请填写计划服务时间，以核对提前申请时限"
-    if lead.clock == "working":
-        assert facts.calendar is not None  # evaluate() reports it unchecked otherwise
-        earliest = add_duration(facts.at, lead, None, facts.calendar).due
-        if facts.planned_at < earliest:
-            return (
-                f"须至少提前{terms_display.duration(lead)}申请，"
-                f"最早可预约{cn_date(earliest.astimezone(SHANGHAI).date())}的服务"
-            )
+    # A working-clock lead needs the calendar: evaluate() reports it unchecked without one.
+    earliest = duration_after(facts.at, lead, calendar=facts.calendar, hours=None).due
+    if facts.planned_at >= earliest:
         return None
-    if facts.planned_at - facts.at < _delta(lead):
-        hours = (facts.planned_at - facts.at).total_seconds() / 3600
-        return f"须至少提前{_fmt_duration(lead)}申请，当前距服务开始约{max(hours, 0):.0f}小时"
-    return None
+    if lead.clock == "working":
+        return (
+            f"须至少提前{terms_display.duration(lead)}申请，"
+            f"最早可预约{cn_date(earliest.astimezone(SHANGHAI).date())}的服务"
+        )
+    hours = (facts.planned_at - facts.at).total_seconds() / 3600
+    return f"须至少提前{_fmt_duration(lead)}申请，当前距服务开始约{max(hours, 0):.0f}小时"
 
 
 def _fmt_duration(duration: Duration) -> str:
@@ -299,9 +278,10 @@ def _filing(rule: FilingDeadlineRule, facts: Facts) -> str | None:
             continue
         start = datetime.combine(day, time(0), tzinfo=SHANGHAI)
         if deadline.within.clock == "working":
-            due = add_duration(start, deadline.within, None, facts.calendar).due
+            due = duration_after(start, deadline.within, calendar=facts.calendar, hours=None).due
         else:  # "出院后3日内": to the end of the third day
-            due = datetime.combine(_add(day, deadline.within), time.max, tzinfo=SHANGHAI)
+            last = day_after(day, deadline.within, calendar=None)
+            due = datetime.combine(last, time.max, tzinfo=SHANGHAI)
         if facts.at <= due:
             return None
         after = ANCHOR_NAMES.get(deadline.after, deadline.after)
@@ -327,14 +307,11 @@ def _anchor(anchor: str, facts: Facts) -> date | None:
     }.get(anchor)
 
 
-def _offset(anchor_day: date, offset: Offset) -> date:
+def _offset(anchor_day: date, offset: Offset, calendar: WorkingCalendar | None) -> date:
     """The day ``offset`` before or after ``anchor_day`` (facts are dates: hours count as
     whole days, "出院前24小时" is the day before discharge)."""
-    if offset.unit in ("minutes", "hours"):
-        step = relativedelta(days=int(_delta(offset).total_seconds() // 86400))
-    else:
-        step = relativedelta(**{offset.unit: int(offset.amount)})
-    return anchor_day - step if offset.direction == "before" else anchor_day + step
+    shift = day_before if offset.direction == "before" else day_after
+    return shift(anchor_day, offset, calendar=calendar)
 
 
 def _window(rule: TimeWindowRule, facts: Facts) -> str | None:
@@ -346,10 +323,14 @@ def _window(rule: TimeWindowRule, facts: Facts) -> str | None:
     on = facts.at.date()
     if rule.subject == "service" and facts.planned_at is not None:
         on = facts.planned_at.date()
-    if rule.not_before is not None and on < _offset(anchor_day, rule.not_before):
-        return f"须在{cn_date(_offset(anchor_day, rule.not_before))}及以后使用"
-    if rule.not_after is not None and on > _offset(anchor_day, rule.not_after):
-        return f"已超过时限（{cn_date(_offset(anchor_day, rule.not_after))}）"
+    if rule.not_before is not None:
+        earliest = _offset(anchor_day, rule.not_before, facts.calendar)
+        if on < earliest:
+            return f"须在{cn_date(earliest)}及以后使用"
+    if rule.not_after is not None:
+        latest = _offset(anchor_day, rule.not_after, facts.calendar)
+        if on > latest:
+            return f"已超过时限（{cn_date(latest)}）"
     return None
 
 
@@ -400,14 +381,23 @@ CHECKS: dict[type, Check] = {
 }
 
 
+def _durations(rule: object) -> list[Duration]:
+    """The durations a rule's check counts (``valid_for`` only when it does not renew)."""
+    if isinstance(rule, LeadTimeRule):
+        return [rule.min_lead, *(site.min_lead for site in rule.per_site)]
+    if isinstance(rule, ServiceValidityRule) and not rule.renews_with_policy:
+        return [rule.valid_for]
+    if isinstance(rule, TimeWindowRule):
+        return [bound for bound in (rule.not_before, rule.not_after) if bound is not None]
+    return []
+
+
 def needs_working_calendar(rule: object) -> bool:
-    """Filing deadlines and lead times counted in working days need the working calendar."""
+    """Filing deadlines, and rules that count a duration on the working clock (a lead time,
+    a validity, a window's offset), need the working calendar."""
     if isinstance(rule, FilingDeadlineRule):
         return True
-    return isinstance(rule, LeadTimeRule) and (
-        rule.min_lead.clock == "working"
-        or any(site.min_lead.clock == "working" for site in rule.per_site)
-    )
+    return any(duration.clock == "working" for duration in _durations(rule))
 
 
 def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:

@@ -234,6 +234,29 @@ def policy_upsert(
     omission), and every input is checked before anything is written. People are written
     through ``person_upsert`` with ``actor``, ``channel`` and ``allowed_insurer_ids`` (the
     caller's insurers: a person also on another insurer's policy keeps name and phone)."""
+    product = _check_policy_input(data)
+    holder = person_upsert(
+        data.holder,
+        field="holder",
+        actor=actor,
+        channel=channel,
+        allowed_insurer_ids=allowed_insurer_ids,
+    )
+    policy, created = _policy_write(data, product=product, holder=holder)
+    for index, member in enumerate(data.members):
+        person = person_upsert(
+            member.person,
+            field=f"members[{index}]",
+            actor=actor,
+            channel=channel,
+            allowed_insurer_ids=allowed_insurer_ids,
+        )
+        _member_write(policy, member, person=person, index=index)
+    return policy, created
+
+
+def _check_policy_input(data: PolicyInput) -> Product:
+    """The policy's product, once everything in ``data`` that needs no person is valid."""
     product = Product.objects.filter(code=data.product).first()
     if product is None:
         raise DomainError("unknown_product", f"产品代码“{data.product}”不存在", field="product")
@@ -254,13 +277,11 @@ def policy_upsert(
     ]
     if len(digests) != len(set(digests)):
         raise DomainError("duplicate_member", "同一证件号码出现在多个被保险人中", field="members")
-    holder = person_upsert(
-        data.holder,
-        field="holder",
-        actor=actor,
-        channel=channel,
-        allowed_insurer_ids=allowed_insurer_ids,
-    )
+    return product
+
+
+def _policy_write(data: PolicyInput, *, product: Product, holder: Person) -> tuple[Policy, bool]:
+    """Create or lock-and-update the policy row (inside ``policy_upsert``'s transaction)."""
     policy, created = Policy.objects.select_for_update().get_or_create(
         number=data.number,
         defaults={
@@ -284,26 +305,21 @@ def policy_upsert(
         setattr(policy, name, getattr(data, name))
     policy.product, policy.holder = product, holder
     policy.save()
-    for index, member in enumerate(data.members):
-        person = person_upsert(
-            member.person,
-            field=f"members[{index}]",
-            actor=actor,
-            channel=channel,
-            allowed_insurer_ids=allowed_insurer_ids,
-        )
-        clash = (
-            PolicyMember.objects.filter(policy=policy, person=person)
-            .exclude(ref=member.ref)
-            .first()
-        )
-        if clash is not None:
-            raise DomainError(
-                "duplicate_member",
-                f"members[{index}]：此人已是本保单的被保险人（编号{clash.ref}）",
-                field=f"members[{index}]",
-            )
-        PolicyMember.objects.update_or_create(
-            policy=policy, ref=member.ref, defaults={"person": person, "relation": member.relation}
-        )
     return policy, created
+
+
+def _member_write(policy: Policy, member: MemberInput, *, person: Person, index: int) -> None:
+    """Put ``person`` on ``policy`` as ``member.ref``; a person already on it under another
+    ref is refused."""
+    clash = (
+        PolicyMember.objects.filter(policy=policy, person=person).exclude(ref=member.ref).first()
+    )
+    if clash is not None:
+        raise DomainError(
+            "duplicate_member",
+            f"members[{index}]：此人已是本保单的被保险人（编号{clash.ref}）",
+            field=f"members[{index}]",
+        )
+    PolicyMember.objects.update_or_create(
+        policy=policy, ref=member.ref, defaults={"person": person, "relation": member.relation}
+    )

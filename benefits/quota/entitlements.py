@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
-
+from benefits.calendar.durations import day_after
+from benefits.calendar.selectors import calendar_cached
 from benefits.models import Benefit, Person, Policy, QuotaBalance
 from benefits.quota.ledger import PoolKey
 from benefits.quota.periods import policy_year
@@ -37,14 +37,12 @@ class PoolSpec:
 
 
 def _window_end(start: date, window: Duration) -> date:
-    amount = int(window.amount)
-    delta = {
-        "days": timedelta(days=amount),
-        "weeks": timedelta(weeks=amount),
-        "months": relativedelta(months=amount),
-        "years": relativedelta(years=amount),
-    }.get(window.unit, timedelta(days=amount))
-    return start + delta - timedelta(days=1)
+    """The last day of a window opened on ``start``: N natural days count the start day as
+    the first ("启动后30天内" ends on the 30th); N working days end with the Nth working day
+    after the start day, as working-day deadlines do."""
+    if window.clock == "working":
+        return day_after(start, window, calendar=calendar_cached())
+    return day_after(start, window, calendar=None) - timedelta(days=1)
 
 
 # A balance's period key is "<kind>:<start or stay id>" or "policy"; these prefixes are the one

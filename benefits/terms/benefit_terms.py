@@ -89,7 +89,7 @@ class BenefitTerms(Strict):
 
     def reason_codes(self) -> list[str]:
         """Every reason code this benefit can refuse with, in DOMAIN.md order."""
-        codes = {rule.kind for rule in self.rules}
+        codes: set[str] = {rule.kind for rule in self.rules}
         if not self.quota.is_unlimited or self.quota.limits:
             codes.add("quota_exhausted")
         if self.prerequisites:

@@ -23,6 +23,9 @@ class Duration(Strict):
     def _working_clock_units(self) -> Duration:
         if self.clock == "working" and self.unit not in ("minutes", "hours", "days"):
             raise ValueError("工作时间只能以分钟、小时或工作日计")
+        if self.unit in ("months", "years") and self.amount != self.amount.to_integral_value():
+            # Calendar months have no fraction a date could be computed from.
+            raise ValueError("以月或年计的时长须为整数")
         return self
 
 

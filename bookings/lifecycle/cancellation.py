@@ -4,13 +4,15 @@ failure): whether the use counts, and the sentence that says so before anyone co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.utils import timezone
 
+from benefits.calendar.durations import duration_after
+from benefits.calendar.selectors import calendar_cached
+from benefits.calendar.workcalendar import WorkingCalendar
 from benefits.terms import display as terms_display
 from benefits.terms.benefit_terms import BenefitTerms
-from benefits.terms.timing import Duration
 from bookings.lifecycle.workflow import transition_for
 from bookings.models import ServiceRequest
 
@@ -27,10 +29,16 @@ def reached_events(request: ServiceRequest) -> set[str]:
 
 
 def cancellation_outcome(
-    terms: BenefitTerms, *, reached: set[str], starts_at: datetime | None, now: datetime
+    terms: BenefitTerms,
+    *,
+    reached: set[str],
+    starts_at: datetime | None,
+    now: datetime,
+    calendar: WorkingCalendar | None = None,
 ) -> CancelOutcome:
     """Whether cancelling now costs the use, and the sentence that says so before the
-    policyholder confirms."""
+    policyholder confirms. A free window on the working clock is counted on ``calendar``
+    (the cached working calendar when None) within the benefit's service hours."""
     policy = terms.cancellation
     if policy is None:
         return CancelOutcome(False, "现在取消不扣减权益次数，已占用的额度将返还。")
@@ -41,8 +49,14 @@ def cancellation_outcome(
         )
     if policy.free_before and starts_at is not None:
         window = terms_display.duration(policy.free_before)
-        # "至少提前12小时" — cancelling exactly 12 hours before is still in time.
-        if starts_at - now < _as_timedelta(policy.free_before):
+        # "至少提前12小时": free while the start is at least that far off on the window's
+        # clock — cancelling exactly 12 hours before is still in time.
+        if policy.free_before.clock == "working" and calendar is None:
+            calendar = calendar_cached()
+        earliest_free_start = duration_after(
+            now, policy.free_before, calendar=calendar, hours=terms.service_hours
+        ).due
+        if starts_at < earliest_free_start:
             return CancelOutcome(
                 True, f"距服务开始不足{window}，取消后本次权益视为已使用。", policy.clause
             )
@@ -50,16 +64,6 @@ def cancellation_outcome(
             False, f"距服务开始超过{window}，现在取消不扣减权益次数。", policy.clause
         )
     return CancelOutcome(False, "现在取消不扣减权益次数，已占用的额度将返还。", policy.clause)
-
-
-def _as_timedelta(duration: Duration) -> timedelta:
-    amount = float(duration.amount)
-    return {
-        "minutes": timedelta(minutes=amount),
-        "hours": timedelta(hours=amount),
-        "days": timedelta(days=amount),
-        "weeks": timedelta(weeks=amount),
-    }.get(duration.unit, timedelta(days=amount))
 
 
 def request_cancel_preview(

@@ -15,11 +15,10 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time, timedelta
 
-from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
 
-from benefits.terms.timing import Duration
+from benefits.calendar.durations import natural_delta
 from bookings.lifecycle.workflow import ENDED_WITHOUT_SERVICE
 from bookings.messages.notifications import contact_person, local_time, notify_person
 from bookings.models import FollowUp, RequestEvent, ServiceRequest
@@ -63,11 +62,6 @@ def reminder_schedule(request: ServiceRequest, at: datetime) -> FollowUp | None:
     return row
 
 
-def _interval(every: Duration) -> relativedelta:
-    # A whole number of natural days, weeks, months or years: the terms refuse anything else.
-    return relativedelta(**{every.unit: int(every.amount)})
-
-
 def follow_ups_plan(request: ServiceRequest, completed_at: datetime) -> list[FollowUp]:
     """The follow-ups the benefit's terms promise after completion (``terms.follow_ups``)."""
     start = timezone.localtime(completed_at, SHANGHAI).date()
@@ -75,7 +69,8 @@ def follow_ups_plan(request: ServiceRequest, completed_at: datetime) -> list[Fol
     for plan in request.benefit.parsed_terms.follow_ups:
         if plan.starts_on != "completed":
             continue
-        step = _interval(plan.every)
+        # A whole number of natural days, weeks, months or years: the terms refuse anything else.
+        step = natural_delta(plan.every)
         planned = [start + step * n for n in range(1, plan.count + 1)]
         if plan.until_policy_expiry:
             planned = [day for day in planned if day < request.policy.expires_on]

@@ -36,8 +36,9 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 
+from benefits.calendar.durations import duration_after
 from benefits.calendar.selectors import current_calendar
-from benefits.calendar.workcalendar import Deadline, WorkingCalendar, add_duration
+from benefits.calendar.workcalendar import Deadline, WorkingCalendar
 from benefits.terms.benefit_terms import BenefitTerms
 from benefits.terms.sla import SlaMilestone, sla_alternative_groups
 from benefits.terms.timing import BusinessHours, Duration
@@ -88,7 +89,7 @@ def _add(
     terms: BenefitTerms,
     calendar: WorkingCalendar,
 ) -> Deadline:
-    return add_duration(start, duration, clock_hours(spec, terms), calendar)
+    return duration_after(start, duration, calendar=calendar, hours=clock_hours(spec, terms))
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet
 
+from benefits.calendar.durations import elapsed
 from benefits.calendar.selectors import current_calendar
-from benefits.calendar.workcalendar import WorkingCalendar, elapsed, library_calendar
+from benefits.calendar.workcalendar import WorkingCalendar, library_calendar
 from benefits.models import Benefit, Vendor
 from benefits.terms.benefit_terms import BenefitTerms
 from benefits.terms.sla import SlaMilestone

@@ -227,8 +227,9 @@ def follow_up(**fields):
             "回访“visit”：间隔须为整数个自然日、周、月或年",
         ),
         (
+            # refused already as a duration: no calendar month has a fraction
             {"follow_ups": [follow_up(every={"amount": "1.5", "unit": "months"})]},
-            "回访“visit”：间隔须为整数个自然日、周、月或年",
+            "以月或年计的时长须为整数",
         ),
         ({"follow_ups": [follow_up(), follow_up()]}, "回访代码重复"),
     ],

@@ -10,13 +10,11 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from benefits.calendar.durations import add, duration_after, elapsed
 from benefits.calendar.selectors import current_calendar
 from benefits.calendar.services import calendar_years_confirm, check_year_confirmable
 from benefits.calendar.workcalendar import (
     CalendarHorizonError,
-    add,
-    add_duration,
-    elapsed,
     is_working_day,
     library_calendar,
     next_working_moment,
@@ -289,7 +287,9 @@ def test_a_natural_month_from_31_january_ends_on_the_last_day_of_february():
 
 def test_add_duration_takes_a_duration_from_the_terms():
     due = Duration(amount=Decimal(2), unit="hours", clock="working")
-    assert add_duration(at(2026, 3, 12, 20, 30), due, PINGAN, CAL).due == at(2026, 3, 13, 10, 30)
+    assert duration_after(at(2026, 3, 12, 20, 30), due, calendar=CAL, hours=PINGAN).due == at(
+        2026, 3, 13, 10, 30
+    )
 
 
 # --- unconfirmed years and the horizon -------------------------------------------------
