@@ -151,6 +151,7 @@ def check_vendor_serves(vendor: Vendor, benefit: Benefit) -> None:
     raise DomainError(
         "vendor_not_serving",
         message % {"vendor": vendor.name, "benefit": benefit.name},
+        status=422,
         vendor=vendor.code,
         benefit=benefit.code,
     )

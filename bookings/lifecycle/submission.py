@@ -56,6 +56,9 @@ class RequestInput:
     note: str = ""
     conditions: frozenset[str] = frozenset()
     submission_key: str = ""
+    # How the request reached us ("hotline": a staff agent on the phone); empty for the
+    # portal. Kept in the request's context and on its "submitted" event.
+    channel: str = ""
 
 
 class NotEligible(DomainError):
@@ -210,7 +213,13 @@ def request_submit(data: RequestInput, *, actor: Actor) -> tuple[ServiceRequest,
                 submission_key=data.submission_key,
             )
             _hold(request, data, stay, actor)
-            record_event(request, "submitted", "", actor)
+            record_event(
+                request,
+                "submitted",
+                "",
+                actor,
+                **({"channel": data.channel} if data.channel else {}),
+            )
             notify(
                 request,
                 title=f"{data.benefit.name}申请已提交",
@@ -247,6 +256,8 @@ def _context(data: RequestInput) -> dict[str, Any]:
         }
     if data.category:
         context["category"] = data.category
+    if data.channel:
+        context["channel"] = data.channel
     return context
 
 

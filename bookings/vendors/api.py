@@ -20,6 +20,7 @@ from ninja.throttling import AuthRateThrottle
 
 from benefits.models import Vendor
 from bookings.documents.services import document_open
+from bookings.idempotency import KeyOwner, StoredResponse, idempotent_call, request_fingerprint
 from bookings.models import VendorToken
 from bookings.vendors import schemas
 from bookings.vendors.schemas import (
@@ -40,11 +41,8 @@ from bookings.vendors.selectors import (
     vendor_request_page,
 )
 from bookings.vendors.services import (
-    StoredResponse,
     consumption_record,
     deliverable_add,
-    idempotent_call,
-    request_fingerprint,
     vendor_actor,
     vendor_event,
     vendor_token_authenticate,
@@ -239,7 +237,9 @@ def post_event(
 
     fingerprint = request_fingerprint("POST", request.path, payload.model_dump(mode="json"))
     return _answer(
-        idempotent_call(vendor=vendor, key=idempotency_key, fingerprint=fingerprint, apply=apply)
+        idempotent_call(
+            owner=KeyOwner(vendor=vendor), key=idempotency_key, fingerprint=fingerprint, apply=apply
+        )
     )
 
 
@@ -276,7 +276,9 @@ def post_deliverable(
         {"name": name, "requirement": requirement, "sha256": _sha256(file)},
     )
     return _answer(
-        idempotent_call(vendor=vendor, key=idempotency_key, fingerprint=fingerprint, apply=apply)
+        idempotent_call(
+            owner=KeyOwner(vendor=vendor), key=idempotency_key, fingerprint=fingerprint, apply=apply
+        )
     )
 
 
@@ -322,5 +324,7 @@ def post_consumption(
 
     fingerprint = request_fingerprint("POST", request.path, payload.model_dump(mode="json"))
     return _answer(
-        idempotent_call(vendor=vendor, key=idempotency_key, fingerprint=fingerprint, apply=apply)
+        idempotent_call(
+            owner=KeyOwner(vendor=vendor), key=idempotency_key, fingerprint=fingerprint, apply=apply
+        )
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -31,10 +32,25 @@ class VendorToken(ApiToken):
 
 
 class IdempotentResponse(models.Model):
-    """The first answer to a vendor's POST with an ``Idempotency-Key``, replayed on retry."""
+    """The first answer to a POST with an ``Idempotency-Key``, replayed on retry. Keys are
+    per caller: a vendor (vendor API) or a staff user (staff API), exactly one of them
+    (``bookings.idempotency``)."""
 
     vendor = models.ForeignKey(
-        "benefits.Vendor", on_delete=models.CASCADE, related_name="+", verbose_name=_("服务商")
+        "benefits.Vendor",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("服务商"),
+        null=True,
+        blank=True,
+    )
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("员工"),
+        null=True,
+        blank=True,
     )
     key = models.CharField(max_length=100)
     fingerprint = models.CharField(max_length=64)  # method, path and body: a reused key differs
@@ -46,7 +62,16 @@ class IdempotentResponse(models.Model):
         verbose_name = _("幂等记录")
         verbose_name_plural = _("幂等记录")
         constraints = [
+            # NULLs are distinct in a unique constraint: a staff row never meets a vendor's.
             models.UniqueConstraint(fields=["vendor", "key"], name="one_response_per_key"),
+            models.UniqueConstraint(
+                fields=["staff_user", "key"], name="one_response_per_staff_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(vendor__isnull=False, staff_user__isnull=True)
+                | Q(vendor__isnull=True, staff_user__isnull=False),
+                name="idempotent_response_one_owner",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -54,9 +79,15 @@ class IdempotentResponse(models.Model):
 
     @classmethod
     def insurer_q(cls, ids: frozenset[int]) -> Q:
+        from django.contrib.auth import get_user_model
+
         from benefits.models import Vendor
 
-        return Q(vendor__in=Vendor.objects.filter(Vendor.insurer_q(ids)))
+        # Subqueries, not joins: a user of two insurers must not make a row appear twice.
+        members = get_user_model().objects.filter(staff_memberships__insurer__in=ids)
+        return Q(vendor__in=Vendor.objects.filter(Vendor.insurer_q(ids))) | Q(
+            staff_user__in=members
+        )
 
 
 class VendorWebhook(models.Model):

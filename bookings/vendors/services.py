@@ -1,18 +1,15 @@
 """What vendors do to service requests: API tokens, progress events, deliverables,
-consumption, completion that uses only what was consumed, and POSTs that apply once per
-``Idempotency-Key``. The vendor API (``bookings.vendors.api``) is a thin caller."""
+consumption, completion that uses only what was consumed. POSTs apply once per
+``Idempotency-Key`` through ``bookings.idempotency``. The vendor API
+(``bookings.vendors.api``) is a thin caller."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from benefits.models import Vendor
@@ -22,7 +19,6 @@ from bookings.lifecycle.workflow import DELIVERABLE_STATUSES, DELIVERING_STATUSE
 from bookings.models import (
     Consumption,
     Document,
-    IdempotentResponse,
     ServiceRequest,
     Status,
     VendorToken,
@@ -67,80 +63,6 @@ def vendor_token_authenticate(raw: str) -> VendorToken | None:
 
 def vendor_token_revoke(*, token: VendorToken) -> None:
     token_revoke(token)
-
-
-class IdempotencyKeyReused(DomainError):
-    def __init__(self) -> None:
-        super().__init__(
-            "idempotency_key_reused",
-            _("该 Idempotency-Key 已用于另一个请求（路径或内容不同），请为新的操作使用新的 Key"),
-            status=422,
-        )
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    status: int
-    body: dict[str, Any]
-    replayed: bool = False
-
-
-def request_fingerprint(method: str, path: str, payload: dict[str, Any]) -> str:
-    """A digest of what the POST asks for. ``payload`` is the parsed body, so the same JSON
-    with other spacing or key order is the same request."""
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(f"{method.upper()}\n{path}\n{canonical}".encode()).hexdigest()
-
-
-def error_body(exc: DomainError) -> dict[str, Any]:
-    """The API's error shape (``portal.site.api.error``), so a replayed error reads the same."""
-    return {"code": exc.code, "message": exc.message, **exc.details}
-
-
-def idempotent_call(
-    *,
-    vendor: Vendor,
-    key: str,
-    fingerprint: str,
-    apply: Callable[[], tuple[int, dict[str, Any]]],
-) -> StoredResponse:
-    """Run ``apply`` once per (vendor, key) and store its answer; a retry with the same key
-    and fingerprint gets the stored answer without running it again.
-
-    Domain errors (409, 404, 422 …) are answers too and are stored: retrying a refused
-    operation with the same key is refused the same way. Unexpected exceptions store
-    nothing, so the retry runs. Two concurrent first attempts both run ``apply``, but the
-    unique (vendor, key) constraint makes the second one's insert fail, which rolls back
-    everything it applied; it then answers with the first one's response."""
-    stored = _stored(vendor, key)
-    if stored is not None:
-        return _replay(stored, fingerprint)
-    try:
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    status, body = apply()
-            except DomainError as exc:
-                status, body = exc.status, error_body(exc)
-            IdempotentResponse.objects.create(
-                vendor=vendor, key=key, fingerprint=fingerprint, status_code=status, body=body
-            )
-    except IntegrityError:
-        stored = _stored(vendor, key)
-        if stored is None:
-            raise
-        return _replay(stored, fingerprint)
-    return StoredResponse(status, body)
-
-
-def _stored(vendor: Vendor, key: str) -> IdempotentResponse | None:
-    return IdempotentResponse.objects.filter(vendor=vendor, key=key).first()
-
-
-def _replay(stored: IdempotentResponse, fingerprint: str) -> StoredResponse:
-    if stored.fingerprint != fingerprint:
-        raise IdempotencyKeyReused()
-    return StoredResponse(stored.status_code, stored.body, replayed=True)
 
 
 # --- progress, deliverables, consumption --------------------------------------------------

@@ -19,7 +19,9 @@ from pypdf import PdfWriter
 from benefits.demo import policy_with_members
 from benefits.eligibility.facts import DiagnosisInput, StayInput
 from benefits.models import Benefit, QuotaBalance, Vendor
+from bookings import idempotency
 from bookings.documents.services import document_add
+from bookings.idempotency import request_fingerprint
 from bookings.lifecycle.services import request_transition
 from bookings.lifecycle.submission import RequestInput, request_submit
 from bookings.models import (
@@ -33,13 +35,8 @@ from bookings.models import (
     ServiceRequest,
     Status,
 )
-from bookings.vendors import services as vendor_services
 from bookings.vendors.api import vendor_throttle
-from bookings.vendors.services import (
-    request_fingerprint,
-    vendor_token_issue,
-    vendor_token_revoke,
-)
+from bookings.vendors.services import vendor_token_issue, vendor_token_revoke
 from portal.kernel.actor import Actor
 from tests.clock import at
 from tests.factories import outpatient_request
@@ -423,9 +420,9 @@ def test_a_retry_that_loses_the_race_undoes_its_work_and_answers_like_the_winner
         body=winner,
     )
     lookups = iter([None])
-    real_lookup = vendor_services._stored
+    real_lookup = idempotency._stored
     monkeypatch.setattr(
-        vendor_services, "_stored", lambda vendor, key: next(lookups, real_lookup(vendor, key))
+        idempotency, "_stored", lambda owner, key: next(lookups, real_lookup(owner, key))
     )
 
     # when
