@@ -394,6 +394,10 @@ def _url_probe(world: World, route: Route) -> Probe:
     return Probe("GET", url)
 
 
+# The APIs whose every POST carries an Idempotency-Key.
+IDEMPOTENT_PREFIXES = ("/api/vendor/", "/api/staff/v1/requests")
+
+
 def _api_probe(world: World, method: str, path: str) -> Probe:
     url = path.format(
         number=world.policy.number,
@@ -425,6 +429,19 @@ def _api_probe(world: World, method: str, path: str) -> Probe:
             "at": timezone.now().isoformat(),
         },
         "/api/vendor/v1/requests/{ref}/events": {"event": "contacted"},
+        # The staff (hotline) API: a benefit policyholder A can still use (门诊协助 is held
+        # by ``request``), and an event the assigned request may take.
+        "/api/staff/v1/requests": {
+            "policy": world.policy.number,
+            "member": "M1",
+            "benefit": "pingan.health.vitality_go",
+            "context": {"region": "上海市"},
+            "channel": "hotline",
+        },
+        "/api/staff/v1/requests/{ref}/events": {
+            "event": "schedule",
+            "at": (timezone.now() + timedelta(days=3)).isoformat(),
+        },
         "/api/vendor/v1/requests/{ref}/consumption": {"measure": "times", "amount": "1"},
     }
     body = json.dumps(bodies[path], ensure_ascii=False)
@@ -433,7 +450,7 @@ def _api_probe(world: World, method: str, path: str) -> Probe:
         url,
         data=lambda: body,
         content_type="application/json",
-        headers=vendor if path.startswith("/api/vendor/") else {},
+        headers=vendor if path.startswith(IDEMPOTENT_PREFIXES) else {},
     )
 
 

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line written while handling the request carries its id.
+    "portal.site.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -131,6 +133,8 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="portal.site.sms_outbox.OutboxBacke
 # (DEBUG=1) serves plain HTTP anyway.
 PLAIN_HTTP = DEBUG or env.bool("PLAIN_HTTP", default=False)
 SECURE_SSL_REDIRECT = not PLAIN_HTTP
+# The load balancer's and orchestrator's probes speak plain HTTP to the process itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # A year, subdomains included, and eligible for the browsers' preload lists: once a browser
 # has seen it, it never speaks plain HTTP to the site again (check --deploy asks for all three).
 SECURE_HSTS_SECONDS = 0 if PLAIN_HTTP else 365 * 24 * 60 * 60
@@ -210,15 +214,23 @@ OPERATIONS_EMAILS = env.list("OPERATIONS_EMAILS", default=[])  # SLA warnings an
 # One console handler for everything, masking phone and ID numbers (portal.kernel.logmask). The
 # "django" and "django.server" loggers are named so that Django's own handlers (which would
 # print unmasked request lines) are removed and their records reach this one.
+# LOG_FORMAT=json: one JSON object per line with the request id (portal.kernel.logjson), for a
+# log collector; plain text (the default) for a terminal. The mask applies to both.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise environ.ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"mask_personal_numbers": {"()": "portal.kernel.logmask.MaskPersonalNumbers"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "portal.kernel.logjson.JsonFormatter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["mask_personal_numbers"],
         }
     },

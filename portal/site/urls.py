@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from portal.pages import auth_views, views
+from portal.site import health
 from portal.site.api import api
 
 admin.site.site_header = _("健康服务平台 · 保险公司管理后台")
@@ -33,6 +34,8 @@ portal_patterns = [
 ]
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),  # public: the process answers
+    path("readyz", health.readyz, name="readyz"),  # public: database, cache, broker
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("", include((portal_patterns, "portal"))),

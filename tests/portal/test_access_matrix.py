@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 from datetime import date, timedelta
 
 import pytest
@@ -68,8 +69,12 @@ GET /api/staff/v1/coverage/lists/{code}/covers              401 403 403 401 401 
 GET /api/staff/v1/coverage/resolve                          401 403 403 401 401 403 200 200 200 200
 GET /api/staff/v1/me                                        401 403 403 401 401 403 200 200 200 200
 GET /api/staff/v1/policies/{number}/entitlements            401 403 403 401 401 403 200 404 200 200
+GET /api/staff/v1/requests/{ref}                            401 403 403 401 401 403 200 404 200 200
 POST /api/staff/v1/eligibility                              401 403 403 401 401 403 200 404 200 200
 POST /api/staff/v1/policies                                 401 403 403 401 401 403 403 403 403 201
+# The hotline's request API: operators act (bookings.change_servicerequest), an auditor reads.
+POST /api/staff/v1/requests                                 401 403 403 401 401 403 201 404 403 201
+POST /api/staff/v1/requests/{ref}/events                    401 403 403 401 401 403 200 404 403 200
 
 # Vendor API: a vendor's token and nothing else (a session is no token); a request assigned
 # to another vendor is 404.
@@ -352,6 +357,12 @@ api:api-root                                                404 404 404 404 404 
 api:openapi-json                                            200 200 200 200 200 200 200 200 200 200
 api:openapi-view                                            200 200 200 200 200 200 200 200 200 200
 
+# Health checks: public, for the load balancer (portal.site.health). /readyz runs with the
+# broker on a closed port (``broker_down`` below), so its row is 503 whether or not a Redis
+# answers here; tests/ops/test_health.py proves its 200.
+healthz                                                     200 200 200 200 200 200 200 200 200 200
+readyz                                                      503 503 503 503 503 503 503 503 503 503
+
 # Portal: visitors (vendors too: a token is no login) go to the SMS login; another person's
 # request, member or file is 404; staff have no policyholder account (404).
 portal:document_file                                        302 200 404 302 302 404 404 404 404 404
@@ -403,6 +414,15 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             built = build_world()
             yield built
             transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def broker_down(settings):
+    """/readyz's broker check against a port nothing listens on: a fixed answer (503)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{port}/0"
 
 
 def statuses(world: World, role: str, keys: list[str]) -> dict[str, int]:
