@@ -109,3 +109,23 @@ def outpatient_request(
         actor=actor,
     )
     return request
+
+
+def pingan_policy(number: str) -> Policy:
+    """A one-member 平安健康 policy in force from 2026-01-02 (insurer 平安)."""
+    return policy_with_members(
+        number=number,
+        product="pingan.health",
+        members=[("平安客户", date(1980, 5, 1), "self")],
+        effective_on=date(2026, 1, 2),
+    )
+
+
+def axa_policy(number: str) -> Policy:
+    """A one-member 安盛 卓越守护 policy in force from 2026-01-02 (insurer 安盛)."""
+    return policy_with_members(
+        number=number,
+        product="axa.zysh",
+        members=[("安盛客户", date(1981, 6, 1), "self")],
+        effective_on=date(2026, 1, 2),
+    )

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date
 
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
-from benefits.demo import policy_with_members
 from benefits.models import Benefit, Insurer, Person, Policy, Vendor
 from bookings.models import VendorToken
 from bookings.vendors.services import vendor_token_issue
@@ -22,7 +20,7 @@ from coverage.services import annex_import
 from portal.kernel.identity import mask_phone
 from portal.kernel.staff_auth import staff_token_issue
 from portal.models import StaffToken
-from tests.factories import staff_member
+from tests.factories import axa_policy, pingan_policy, staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -49,24 +47,6 @@ def every_entry_as_text() -> str:
         ),
         ensure_ascii=False,
         default=str,
-    )
-
-
-def pingan_policy(number: str = "PA-AUDIT-1") -> Policy:
-    return policy_with_members(
-        number=number,
-        product="pingan.health",
-        members=[("平安客户", date(1980, 5, 1), "self")],
-        effective_on=date(2026, 1, 2),
-    )
-
-
-def axa_policy(number: str = "AXA-AUDIT-1") -> Policy:
-    return policy_with_members(
-        number=number,
-        product="axa.zysh",
-        members=[("安盛客户", date(1981, 6, 1), "self")],
-        effective_on=date(2026, 1, 2),
     )
 
 
@@ -238,7 +218,7 @@ def test_an_annex_import_writes_no_history_rows_for_its_entries():
 
 
 def test_a_superuser_reads_every_entry_in_chinese(client, superuser):
-    pingan, axa = pingan_policy(), axa_policy()
+    pingan, axa = pingan_policy("PA-AUDIT-1"), axa_policy("AXA-AUDIT-1")
     client.force_login(superuser)
 
     page = client.get(CHANGELIST)
@@ -255,7 +235,7 @@ def test_a_superuser_reads_every_entry_in_chinese(client, superuser):
 
 
 def test_the_history_is_read_only(client, superuser):
-    (entry,) = entries_for(pingan_policy(), LogEntry.Action.CREATE)
+    (entry,) = entries_for(pingan_policy("PA-AUDIT-1"), LogEntry.Action.CREATE)
     client.force_login(superuser)
 
     assert client.get(reverse("admin:auditlog_logentry_add")).status_code == 403
@@ -267,7 +247,7 @@ def test_the_history_is_read_only(client, superuser):
 
 def test_an_auditor_of_one_insurer_sees_only_its_entries_and_gets_404_for_another(client):
     # given 平安's and 安盛's policies, a staff token and an alias, and an auditor of 平安
-    pingan, axa = pingan_policy(), axa_policy()
+    pingan, axa = pingan_policy("PA-AUDIT-1"), axa_policy("AXA-AUDIT-1")
     token, _ = staff_token_issue(user=staff_member("operator", insurers=["pingan"]), name="t")
     auditor = staff_member("auditor", insurers=["pingan"])
     client.force_login(auditor)
@@ -321,7 +301,7 @@ def test_a_deleted_policys_history_stays_with_its_insurer(client):
 
 
 def test_a_staff_user_without_the_history_permission_is_refused(client):
-    (entry,) = entries_for(pingan_policy(), LogEntry.Action.CREATE)
+    (entry,) = entries_for(pingan_policy("PA-AUDIT-1"), LogEntry.Action.CREATE)
     client.force_login(staff_member("operator", insurers=["pingan"]))
 
     assert client.get(CHANGELIST).status_code == 403

@@ -4,7 +4,6 @@ dashboard."""
 
 import io
 import json
-from datetime import date
 
 import pytest
 import tablib
@@ -13,7 +12,6 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from benefits.catalogue.resources import BenefitResource
-from benefits.demo import policy_with_members
 from benefits.models import Benefit, Policy
 from bookings.models import Milestone
 from portal.kernel.staff_auth import staff_token_issue
@@ -21,27 +19,9 @@ from portal.kernel.tenancy import insurer_ids
 from portal.models import StaffMembership
 from portal.site.roles import role_table, roles_sync
 from tests.clock import at
-from tests.factories import outpatient_request, staff_member
+from tests.factories import axa_policy, outpatient_request, pingan_policy, staff_member
 
 pytestmark = pytest.mark.django_db
-
-
-def pingan_policy(number: str = "PA-T-1") -> Policy:
-    return policy_with_members(
-        number=number,
-        product="pingan.health",
-        members=[("平安客户", date(1980, 5, 1), "self")],
-        effective_on=date(2026, 1, 2),
-    )
-
-
-def axa_policy(number: str = "AXA-T-1") -> Policy:
-    return policy_with_members(
-        number=number,
-        product="axa.zysh",
-        members=[("安盛客户", date(1981, 6, 1), "self")],
-        effective_on=date(2026, 1, 2),
-    )
 
 
 def bearer(user) -> dict[str, str]:
@@ -152,7 +132,7 @@ def test_the_catalogue_lists_only_the_users_insurers_products(client):
 
 
 def test_entitlements_of_another_insurers_policy_answer_404(client):
-    pingan_policy(), axa_policy()
+    pingan_policy("PA-T-1"), axa_policy("AXA-T-1")
     headers = bearer(staff_member("operator", ["pingan"]))
     mine = client.get("/api/staff/v1/policies/PA-T-1/entitlements?on=2026-03-01", headers=headers)
     theirs = client.get(
@@ -164,7 +144,7 @@ def test_entitlements_of_another_insurers_policy_answer_404(client):
 
 
 def test_eligibility_of_another_insurers_policy_is_a_policy_that_does_not_exist(client):
-    axa_policy()
+    axa_policy("AXA-T-1")
     response = client.post(
         "/api/staff/v1/eligibility",
         json.dumps(
@@ -229,7 +209,7 @@ def test_coverage_lists_of_another_insurer_are_neither_listed_nor_answered(clien
 
 
 def test_admin_lists_and_opens_only_the_users_insurers_policies(client):
-    mine, theirs = pingan_policy(), axa_policy()
+    mine, theirs = pingan_policy("PA-T-1"), axa_policy("AXA-T-1")
     client.force_login(staff_member("operator", ["pingan"]))
     listing = client.get(reverse("admin:benefits_policy_changelist"))
     assert mine.number in listing.text and theirs.number not in listing.text
