@@ -23,7 +23,7 @@ from benefits.models import (
 )
 from benefits.policies.resources import PolicyResource
 from benefits.policies.services import check_person_change_allowed, looks_like_formula, person_save
-from benefits.quota.ledger import Actor
+from portal.kernel.actor import staff_actor
 from portal.kernel.errors import DomainError
 from portal.kernel.identity import PhoneNumberError, id_number_digest, mask_phone, normalise_phone
 from portal.kernel.tenancy import (
@@ -120,7 +120,7 @@ class PersonAdmin(InsurerScopedAdmin):
         user = request_user(request)
         person_save(
             person=obj,
-            actor=Actor(user=user, label=f"staff:{user.get_username()}"),
+            actor=staff_actor(user),
             channel=PhoneChange.Channel.ADMIN,
             allowed_insurer_ids=insurer_ids(request.user),
         )

@@ -8,7 +8,7 @@ from ninja.responses import Status
 
 from benefits.models import Policy, Product
 from benefits.policies.services import MemberInput, PersonInput, PolicyInput, policy_upsert
-from benefits.quota.ledger import Actor
+from portal.kernel.actor import staff_actor
 from portal.kernel.errors import DomainError, NotFound
 from portal.kernel.staff_auth import staff_auth
 from portal.kernel.tenancy import insurer_ids, request_user, scope
@@ -116,7 +116,7 @@ def policies_upsert(request: HttpRequest, payload: PolicyIn) -> Status:
                 for m in payload.members
             ],
         ),
-        actor=Actor(user=user, label=f"staff:{user.get_username()}"),
+        actor=staff_actor(user),
         allowed_insurer_ids=insurer_ids(user),
     )
     members = policy.members.select_related("person").order_by("id")

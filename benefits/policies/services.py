@@ -25,12 +25,10 @@ from portal.kernel.identity import (
     phone_key,
     validate_id_number,
 )
+from portal.kernel.spreadsheet_formats import FORMULA_TRIGGERS
 from portal.kernel.tenancy import InsurerIds
 
 RELATIONS = {choice for choice, _ in PolicyMember.Relation.choices}
-# What a spreadsheet runs as a formula when the cell is opened (CSV injection). Stricter than
-# coverage.annex on "+"/"-": a name, a member number or a city never starts with them.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CONFLICT = 409
 
 
@@ -87,7 +85,7 @@ def _region(text: str | None, field: str) -> Region | None:
 
 def looks_like_formula(text: str) -> bool:
     """Whether a spreadsheet would run ``text`` as a formula (checked before stripping)."""
-    return text.startswith(FORMULA_START) or text.strip().startswith(FORMULA_START)
+    return text.startswith(FORMULA_TRIGGERS) or text.strip().startswith(FORMULA_TRIGGERS)
 
 
 def check_person_change_allowed(

@@ -30,6 +30,7 @@ from bookings.models import (
     RequestEvent,
     ServiceRequest,
 )
+from portal.kernel.actor import staff_actor
 from portal.kernel.errors import DomainError
 from portal.kernel.tenancy import (
     InsurerScopedAdmin,
@@ -39,9 +40,9 @@ from portal.kernel.tenancy import (
 )
 
 
-def staff_actor(request: HttpRequest) -> Actor:
-    user = request_user(request)  # an admin page: the admin has required a staff login
-    return Actor(user=user, label=f"insurer:{user.get_username()}")
+def admin_actor(request: HttpRequest) -> Actor:
+    # an admin page: the admin has required a staff login
+    return staff_actor(request_user(request))
 
 
 class DeadlineFilter(admin.SimpleListFilter):
@@ -221,7 +222,7 @@ class ServiceRequestAdmin(InsurerScopedAdmin):
         for service_request in queryset:
             try:
                 request_transition(
-                    service_request, event, actor=staff_actor(request), reason=reason, **data
+                    service_request, event, actor=admin_actor(request), reason=reason, **data
                 )
                 done += 1
             except DomainError as exc:
@@ -327,7 +328,7 @@ class ServiceRequestAdmin(InsurerScopedAdmin):
         document = get_scoped_or_404(Document.objects.all(), request.user, pk=pk)
         handle = document_open(
             document,
-            actor=staff_actor(request),
+            actor=admin_actor(request),
             purpose="admin_view",
             ip=request.META.get("REMOTE_ADDR"),
         )

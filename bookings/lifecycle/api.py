@@ -18,10 +18,11 @@ from benefits.models import Benefit, Policy, PolicyMember, Vendor
 from bookings.idempotency import KeyOwner, StoredResponse, idempotent_call, request_fingerprint
 from bookings.lifecycle.schemas import StaffEventIn, StaffRequestIn, StaffRequestOut, detail
 from bookings.lifecycle.selectors import request_ledger, staff_request
-from bookings.lifecycle.staff import EVENT_PERMISSIONS, Consumed, staff_actor, staff_event
+from bookings.lifecycle.staff import EVENT_PERMISSIONS, Consumed, staff_event
 from bookings.lifecycle.submission import RequestInput, request_submit
 from bookings.vendors.api import IdempotencyKey
 from bookings.vendors.schemas import ErrorOut
+from portal.kernel.actor import staff_actor
 from portal.kernel.clock import SHANGHAI
 from portal.kernel.errors import DomainError, NotFound
 from portal.kernel.staff_auth import staff_auth

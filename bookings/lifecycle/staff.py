@@ -11,7 +11,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -19,7 +18,7 @@ from benefits.models import Vendor
 from bookings.lifecycle.services import request_transition
 from bookings.lifecycle.workflow import TransitionNotAllowed, transition_for
 from bookings.models import ServiceRequest, Status
-from bookings.vendors.services import ACTOR_LABEL_MAX_CHARS, consumption_record
+from bookings.vendors.services import consumption_record
 from portal.kernel.actor import Actor
 from portal.kernel.errors import DomainError
 
@@ -44,11 +43,6 @@ EVENT_PERMISSIONS: dict[str, str] = {
 }
 NEEDS_REASON = frozenset({"reject", "cancel", "fail"})
 NEEDS_TIME = frozenset({"schedule", "reschedule"})
-
-
-def staff_actor(user: User) -> Actor:
-    """How a staff user appears in event, ledger and access logs: ``staff:<username>``."""
-    return Actor(user=user, label=f"staff:{user.get_username()}"[:ACTOR_LABEL_MAX_CHARS])
 
 
 @dataclass(frozen=True)

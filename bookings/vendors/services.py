@@ -23,7 +23,7 @@ from bookings.models import (
     Status,
     VendorToken,
 )
-from portal.kernel.actor import Actor
+from portal.kernel.actor import ACTOR_LABEL_MAX_CHARS, Actor
 from portal.kernel.errors import DomainError
 from portal.kernel.tokens import token_authenticate, token_issue, token_revoke
 
@@ -37,8 +37,6 @@ CONSUMPTION_MEASURES = ("days", "cny", "times")
 # While the vendor is delivering: it must be able to call the client, report consumption
 # and upload deliverables.
 # A report (二诊报告, 康护指导书) often arrives with or after the completion event.
-
-ACTOR_LABEL_MAX_CHARS = 60  # RequestEvent.actor_label / DocumentAccess.actor_label
 
 
 def vendor_actor(vendor: Vendor) -> Actor:

@@ -4,6 +4,7 @@ ledger entry, request event and phone change."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import User
 
@@ -15,3 +16,12 @@ class Actor:
 
 
 SYSTEM = Actor()
+
+# The longest actor label the logs store (RequestEvent.actor_label, DocumentAccess.actor_label).
+ACTOR_LABEL_MAX_CHARS = 60
+
+
+def staff_actor(user: Any) -> Actor:
+    """How a staff user appears in event, ledger, phone-change and access logs, whatever the
+    channel (admin, staff API, hotline): ``staff:<username>``."""
+    return Actor(user=user, label=f"staff:{user.get_username()}"[:ACTOR_LABEL_MAX_CHARS])

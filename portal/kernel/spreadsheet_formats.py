@@ -21,6 +21,8 @@ from typing import Any
 import tablib
 from import_export.formats import base_formats
 
+# What a spreadsheet runs as a formula when a cell starts with it (CSV injection), full-width
+# forms included: exports escape such cells, the policy import and admin refuse such names.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 # A plain number ("-12.5", "+86") is never run as a formula and is left as it is.
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
