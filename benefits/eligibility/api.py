@@ -63,6 +63,8 @@ class EligibilityContext(Schema):
     # Codes of the benefit's unsuitable conditions that apply (质子重离子: haematological_tumour).
     conditions: list[str] = []
     advance: AdvanceIn | None = None
+    # Road distance home → hospital in km (staff entry or the vendor's assessment).
+    road_distance_km: Decimal | None = Field(default=None, ge=0, max_digits=7, decimal_places=1)
 
 
 class EligibilityIn(Schema):
@@ -77,6 +79,11 @@ class ReasonOut(Schema):
     code: str
     message: str
     clause: str
+
+
+class MissingOut(Schema):
+    fact: str
+    message: str
 
 
 class RemainingOut(Schema):
@@ -98,8 +105,11 @@ class TierOut(Schema):
 
 
 class EligibilityOut(Schema):
+    # eligible / ineligible (reasons) / incomplete (missing: what to ask the caller).
+    outcome: str
     eligible: bool
     reasons: list[ReasonOut]
+    missing: list[MissingOut]
     remaining: list[RemainingOut]
     next_eligible_on: date | None
     unchecked: list[str]
@@ -135,13 +145,16 @@ def eligibility(request: HttpRequest, payload: EligibilityIn) -> dict:
             site=context.site,
             conditions=frozenset(context.conditions),
             advance=AdvanceInput(**context.advance.dict()) if context.advance else None,
+            road_distance_km=context.road_distance_km,
             insurer_ids=insurer_ids(request.user),
         )
     )
     verdict = evaluate(benefit.parsed_terms, facts)
     return {
+        "outcome": verdict.outcome,
         "eligible": verdict.eligible,
         "reasons": verdict.reasons,
+        "missing": verdict.missing,
         "remaining": [
             {
                 "pool": pool.label,

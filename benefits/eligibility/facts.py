@@ -17,13 +17,13 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy
 
 from benefits.calendar.selectors import calendar_cached
-from benefits.eligibility.engine import (
+from benefits.eligibility.checks import needs_working_calendar
+from benefits.eligibility.model import (
     DiagnosisFacts,
     Facts,
     PersonFacts,
     PolicyFacts,
     StayFacts,
-    needs_working_calendar,
 )
 from benefits.eligibility.places import (
     RequestPlaces,
@@ -79,6 +79,9 @@ class EligibilityQuery:
     site: str | None = None
     conditions: frozenset[str] = frozenset()
     advance: AdvanceInput | None = None
+    # The road distance (km) from the home to the hospital, entered by staff or assessed by
+    # the vendor; tiers by distance are decided on it ("以最短实际交通行驶路线为准").
+    road_distance_km: Decimal | None = None
     # Only policies of these insurers (a staff caller's tenancy); None: any policy.
     insurer_ids: frozenset[int] | None = None
 

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from benefits.eligibility.engine import Verdict, evaluate
+from benefits.eligibility.engine import evaluate
 from benefits.eligibility.facts import (
     DiagnosisInput,
     EligibilityQuery,
@@ -20,6 +20,7 @@ from benefits.eligibility.facts import (
     StayInput,
     eligibility_facts,
 )
+from benefits.eligibility.model import Verdict
 from benefits.models import Benefit, Hospitalisation, Policy, PolicyMember, QuotaBalance
 from benefits.quota.entitlements import PeriodUnknown, pools_for
 from benefits.quota.ledger import balance_open, quota_hold
@@ -62,15 +63,27 @@ class RequestInput:
 
 
 class NotEligible(DomainError):
+    """Refused (``not_eligible`` with every reason) or not decidable yet (``incomplete``
+    with every missing fact)."""
+
     def __init__(self, verdict: Verdict):
-        super().__init__(
-            "not_eligible",
-            "；".join(reason.message for reason in verdict.reasons),
-            status=422,
-            reasons=[
-                {"code": r.code, "message": r.message, "clause": r.clause} for r in verdict.reasons
-            ],
-        )
+        if verdict.reasons:
+            super().__init__(
+                "not_eligible",
+                "；".join(reason.message for reason in verdict.reasons),
+                status=422,
+                reasons=[
+                    {"code": r.code, "message": r.message, "clause": r.clause}
+                    for r in verdict.reasons
+                ],
+            )
+        else:
+            super().__init__(
+                "incomplete",
+                "；".join(m.message for m in verdict.missing),
+                status=422,
+                missing=[{"fact": m.fact, "message": m.message} for m in verdict.missing],
+            )
         self.verdict = verdict
 
 

@@ -40,6 +40,7 @@ class ErrorCode(StrEnum):
     BENEFIT_NOT_IN_PRODUCT = "benefit_not_in_product"
     QUOTA_EXHAUSTED = "quota_exhausted"
     NOT_ELIGIBLE = "not_eligible"
+    INCOMPLETE = "incomplete"
     STAY_REQUIRED = "stay_required"
     # --- calendar ---
     CALENDAR_YEAR_NOT_ENTERED = "calendar_year_not_entered"

@@ -12,8 +12,9 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from benefits.eligibility.engine import Facts, PersonFacts, Reason, evaluate
+from benefits.eligibility.engine import evaluate
 from benefits.eligibility.facts import policy_facts, pool_label
+from benefits.eligibility.model import Facts, PersonFacts, Reason
 from benefits.models import Benefit, Person, PolicyMember, QuotaBalance
 from benefits.quota.entitlements import PeriodUnknown, pools_for
 from benefits.quota.selectors import plain

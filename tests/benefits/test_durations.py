@@ -23,7 +23,8 @@ from benefits.calendar.durations import (
     natural_delta,
 )
 from benefits.calendar.workcalendar import library_calendar
-from benefits.eligibility.engine import Facts, PersonFacts, PolicyFacts, StayFacts, evaluate
+from benefits.eligibility.engine import evaluate
+from benefits.eligibility.model import Facts, PersonFacts, PolicyFacts, StayFacts
 from benefits.models import Benefit, Person, Policy
 from benefits.quota.entitlements import pools_for
 from benefits.terms.benefit_terms import parse_terms

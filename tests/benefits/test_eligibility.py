@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from benefits.eligibility.engine import (
+from benefits.eligibility.engine import evaluate
+from benefits.eligibility.model import (
     DiagnosisFacts,
     Facts,
     PersonFacts,
     PolicyFacts,
     StayFacts,
-    evaluate,
 )
 from benefits.terms.benefit_terms import parse_terms
 from tests.clock import TZ as SHANGHAI
@@ -99,7 +99,6 @@ CASES = [
     (AGE, facts(), ["age"]),
     (LEAD, facts(planned_at=at(date(2026, 6, 3), 9)), ["lead_time"]),  # 47 h
     (LEAD, facts(planned_at=at(date(2026, 6, 3), 10)), []),  # 48 h
-    (LEAD, facts(), ["lead_time"]),  # no planned time
     (
         STAY,
         facts(stay=StayFacts(admitted_on=date(2026, 5, 31), discharged_on=date(2026, 5, 31))),
@@ -158,6 +157,25 @@ def test_rule_table(rule, given, expected):
         assert reason.clause == rule["clause"]
 
 
+def test_a_missing_fact_is_asked_for_not_refused():
+    # given a 48-hour lead time and no planned time
+    verdict = evaluate(terms(LEAD), facts())
+    # then the answer is "tell me more", with the fact to ask for, not a refusal
+    assert verdict.outcome == "incomplete"
+    assert verdict.eligible is False
+    assert verdict.reasons == []
+    assert [(m.fact, m.rule) for m in verdict.missing] == [("planned_at", "lead_time")]
+    assert verdict.missing[0].message.startswith("请填写计划服务时间")
+
+
+def test_a_refusal_outweighs_a_missing_fact():
+    # given a lapsed policy and no planned time: more facts would not change the answer
+    verdict = evaluate(terms(IN_FORCE, LEAD), facts(policy=replace(POLICY, status="lapsed")))
+    assert verdict.outcome == "ineligible"
+    assert [r.code for r in verdict.reasons] == ["policy_not_in_force"]
+    assert [m.fact for m in verdict.missing] == ["planned_at"]
+
+
 def test_the_waiting_period_message_names_its_last_day_and_the_next_eligible_date():
     verdict = evaluate(terms(WAITING), facts(at=at(date(2026, 1, 20))))
     assert verdict.reasons[0].message == "等待期至2026年1月31日结束，之后方可使用"
@@ -167,7 +185,11 @@ def test_the_waiting_period_message_names_its_last_day_and_the_next_eligible_dat
 def test_every_failed_rule_is_returned_not_only_the_first():
     verdict = evaluate(
         terms(IN_FORCE, WAITING, AGE, LEAD),
-        facts(at=at(date(2026, 1, 10)), policy=replace(POLICY, status="lapsed")),
+        facts(
+            at=at(date(2026, 1, 10)),
+            policy=replace(POLICY, status="lapsed"),
+            planned_at=at(date(2026, 1, 11)),
+        ),
     )
     assert [r.code for r in verdict.reasons] == [
         "policy_not_in_force",

@@ -136,7 +136,9 @@ class Row:
     policy: dict[str, Any] = field(default_factory=dict)
     given: Callable[[Policy], None] | None = None
     expect: tuple[str, ...] = ()
-    message: str = ""  # a fragment of the Chinese message of the row's reason
+    message: str = ""  # a fragment of the Chinese message of the row's reason (or missing fact)
+    # Facts the engine must ask for (outcome "incomplete"), not refuse on.
+    missing: tuple[str, ...] = ()
 
 
 def at(day: str, planned: str | None = None, hour: int = 10) -> dict[str, Any]:
@@ -306,7 +308,7 @@ ROWS = [
         "second_opinion",
         "18 种",
         change=ctx(diagnosis=None),
-        expect=("condition_not_covered",),
+        missing=("diagnosis",),
         message="请提供诊断信息",
     ),
     Row(  # 疑似 is enough for 二诊 …
@@ -385,7 +387,7 @@ ROWS = [
         "hospital_visit",
         "因疾病或者意外住院",
         change=ctx(hospitalisation=None, region="110101"),
-        expect=("hospitalisation_required",),
+        missing=("hospitalisation",),
         message="本服务须在住院时使用",
     ),
     # --- outside_window (003 康复随访: within one month after discharge, 2026-05-15) -------
@@ -533,7 +535,7 @@ ROWS = [
         "escort",
         "提前 48 小时",
         change=ctx(planned_at=None),
-        expect=("lead_time",),
+        missing=("planned_at",),
         message="请填写计划服务时间",
     ),
     # --- quota_exhausted (003 陪诊: 1 a policy year, shared by the family) ----------------
@@ -698,7 +700,7 @@ ROWS = [
         "travel",
         "就诊后 10 个工作日内",
         change={"context": {"planned_at": None}},
-        expect=("filing_deadline",),
+        missing=("planned_at",),
         message="请提供就诊日期",
     ),
 ]
@@ -748,12 +750,16 @@ def test_rule_table(row: Row, ask):
     assert response.status_code == 200, response.content
     answer = response.json()
     assert tuple(r["code"] for r in answer["reasons"]) == row.expect
-    assert answer["eligible"] is (row.expect == ())
+    assert tuple(m["fact"] for m in answer["missing"]) == row.missing
+    outcome = "ineligible" if row.expect else "incomplete" if row.missing else "eligible"
+    assert answer["outcome"] == outcome
+    assert answer["eligible"] is (outcome == "eligible")
     mine = [r for r in answer["reasons"] if r["code"] == row.code]
     for reason in mine:
         assert row.clause in reason["clause"]
     if row.message:
-        assert any(row.message in r["message"] for r in answer["reasons"]), answer["reasons"]
+        said = [item["message"] for item in answer["reasons"] + answer["missing"]]
+        assert any(row.message in message for message in said), said
 
 
 def test_a_network_list_not_imported_yet_is_reported_unchecked_not_failed(ask):

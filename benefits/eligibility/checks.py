@@ -1,0 +1,309 @@
+"""One check per rule kind (``CHECKS``, looked up by the rule's class). A check reads the
+rule and the facts and answers None (passes), a Chinese failure message (with the date it
+will pass, for a matter of time), or ``Missing`` when the fact it needs was not given."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from benefits.calendar.durations import day_after, day_before, duration_after
+from benefits.calendar.workcalendar import WorkingCalendar
+from benefits.eligibility.model import MISSING_FACTS, Facts, Missing
+from benefits.terms import display as terms_display
+from benefits.terms.display import ANCHOR_NAMES
+from benefits.terms.rules import (
+    AgeRule,
+    CitizenshipRule,
+    CoolingOffRule,
+    CoveredConditionRule,
+    FilingDeadlineRule,
+    HospitalisationRule,
+    LeadTimeRule,
+    NetworkRule,
+    PolicyInForceRule,
+    RecipientRule,
+    ServiceValidityRule,
+    TimeWindowRule,
+    UnsuitableConditionRule,
+    WaitingPeriodRule,
+)
+from benefits.terms.timing import Duration, Offset
+from portal.kernel.clock import SHANGHAI
+
+STATUS_LABELS = {"lapsed": "已失效", "terminated": "已终止", "expired": "已满期"}
+
+
+def cn_date(value: date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _age(birth: date, on: date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+# Each check returns a failure message, a fact it misses, or None; a tuple adds the date it
+# will pass. Its first argument is a rule of the class it is filed under in ``CHECKS``
+# (``evaluate`` looks it up by ``type(rule)``), which a dict's value type cannot say: hence
+# ``Any``.
+type CheckOutcome = str | tuple[str, date] | Missing | None
+Check = Callable[[Any, Facts], CheckOutcome]
+
+
+def _policy_in_force(rule: PolicyInForceRule, facts: Facts) -> str | None:
+    if facts.policy.status != "in_force":
+        return f"保单{STATUS_LABELS.get(facts.policy.status, '不在有效状态')}，无法使用服务"
+    today = facts.at.date()
+    if not facts.policy.effective_on <= today <= facts.policy.expires_on:
+        return (
+            f"服务时间须在保单期间内（{cn_date(facts.policy.effective_on)}至"
+            f"{cn_date(facts.policy.expires_on)}）"
+        )
+    return None
+
+
+def _cooling_off(rule: CoolingOffRule, facts: Facts) -> tuple[str, date] | None:
+    days = rule.days or facts.policy.cooling_off_days
+    last = facts.policy.signed_on + timedelta(days=days)  # runs from the day after signing
+    if facts.at.date() <= last:
+        return f"犹豫期至{cn_date(last)}结束，之后方可使用", last + timedelta(days=1)
+    return None
+
+
+def _waiting(rule: WaitingPeriodRule, facts: Facts) -> str | tuple[str, date] | None:
+    if rule.waived_on_transfer and facts.policy.transferred:
+        return None
+    days = rule.days or facts.policy.waiting_days
+    if days is None:
+        return None  # the contract has none
+    # "生效日起30日内（含第30天）": the effective date is day 1.
+    last = facts.policy.effective_on + timedelta(days=days - (1 if rule.inclusive else 0))
+    if facts.at.date() <= last:
+        return f"等待期至{cn_date(last)}结束，之后方可使用", last + timedelta(days=1)
+    diagnosis = facts.diagnosis
+    if rule.diagnosis_inside_disqualifies and diagnosis is not None:
+        when = diagnosis.first_diagnosed_on or diagnosis.diagnosed_on
+        if facts.policy.effective_on <= when <= last:
+            return f"疾病于等待期内（{cn_date(when)}）确诊，不可使用本服务"
+    return None
+
+
+def _validity(rule: ServiceValidityRule, facts: Facts) -> str | None:
+    if rule.renews_with_policy:
+        return None  # follows the policy, checked by policy_not_in_force
+    ends = day_after(facts.policy.effective_on, rule.valid_for, calendar=facts.calendar)
+    ends -= timedelta(days=1)
+    if facts.at.date() > ends:
+        return f"服务有效期已于{cn_date(ends)}届满"
+    return None
+
+
+def _age_rule(rule: AgeRule, facts: Facts) -> str | None:
+    age = _age(facts.recipient.birth_date, facts.at.date())
+    if rule.max_years is not None and age > rule.max_years:
+        return f"服务对象须不超过{rule.max_years}周岁（含），当前{age}周岁"
+    if rule.min_years is not None and age < rule.min_years:
+        return f"服务对象须年满{rule.min_years}周岁，当前{age}周岁"
+    return None
+
+
+def _citizenship(rule: CitizenshipRule, facts: Facts) -> str | None:
+    if rule.mainland_only and not facts.recipient.mainland_citizen:
+        return "本服务仅限中国大陆居民"
+    return None
+
+
+def _recipient(rule: RecipientRule, facts: Facts) -> str | None:
+    recipient = facts.recipient
+    if recipient.relation == "self":
+        return None if "insured" in rule.allowed else "本服务不向被保险人本人提供"
+    if "family" not in rule.allowed:
+        return "本服务仅限被保险人本人使用"
+    if rule.family_relations and recipient.relation not in rule.family_relations:
+        return "服务对象须为被保险人的直系亲属"
+    if rule.family_must_be_insured and not recipient.is_insured_member:
+        return "家属须为同一家庭保单的被保险人方可共享本服务"
+    return None
+
+
+def _lead_time(rule: LeadTimeRule, facts: Facts) -> str | Missing | None:
+    lead = next((s.min_lead for s in rule.per_site if s.site == facts.site), rule.min_lead)
+    if facts.planned_at is None:
+        return Missing.of("planned_at", "以核对提前申请时限")
+    # A working-clock lead needs the calendar: evaluate() reports it unchecked without one.
+    earliest = duration_after(facts.at, lead, calendar=facts.calendar, hours=None).due
+    if facts.planned_at >= earliest:
+        return None
+    if lead.clock == "working":
+        return (
+            f"须至少提前{terms_display.duration(lead)}申请，"
+            f"最早可预约{cn_date(earliest.astimezone(SHANGHAI).date())}的服务"
+        )
+    hours = (facts.planned_at - facts.at).total_seconds() / 3600
+    return f"须至少提前{_fmt_duration(lead)}申请，当前距服务开始约{max(hours, 0):.0f}小时"
+
+
+def _fmt_duration(duration: Duration) -> str:
+    units = {"minutes": "分钟", "hours": "小时", "days": "天", "weeks": "周", "months": "个月"}
+    return f"{format(duration.amount.normalize(), 'f')}{units.get(duration.unit, duration.unit)}"
+
+
+def _stay(rule: HospitalisationRule, facts: Facts) -> str | Missing | None:
+    stay = facts.stay
+    if stay is None:
+        return Missing.of("hospitalisation", "本服务须在住院时使用")
+    if rule.exclude_day_surgery and stay.day_surgery:
+        return "日间手术不属于本服务的住院范围"
+    if stay.ward in rule.excluded_wards:
+        return "ICU、VIP及特需病房住院不适用本服务"
+    if rule.exclude_pregnancy and stay.pregnancy_related:
+        return "妊娠相关住院不适用本服务"
+    if rule.min_days is not None:
+        end = stay.discharged_on or facts.at.date()
+        days = (end - stay.admitted_on).days + 1
+        if days < rule.min_days:
+            return f"住院须不少于{rule.min_days}天，本次住院{days}天"
+    if rule.requires_discharge and stay.discharged_on is None and facts.planned_at is None:
+        return "须在主诊医生确认可出院后使用"
+    return None
+
+
+def _filing(rule: FilingDeadlineRule, facts: Facts) -> str | Missing | None:
+    """Apply within the deadline after the visit or the discharge: the deadline whose
+    anchor the facts give decides ("门诊以就诊日起、住院以出院当日起 10 个工作日")."""
+    assert facts.calendar is not None  # evaluate() reports it unchecked otherwise
+    missed = []
+    for deadline in rule.deadlines:
+        day = _anchor(deadline.after, facts)
+        if day is None:
+            continue
+        start = datetime.combine(day, time(0), tzinfo=SHANGHAI)
+        if deadline.within.clock == "working":
+            due = duration_after(start, deadline.within, calendar=facts.calendar, hours=None).due
+        else:  # "出院后3日内": to the end of the third day
+            last = day_after(day, deadline.within, calendar=None)
+            due = datetime.combine(last, time.max, tzinfo=SHANGHAI)
+        if facts.at <= due:
+            return None
+        after = ANCHOR_NAMES.get(deadline.after, deadline.after)
+        label = deadline.label or f"{after}后{terms_display.duration(deadline.within)}内"
+        due_day = cn_date(due.astimezone(SHANGHAI).date())
+        missed.append(f"须在{label}提出申请（截至{due_day}），已超过时限")
+    if missed:
+        return "；".join(missed)
+    return _anchor_missing(rule.deadlines[0].after, "以核对申请时限")
+
+
+def _anchor(anchor: str, facts: Facts) -> date | None:
+    stay, diagnosis = facts.stay, facts.diagnosis
+    return {
+        "visit": facts.planned_at.date() if facts.planned_at else None,
+        "admission": stay.admitted_on if stay else None,
+        "discharge": stay.discharged_on if stay else None,
+        "diagnosis": diagnosis.diagnosed_on if diagnosis else None,
+        "first_use": facts.first_use_on,
+        "policy_effective": facts.policy.effective_on,
+        "service_start": facts.planned_at.date() if facts.planned_at else None,
+    }.get(anchor)
+
+
+# What to ask for when an anchor's date is unknown.
+def _anchor_missing(anchor: str, detail: str) -> Missing:
+    if anchor == "visit":  # the visit's date is given as the planned time
+        return Missing("planned_at", f"请提供就诊日期，{detail}")
+    fact = {"admission": "hospitalisation", "discharge": "discharged_on"}.get(anchor, anchor)
+    return Missing.of(fact if fact in MISSING_FACTS else "planned_at", detail)
+
+
+def _offset(anchor_day: date, offset: Offset, calendar: WorkingCalendar | None) -> date:
+    """The day ``offset`` before or after ``anchor_day`` (facts are dates: hours count as
+    whole days, "出院前24小时" is the day before discharge)."""
+    shift = day_before if offset.direction == "before" else day_after
+    return shift(anchor_day, offset, calendar=calendar)
+
+
+def _window(rule: TimeWindowRule, facts: Facts) -> str | Missing | None:
+    anchor_day = _anchor(rule.anchor, facts)
+    if anchor_day is None:
+        if rule.anchor == "discharge" and rule.not_before is None:
+            return None  # still in hospital: "before discharge" is still open
+        return _anchor_missing(rule.anchor, "以核对时间窗")
+    on = facts.at.date()
+    if rule.subject == "service" and facts.planned_at is not None:
+        on = facts.planned_at.date()
+    if rule.not_before is not None:
+        earliest = _offset(anchor_day, rule.not_before, facts.calendar)
+        if on < earliest:
+            return f"须在{cn_date(earliest)}及以后使用"
+    if rule.not_after is not None:
+        latest = _offset(anchor_day, rule.not_after, facts.calendar)
+        if on > latest:
+            return f"已超过时限（{cn_date(latest)}）"
+    return None
+
+
+def _condition(rule: CoveredConditionRule, facts: Facts) -> str | Missing | None:
+    diagnosis = facts.diagnosis
+    if diagnosis is None:
+        return Missing.of("diagnosis", f"本服务适用于：{rule.description}")
+    if not diagnosis.confirmed and not rule.accept_suspected:
+        return "本服务须为确诊疾病，疑似诊断不可使用"
+    if rule.disease_list and rule.disease_list not in diagnosis.in_lists:
+        return f"所患疾病不在本服务约定的疾病范围内（{rule.description}）"
+    return None
+
+
+def _unsuitable(rule: UnsuitableConditionRule, facts: Facts) -> str | None:
+    found = [c.label for c in rule.conditions if c.code in facts.conditions]
+    return f"属于不适用情形：{'、'.join(found)}" if found else None
+
+
+def _network(rule: NetworkRule, facts: Facts) -> str | Missing | None:
+    if rule.coverage_list is None:
+        return None  # a grade-only rule: checked by the insurer's review
+    covered = facts.covered_by.get(rule.coverage_list)
+    if covered is None:
+        return Missing.of("place", "以核对服务网络")
+    return (
+        None
+        if covered
+        else f"服务地点不在本服务的网络范围内（{rule.description or rule.coverage_list}）"
+    )
+
+
+CHECKS: dict[type, Check] = {
+    PolicyInForceRule: _policy_in_force,
+    CoolingOffRule: _cooling_off,
+    WaitingPeriodRule: _waiting,
+    ServiceValidityRule: _validity,
+    AgeRule: _age_rule,
+    CitizenshipRule: _citizenship,
+    RecipientRule: _recipient,
+    LeadTimeRule: _lead_time,
+    HospitalisationRule: _stay,
+    TimeWindowRule: _window,
+    CoveredConditionRule: _condition,
+    UnsuitableConditionRule: _unsuitable,
+    NetworkRule: _network,
+    FilingDeadlineRule: _filing,
+}
+
+
+def _durations(rule: object) -> list[Duration]:
+    """The durations a rule's check counts (``valid_for`` only when it does not renew)."""
+    if isinstance(rule, LeadTimeRule):
+        return [rule.min_lead, *(site.min_lead for site in rule.per_site)]
+    if isinstance(rule, ServiceValidityRule) and not rule.renews_with_policy:
+        return [rule.valid_for]
+    if isinstance(rule, TimeWindowRule):
+        return [bound for bound in (rule.not_before, rule.not_after) if bound is not None]
+    return []
+
+
+def needs_working_calendar(rule: object) -> bool:
+    """Filing deadlines, and rules that count a duration on the working clock (a lead time,
+    a validity, a window's offset), need the working calendar."""
+    if isinstance(rule, FilingDeadlineRule):
+        return True
+    return any(duration.clock == "working" for duration in _durations(rule))

@@ -1,0 +1,132 @@
+"""What the eligibility engine reads and answers: the facts of one use (policy, recipient,
+stay, diagnosis, what is left, what is known of the place and the history) and the verdict
+(reasons, missing facts, what could not be checked, the tier).
+
+Three outcomes: ``eligible``; ``ineligible`` (at least one reason: the answer would not change
+with more facts); ``incomplete`` (no reason yet, but a fact the rules need is missing: the
+caller asks for it, see ``Missing``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from benefits.calendar.workcalendar import WorkingCalendar
+from benefits.eligibility.tiers import TierAnswer, TierFacts
+
+
+@dataclass(frozen=True)
+class PolicyFacts:
+    status: str
+    signed_on: date
+    effective_on: date
+    expires_on: date
+    transferred: bool = False
+    waiting_days: int | None = None
+    cooling_off_days: int = 15
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    birth_date: date
+    is_insured_member: bool  # the recipient is an insured member of this policy
+    relation: str = (
+        "self"  # to the insured who holds the benefit: self, spouse, child, parent, other
+    )
+    mainland_citizen: bool = True
+
+
+@dataclass(frozen=True)
+class StayFacts:
+    admitted_on: date
+    discharged_on: date | None = None
+    day_surgery: bool = False
+    ward: str = "ordinary"
+    pregnancy_related: bool = False
+
+
+@dataclass(frozen=True)
+class DiagnosisFacts:
+    diagnosed_on: date
+    confirmed: bool
+    first_diagnosed_on: date | None = None
+    in_lists: frozenset[str] = frozenset()  # codes of the disease lists naming the disease
+
+
+@dataclass(frozen=True)
+class Facts:
+    at: datetime  # the moment of the application, aware
+    policy: PolicyFacts
+    recipient: PersonFacts
+    planned_at: datetime | None = None
+    site: str | None = None  # for per-site lead times (博鳌 clinics)
+    stay: StayFacts | None = None
+    diagnosis: DiagnosisFacts | None = None
+    conditions: frozenset[str] = frozenset()  # unsuitable-condition codes that apply
+    covered_by: dict[str, bool] = field(default_factory=dict)  # list code → place covered
+    uncheckable: frozenset[str] = frozenset()  # list codes that cannot be consulted
+    first_use_on: date | None = None
+    remaining: dict[str, Decimal] = field(default_factory=dict)  # pool label → what is left
+    needed: dict[str, Decimal] = field(default_factory=dict)  # pool label → this use needs
+    completed_benefits: frozenset[str] = frozenset()
+    benefit_names: dict[str, str] = field(default_factory=dict)  # prerequisite code → name
+    exclusive_groups_used: frozenset[str] = frozenset()
+    tier: TierFacts = field(default_factory=TierFacts)
+    # Working-clock rules (``needs_working_calendar``: filing deadlines, durations on the
+    # working clock) need the calendar; without one they are reported unchecked.
+    calendar: WorkingCalendar | None = None
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    message: str
+    clause: str
+
+
+# The facts a caller can be asked for, with what the form or the agent asks (Chinese).
+MISSING_FACTS: dict[str, str] = {
+    "planned_at": "请填写计划服务时间",
+    "place": "请提供服务所在城市或医院",
+    "hospitalisation": "请提供住院信息（医院、入院日期）",
+    "discharged_on": "请提供出院日期",
+    "diagnosis": "请提供诊断信息（疾病、确诊日期）",
+}
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A fact the rule needs and the caller did not give: not a refusal."""
+
+    fact: str
+    message: str
+    rule: str = ""  # the reason code of the rule that needs it
+
+    @classmethod
+    def of(cls, fact: str, detail: str = "") -> Missing:
+        base = MISSING_FACTS[fact]
+        return cls(fact, f"{base}，{detail}" if detail else base)
+
+
+Outcome = Literal["eligible", "ineligible", "incomplete"]
+
+
+@dataclass
+class Verdict:
+    reasons: list[Reason]
+    unchecked: list[str]
+    missing: list[Missing] = field(default_factory=list)
+    next_eligible_on: date | None = None
+    tier: TierAnswer | None = None
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.reasons:
+            return "ineligible"
+        return "incomplete" if self.missing else "eligible"
+
+    @property
+    def eligible(self) -> bool:
+        return self.outcome == "eligible"
