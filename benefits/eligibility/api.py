@@ -2,8 +2,10 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from benefits.eligibility.engine import evaluate
@@ -15,6 +17,7 @@ from benefits.eligibility.facts import (
 )
 from benefits.eligibility.tiers import AdvanceInput
 from benefits.quota.selectors import plain
+from portal.kernel.clock import SHANGHAI
 from portal.kernel.errors import DomainError
 from portal.kernel.staff_auth import staff_auth
 from portal.kernel.tenancy import insurer_ids
@@ -65,6 +68,29 @@ class EligibilityContext(Schema):
     advance: AdvanceIn | None = None
     # Road distance home → hospital in km (staff entry or the vendor's assessment).
     road_distance_km: Decimal | None = Field(default=None, ge=0, max_digits=7, decimal_places=1)
+
+
+def use_inputs(context: EligibilityContext) -> dict[str, Any]:
+    """The facts of the use from a context, as ``EligibilityQuery`` and the lifecycle's
+    ``RequestInput`` both take them: what the agent checks is what the agent submits. A
+    time without a zone is Asia/Shanghai."""
+    stay = StayInput(**context.hospitalisation.dict()) if context.hospitalisation else None
+    planned_at = context.planned_at
+    if planned_at is not None and timezone.is_naive(planned_at):
+        planned_at = timezone.make_aware(planned_at, SHANGHAI)
+    return {
+        "planned_at": planned_at,
+        "stay": stay,
+        "diagnosis": DiagnosisInput(**context.diagnosis.dict()) if context.diagnosis else None,
+        "amount": context.amount,
+        "category": context.category,
+        "region": context.region,
+        "hospital": context.hospital or (stay.hospital if stay else ""),
+        "site": context.site,
+        "conditions": frozenset(context.conditions),
+        "advance": AdvanceInput(**context.advance.dict()) if context.advance else None,
+        "road_distance_km": context.road_distance_km,
+    }
 
 
 class EligibilityIn(Schema):
@@ -135,18 +161,8 @@ def eligibility(request: HttpRequest, payload: EligibilityIn) -> dict:
             benefit=payload.benefit,
             at=payload.at,
             recipient=context.recipient,
-            planned_at=context.planned_at,
-            stay=StayInput(**context.hospitalisation.dict()) if context.hospitalisation else None,
-            diagnosis=DiagnosisInput(**context.diagnosis.dict()) if context.diagnosis else None,
-            amount=context.amount,
-            category=context.category,
-            region=context.region,
-            hospital=context.hospital,
-            site=context.site,
-            conditions=frozenset(context.conditions),
-            advance=AdvanceInput(**context.advance.dict()) if context.advance else None,
-            road_distance_km=context.road_distance_km,
             insurer_ids=insurer_ids(request.user),
+            **use_inputs(context),
         )
     )
     verdict = evaluate(benefit.parsed_terms, facts)

@@ -66,6 +66,10 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
         if passes_on is not None:
             next_dates.append(passes_on)
     reasons.extend(_quota_reasons(terms, facts))
+    if terms.quota.category_caps and not facts.category:
+        # Which money cap a use draws on (省内 / 省外) is the caller's to say.
+        labels = "/".join(cap.label for cap in terms.quota.category_caps)
+        missing.append(Missing.of("category", f"可选：{labels}"))
     heals = len(next_dates) == len(reasons) and all(r.code in TIMED_REASONS for r in reasons)
     return Verdict(
         reasons=reasons,

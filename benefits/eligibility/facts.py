@@ -1,11 +1,16 @@
-"""Gathering the facts the eligibility engine needs, in a fixed number of queries whatever
-the size of the family or its history.
+"""The one facts builder: every channel (the staff API, the portal overview and form,
+submission, the hotline's staff request API) gets the engine's facts from ``facts_build``,
+so "used in this period", "window started on", "prerequisite delivered" and "exclusive choice
+taken" have one definition each (``benefits.eligibility.history``).
 
-Per call: the policy's members with their people and the policy (one query) and, when the
-benefit has quota pools, prerequisites or an exclusive choice, the balances of this policy for
-the benefit and its prerequisites (one query). The benefit's parsed terms, regions and coverage
-lists are reference data read from process memos (``portal.kernel.memo``): a query the first time a
-process needs them, none after, until the catalogue or a list changes.
+``eligibility_facts`` builds the facts of one use in a fixed number of queries whatever the
+size of the family or its history: the policy's members with their people and the policy
+(one), the history (balances when the benefit has pools or prerequisites; deliveries when it
+has prerequisites), the recorded stay for a per-stay quota. The portal overview loads the
+history of every policy at once and calls ``facts_build`` per line. The benefit's parsed
+terms, regions and coverage lists are reference data read from process memos
+(``portal.kernel.memo``): a query the first time a process needs them, none after, until the
+catalogue or a list changes.
 """
 
 from __future__ import annotations
@@ -18,6 +23,15 @@ from django.utils.translation import gettext_lazy
 
 from benefits.calendar.selectors import calendar_cached
 from benefits.eligibility.checks import needs_working_calendar
+from benefits.eligibility.history import (
+    History,
+    PoolState,
+    delivered_prerequisites,
+    exclusive_choice_taken,
+    history_load,
+    pool_states,
+    window_start,
+)
 from benefits.eligibility.model import (
     DiagnosisFacts,
     Facts,
@@ -34,7 +48,7 @@ from benefits.eligibility.places import (
     request_places,
 )
 from benefits.eligibility.tiers import AdvanceInput, TierFacts, great_circle_km
-from benefits.models import Benefit, Person, Policy, PolicyMember, Product, QuotaBalance
+from benefits.models import Benefit, Hospitalisation, Person, Policy, PolicyMember, Product
 from benefits.quota.entitlements import PeriodUnknown, PoolSpec, pools_for
 from benefits.terms.benefit_terms import BenefitTerms
 from portal.kernel.errors import DomainError, NotFound
@@ -86,31 +100,6 @@ class EligibilityQuery:
     insurer_ids: frozenset[int] | None = None
 
 
-@dataclass(frozen=True)
-class BalanceRow:
-    benefit_id: int
-    person_id: int | None
-    measure: str
-    category: str
-    period_key: str
-    granted: Decimal
-    held: Decimal
-    used: Decimal
-
-
-@dataclass(frozen=True)
-class PoolState:
-    label: str
-    spec: PoolSpec
-    granted: Decimal
-    held: Decimal
-    used: Decimal
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.granted - self.held - self.used
-
-
 _benefits: Memo[Benefit | None] = Memo("benefits")
 _product_insurers: Memo[dict[int, int]] = Memo("product-insurers")
 
@@ -147,6 +136,21 @@ class MemberRow:
     birth_date: date
     mainland_citizen: bool
     home_city_id: int | None
+
+    @classmethod
+    def of(cls, member: PolicyMember) -> MemberRow:
+        """The row of a member loaded with its person."""
+        person = member.person
+        return cls(
+            member.pk,
+            member.ref,
+            member.relation,
+            person.pk,
+            person.id_digest,
+            person.birth_date,
+            person.mainland_citizen,
+            person.home_city_id,
+        )
 
     def person(self) -> Person:
         """The person as a model, for the functions that take one (nothing is saved)."""
@@ -185,22 +189,6 @@ _members_of_policy = PreparedQuery(
             "relation",
             *(f"person__{name}" for name in PERSON_FIELDS),
             *(f"policy__{name}" for name in POLICY_FIELDS),
-        )
-    )
-)
-_balances_of_policy = PreparedQuery(
-    lambda policy_id, benefit_ids: (
-        QuotaBalance.objects.filter(policy_id=policy_id, benefit_id__in=benefit_ids)
-        .order_by()
-        .values_list(
-            "benefit_id",
-            "person_id",
-            "measure",
-            "category",
-            "period_key",
-            "granted",
-            "held",
-            "used",
         )
     )
 )
@@ -266,22 +254,54 @@ def pool_label(spec: PoolSpec, terms: BenefitTerms | None = None) -> str:
 
 
 def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[PoolState]]:
+    """The facts of one use, for the staff API, the portal form and submission. Queries: the
+    policy's members (one), the history (balances when the benefit has pools or
+    prerequisites, deliveries when it has prerequisites), the stay (per-stay quotas only)."""
     policy, members = policy_and_members(query.policy, insurer_ids=query.insurer_ids)
     member = _find_member(members, query.member, "member")
     recipient = _find_member(members, query.recipient, "recipient") if query.recipient else member
     benefit = _benefit_of_policy(query.benefit, policy)
     terms = benefit.parsed_terms
-    specs = _pool_specs(benefit, policy, member, query.at.date())
-    prerequisites = _prerequisites(terms)
-    balances = _balances(policy, benefit, specs, prerequisites)
-    pools = _pool_states(specs, balances, benefit, terms)
-    needed = _needed(pools, query)
-    completed = _completed_prerequisites(prerequisites, balances, member)
-    exclusive_used = frozenset(
-        {terms.exclusive_choice.group}
-        if terms.exclusive_choice and any(p.held + p.used > 0 for p in pools)
-        else set()
+    priors = prerequisites_of(terms)
+    needs_history = not terms.quota.is_unlimited or terms.quota.limits or priors
+    history = (
+        history_load([policy.pk], [benefit], priors.values())[policy.pk]
+        if needs_history
+        else History()
     )
+    facts, pools = facts_build(
+        query,
+        policy=policy,
+        member=member,
+        recipient=recipient,
+        benefit=benefit,
+        history=history,
+        prerequisites=priors,
+        stay_id=_stay_id(terms, query, recipient),
+    )
+    return benefit, facts, pools
+
+
+def facts_build(
+    query: EligibilityQuery,
+    *,
+    policy: Policy,
+    member: MemberRow,
+    recipient: MemberRow,
+    benefit: Benefit,
+    history: History,
+    prerequisites: dict[str, Benefit],
+    stay_id: int | None = None,
+) -> tuple[Facts, list[PoolState]]:
+    """The facts from what was loaded (no query but reference-data memos): the one place
+    every channel's facts come from, the portal overview's batch included."""
+    terms = benefit.parsed_terms
+    on = query.at.date()
+    owner_id = None if terms.quota.sharing == "family_pool" else member.person_id
+    specs = _pool_specs(
+        benefit, policy, member, on, stay_id, window_start(history, benefit, owner_id, on)
+    )
+    pools = pool_states(specs, history, benefit, [pool_label(spec, terms) for spec in specs])
     stay = query.stay
     places = request_places(
         region=query.region,
@@ -296,7 +316,6 @@ def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[Poo
         service=places.service,
         named=places.named,
     )
-    tier = _tier_facts(terms, query, places, pools)
     facts = Facts(
         calendar=calendar_cached() if needs_calendar(terms) else None,
         at=query.at,
@@ -314,20 +333,18 @@ def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[Poo
         conditions=query.conditions,
         covered_by=covered,
         uncheckable=uncheckable,
+        category=query.category,
         remaining={pool.label: pool.remaining for pool in pools},
-        needed=needed,
-        completed_benefits=completed,
-        benefit_names={code: prior.name for code, (prior, _state) in prerequisites.items()},
-        exclusive_groups_used=exclusive_used,
-        tier=tier,
+        needed=_needed(pools, query),
+        completed_benefits=delivered_prerequisites(prerequisites, history, member.person_id),
+        benefit_names={code: prior.name for code, prior in prerequisites.items()},
+        exclusive_groups_used=exclusive_choice_taken(terms, pools),
+        tier=_tier_facts(terms, query, places, pools),
     )
-    return benefit, facts, pools
+    return facts, pools
 
 
-# --- the steps of eligibility_facts --------------------------------------------------------
-
-# A prerequisite's benefit code → (its benefit, the state the handbook asks it to reach).
-Prerequisites = dict[str, tuple[Benefit, str]]
+# --- the steps of facts_build ---------------------------------------------------------------
 
 
 def _benefit_of_policy(code: str, policy: Policy) -> Benefit:
@@ -339,94 +356,73 @@ def _benefit_of_policy(code: str, policy: Policy) -> Benefit:
     return benefit
 
 
-def _pool_specs(benefit: Benefit, policy: Policy, member: MemberRow, on: date) -> list[PoolSpec]:
+def prerequisites_of(terms: BenefitTerms) -> dict[str, Benefit]:
+    """The benefits that must be delivered first, by code."""
+    return {p.benefit: prior for p in terms.prerequisites if (prior := benefit_cached(p.benefit))}
+
+
+def _stay_id(terms: BenefitTerms, query: EligibilityQuery, recipient: MemberRow) -> int | None:
+    """The recorded stay a per-stay quota counts on (one query, only for those benefits):
+    the stay submission records, found by the same person, admission day and hospital."""
+    if terms.quota.period != "per_hospitalisation" or query.stay is None:
+        return None
+    return (
+        Hospitalisation.objects.filter(
+            person_id=recipient.person_id,
+            admitted_on=query.stay.admitted_on,
+            hospital=query.hospital or query.stay.hospital or "",
+        )
+        .order_by()
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _pool_specs(
+    benefit: Benefit,
+    policy: Policy,
+    member: MemberRow,
+    on: date,
+    stay_id: int | None,
+    window_started_on: date | None,
+) -> list[PoolSpec]:
     try:
         return pools_for(
-            benefit=benefit, policy=policy, person=member.person(), on=on, hospitalisation_id=None
+            benefit=benefit,
+            policy=policy,
+            person=member.person(),
+            on=on,
+            hospitalisation_id=stay_id,
+            window_started_on=window_started_on,
         )
     except PeriodUnknown:
-        return []  # per-stay pools need a recorded stay; the engine checks the stay itself
+        # A per-stay quota with no stay: the stay's rule asks for it; a stay not recorded yet
+        # has its whole grant (a fresh pool), which the hold at submission opens.
+        return []
     except ValueError as exc:
         raise DomainError("outside_policy_period", str(exc)) from None
 
 
-def _prerequisites(terms: BenefitTerms) -> Prerequisites:
-    return {
-        p.benefit: (prior, p.state)
-        for p in terms.prerequisites
-        if (prior := benefit_cached(p.benefit)) is not None
-    }
-
-
-def _balances(
-    policy: Policy, benefit: Benefit, specs: list[PoolSpec], prerequisites: Prerequisites
-) -> list[BalanceRow]:
-    """The policy's balances of the benefit and its prerequisites: one query, only when
-    there is a pool or a prerequisite to look at."""
-    if not (specs or prerequisites):
-        return []
-    wanted = [benefit.pk, *(prior.pk for prior, _state in prerequisites.values())]
-    return [
-        BalanceRow(*row) for row in _balances_of_policy(policy_id=policy.pk, benefit_ids=wanted)
-    ]
-
-
-def _pool_states(
-    specs: list[PoolSpec], balances: list[BalanceRow], benefit: Benefit, terms: BenefitTerms
-) -> list[PoolState]:
-    """Each pool with its balance; a pool never opened has its whole grant left."""
-    current = {
-        (b.person_id, b.measure, b.category, b.period_key): b
-        for b in balances
-        if b.benefit_id == benefit.pk
-    }
-    pools = []
-    for spec in specs:
-        key = spec.key
-        balance = current.get(
-            (key.person.pk if key.person else None, key.measure, key.category, key.period_key)
-        )
-        pools.append(
-            PoolState(
-                pool_label(spec, terms),
-                spec,
-                balance.granted if balance else spec.amount,
-                balance.held if balance else Decimal(0),
-                balance.used if balance else Decimal(0),
-            )
-        )
-    return pools
+def needed_of(spec: PoolSpec, amount: Decimal | None, category: str | None) -> Decimal | None:
+    """What a use takes from a pool: one request or time, else the amount (days, yuan) —
+    or None for the money cap of another category (省内 vs 省外). Submission holds exactly
+    this."""
+    key = spec.key
+    if key.measure in ("times", "requests"):
+        return Decimal(1)
+    if key.category and key.category != (category or ""):
+        return None
+    return amount or Decimal(1)
 
 
 def _needed(pools: list[PoolState], query: EligibilityQuery) -> dict[str, Decimal]:
     """What this use takes from each pool (pool label → amount)."""
     needed = {}
     for pool in pools:
-        measure = pool.spec.key.measure
-        if measure in ("times", "requests"):
-            needed[pool.label] = Decimal(1)
-        elif pool.spec.key.category and pool.spec.key.category != (query.category or ""):
-            continue  # a money cap of another category
-        else:
-            needed[pool.label] = query.amount or Decimal(1)
+        amount = needed_of(pool.spec, query.amount, query.category)
+        if amount is not None:
+            needed[pool.label] = amount
     return needed
-
-
-def _completed_prerequisites(
-    prerequisites: Prerequisites, balances: list[BalanceRow], member: MemberRow
-) -> frozenset[str]:
-    # A prerequisite is met by the member's own use of it (or a hold, when the handbook only
-    # asks for it to be approved or under way), in any period of this policy.
-    return frozenset(
-        code
-        for code, (prior, state) in prerequisites.items()
-        if any(
-            b.benefit_id == prior.pk
-            and b.person_id in (member.person_id, None)
-            and (b.used > 0 or (state != "completed" and b.held > 0))
-            for b in balances
-        )
-    )
 
 
 def _tier_facts(

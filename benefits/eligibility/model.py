@@ -67,6 +67,7 @@ class Facts:
     conditions: frozenset[str] = frozenset()  # unsuitable-condition codes that apply
     covered_by: dict[str, bool] = field(default_factory=dict)  # list code → place covered
     uncheckable: frozenset[str] = frozenset()  # list codes that cannot be consulted
+    category: str | None = None  # the money-cap category of this use (省内 / 省外)
     first_use_on: date | None = None
     remaining: dict[str, Decimal] = field(default_factory=dict)  # pool label → what is left
     needed: dict[str, Decimal] = field(default_factory=dict)  # pool label → this use needs
@@ -93,6 +94,7 @@ MISSING_FACTS: dict[str, str] = {
     "hospitalisation": "请提供住院信息（医院、入院日期）",
     "discharged_on": "请提供出院日期",
     "diagnosis": "请提供诊断信息（疾病、确诊日期）",
+    "category": "请选择费用类别",
 }
 
 

@@ -2,13 +2,14 @@ from benefits.calendar.models import CalendarDay, CalendarYear
 from benefits.catalogue.models import Benefit, CatalogueRecord, Insurer, Product, Service, Vendor
 from benefits.policies.models import Diagnosis, Hospitalisation, Person, Policy, PolicyMember
 from benefits.policies.phone_changes import PhoneChange
-from benefits.quota.models import QuotaBalance, QuotaLedgerEntry
+from benefits.quota.models import Delivery, QuotaBalance, QuotaLedgerEntry
 
 __all__ = [
     "Benefit",
     "CalendarDay",
     "CalendarYear",
     "CatalogueRecord",
+    "Delivery",
     "Diagnosis",
     "Hospitalisation",
     "Insurer",

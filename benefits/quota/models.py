@@ -127,3 +127,36 @@ class QuotaLedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount}"
+
+
+class Delivery(models.Model):
+    """A use that was delivered: the request completed and, where the benefit hands over a
+    document (its terms' ``deliverable``: 《居家康护指导书》), with that document attached.
+    A benefit that must come first (``prerequisites``) is met by a delivery, not by an
+    approval or a hold. Written by the request lifecycle; read by the eligibility facts."""
+
+    policy = models.ForeignKey(
+        "benefits.Policy",
+        verbose_name=_("保单"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    person = models.ForeignKey(
+        "benefits.Person", verbose_name=_("被保险人"), on_delete=models.PROTECT, related_name="+"
+    )
+    benefit = models.ForeignKey(
+        "benefits.Benefit", verbose_name=_("权益"), on_delete=models.PROTECT, related_name="+"
+    )
+    request_ref = models.CharField(_("服务申请"), max_length=40, unique=True)
+    delivered_at = models.DateTimeField(_("交付时间"))
+
+    insurer_lookup = "policy__product__insurer"
+
+    class Meta:
+        verbose_name = _("服务交付")
+        verbose_name_plural = _("服务交付")
+        ordering = ["delivered_at", "id"]
+        indexes = [models.Index(fields=["policy", "benefit"], name="delivery_policy_benefit")]
+
+    def __str__(self) -> str:
+        return self.request_ref

@@ -43,6 +43,9 @@ class BenefitTerms(Strict):
     quota: Quota
     exclusive_choice: ExclusiveChoice | None = None
     prerequisites: list[Prerequisite] = []
+    # What the service hands over (《居家康护指导书》): a request counts as delivered, for the
+    # benefits that need this one first, only once the vendor has attached it.
+    deliverable: str = ""
     rules: list[Rule] = []
     cancellation: CancellationPolicy | None = None
     sla: list[SlaMilestone] = []
@@ -85,6 +88,9 @@ class BenefitTerms(Strict):
             )
         if self.exclusive_choice and self.quota.is_unlimited:
             raise ValueError("多选一权益不能不限次")
+        if self.exclusive_choice and self.exclusive_choice.period != self.quota.period:
+            # The choice is "taken" when the quota's pools of the period hold or used it.
+            raise ValueError("多选一的期间须与额度期间一致")
         return self
 
     def reason_codes(self) -> list[str]:

@@ -12,10 +12,11 @@ from benefits.terms.vocabulary import CODE, EpisodeAnchor, Relation, Slug, Stric
 
 
 class Prerequisite(Strict):
-    """Another benefit that must have reached ``state`` first (上门康护 needs 康护指导书)."""
+    """Another benefit that must have been delivered first, in any period of the policy
+    (上门康护 needs 康护指导书): completed, with its ``deliverable`` if it has one — an
+    approval or a booking is not enough."""
 
     benefit: str
-    state: Literal["completed", "approved", "in_service"] = "completed"
     clause: str = ""
 
     @field_validator("benefit")

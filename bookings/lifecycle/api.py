@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Router
 
-from benefits.eligibility.facts import DiagnosisInput, StayInput
+from benefits.eligibility.api import use_inputs
 from benefits.models import Benefit, Policy, PolicyMember, Vendor
 from bookings.idempotency import KeyOwner, StoredResponse, idempotent_call, request_fingerprint
 from bookings.lifecycle.schemas import StaffEventIn, StaffRequestIn, StaffRequestOut, detail
@@ -23,7 +23,6 @@ from bookings.lifecycle.submission import RequestInput, request_submit
 from bookings.vendors.api import IdempotencyKey
 from bookings.vendors.schemas import ErrorOut
 from portal.kernel.actor import staff_actor
-from portal.kernel.clock import SHANGHAI
 from portal.kernel.errors import DomainError, NotFound
 from portal.kernel.staff_auth import staff_auth
 from portal.kernel.tenancy import request_user, require, scope
@@ -78,26 +77,15 @@ def _request_input(user: Any, payload: StaffRequestIn) -> RequestInput:
         raise NotFound("保单不存在")
     context = payload.context
     recipient_ref = payload.recipient or context.recipient
-    stay = StayInput(**context.hospitalisation.dict()) if context.hospitalisation else None
-    planned_at = context.planned_at
-    if planned_at is not None and timezone.is_naive(planned_at):
-        planned_at = timezone.make_aware(planned_at, SHANGHAI)
     return RequestInput(
         policy=found,
         member=_member(found, payload.member, "member"),
         benefit=_benefit(found, payload.benefit),
         at=timezone.now(),
         recipient=_member(found, recipient_ref, "recipient") if recipient_ref else None,
-        planned_at=planned_at,
-        stay=stay,
-        diagnosis=DiagnosisInput(**context.diagnosis.dict()) if context.diagnosis else None,
-        region=context.region,
-        hospital=context.hospital or (stay.hospital if stay else ""),
-        amount=context.amount,
-        category=context.category,
         option=payload.option,
         note=payload.note,
-        conditions=frozenset(context.conditions),
+        **use_inputs(context),
         channel=payload.channel,
     )
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from benefits.catalogue.vendors import assignable_vendors
 from benefits.models import Benefit, QuotaBalance, QuotaLedgerEntry, Vendor
+from benefits.quota.deliveries import delivery_record
 from benefits.quota.ledger import quota_release, quota_use
 from bookings.lifecycle.cancellation import terms_decide
 from bookings.lifecycle.events import notify, record_event
@@ -118,6 +119,8 @@ def request_transition(
     if transition.target is not None:
         locked.status = transition.target
     locked.save()
+    if event == "completed":
+        delivery_check(locked, now)
     record_event(
         locked,
         event,
@@ -134,6 +137,26 @@ def request_transition(
     )
     request.refresh_from_db()
     return locked
+
+
+def delivery_check(request: ServiceRequest, now: datetime | None = None) -> None:
+    """Record the delivery once the request is completed and, where the benefit hands over a
+    document (``deliverable``), the vendor has attached it: what a benefit that needs this
+    one first asks for (``benefits.eligibility.history``)."""
+    if request.status != Status.COMPLETED:
+        return
+    if (
+        request.benefit.parsed_terms.deliverable
+        and not request.documents.filter(from_vendor=True).exists()
+    ):
+        return
+    delivery_record(
+        policy_id=request.policy_id,
+        person_id=request.member.person_id,
+        benefit_id=request.benefit_id,
+        request_ref=request.ref,
+        at=now or timezone.now(),
+    )
 
 
 def check_vendor_serves(vendor: Vendor, benefit: Benefit) -> None:

@@ -4,8 +4,8 @@ history), then the request and its quota hold in one transaction."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,18 +16,20 @@ from benefits.eligibility.engine import evaluate
 from benefits.eligibility.facts import (
     DiagnosisInput,
     EligibilityQuery,
-    PoolState,
     StayInput,
     eligibility_facts,
+    needed_of,
 )
+from benefits.eligibility.history import PoolState
 from benefits.eligibility.model import Verdict
-from benefits.models import Benefit, Hospitalisation, Policy, PolicyMember, QuotaBalance
-from benefits.quota.entitlements import PeriodUnknown, pools_for
+from benefits.eligibility.tiers import AdvanceInput
+from benefits.models import Benefit, Hospitalisation, Policy, PolicyMember
+from benefits.quota.entitlements import pools_for
 from benefits.quota.ledger import balance_open, quota_hold
 from benefits.terms import display as terms_display
 from benefits.terms.benefit_terms import BenefitTerms
 from bookings.lifecycle.events import notify, record_event
-from bookings.models import QuotaOutcome, RequestEvent, ServiceRequest
+from bookings.models import QuotaOutcome, ServiceRequest
 from coverage.models import Region
 from portal.kernel.actor import Actor
 from portal.kernel.errors import DomainError
@@ -56,6 +58,9 @@ class RequestInput:
     option: str = ""
     note: str = ""
     conditions: frozenset[str] = frozenset()
+    site: str | None = None
+    advance: AdvanceInput | None = None
+    road_distance_km: Decimal | None = None
     submission_key: str = ""
     # How the request reached us ("hotline": a staff agent on the phone); empty for the
     # portal. Kept in the request's context and on its "submitted" event.
@@ -105,35 +110,10 @@ def _query(data: RequestInput) -> EligibilityQuery:
         region=data.region,
         hospital=data.hospital or None,
         conditions=data.conditions,
+        site=data.site,
+        advance=data.advance,
+        road_distance_km=data.road_distance_km,
     )
-
-
-def history_facts(
-    *, policy: Policy, member: PolicyMember, benefit: Benefit, period_start: date
-) -> tuple[frozenset[str], frozenset[str]]:
-    """(benefits whose prerequisite state this member reached, exclusive-choice groups
-    already chosen this period) from the member's requests: one query each when needed."""
-    terms = benefit.parsed_terms
-    completed: set[str] = set()
-    if terms.prerequisites:
-        states = {p.state for p in terms.prerequisites}
-        completed = set(
-            RequestEvent.objects.filter(
-                request__policy=policy, request__member=member, event__in=states
-            ).values_list("request__benefit__code", flat=True)
-        )
-    groups: set[str] = set()
-    if terms.exclusive_choice:
-        chosen = ServiceRequest.objects.filter(
-            policy=policy,
-            member=member,
-            benefit=benefit,
-            quota_outcome__in=[QuotaOutcome.HELD, QuotaOutcome.USED],
-            created_at__date__gte=period_start,
-        ).exclude(option="")
-        if chosen.exists():
-            groups.add(terms.exclusive_choice.group)
-    return frozenset(completed), frozenset(groups)
 
 
 def request_verdict(data: RequestInput) -> Verdict:
@@ -144,18 +124,7 @@ def request_verdict(data: RequestInput) -> Verdict:
 
 def _evaluate(data: RequestInput) -> tuple[Verdict, list[PoolState]]:
     benefit, facts, pools = eligibility_facts(_query(data))
-    terms = benefit.parsed_terms
-    period_start = pools[0].spec.key.period_start if pools else data.policy.effective_on
-    completed, groups = history_facts(
-        policy=data.policy, member=data.member, benefit=benefit, period_start=period_start
-    )
-    facts = replace(
-        facts,
-        completed_benefits=completed,
-        exclusive_groups_used=groups,
-        conditions=data.conditions,
-    )
-    return evaluate(terms, facts), pools
+    return evaluate(benefit.parsed_terms, facts), pools
 
 
 # --- submit -------------------------------------------------------------------------------
@@ -198,7 +167,7 @@ def request_submit(data: RequestInput, *, actor: Actor) -> tuple[ServiceRequest,
         ).first()
         if existing is not None:
             return existing, False
-    verdict, _pools = _evaluate(data)
+    verdict, pools = _evaluate(data)
     if not verdict.eligible:
         raise NotEligible(verdict)
     terms = data.benefit.parsed_terms
@@ -225,7 +194,7 @@ def request_submit(data: RequestInput, *, actor: Actor) -> tuple[ServiceRequest,
                 submitted_by=actor.user,
                 submission_key=data.submission_key,
             )
-            _hold(request, data, stay, actor)
+            _hold(request, data, stay, pools, actor)
             record_event(
                 request,
                 "submitted",
@@ -274,54 +243,37 @@ def _context(data: RequestInput) -> dict[str, Any]:
     return context
 
 
-def _window_start(data: RequestInput) -> date | None:
-    """A window benefit ("启动后180天内") keeps using the window its first use opened."""
-    if data.benefit.parsed_terms.quota.period != "window_after_start":
-        return None
-    on = data.at.date()
-    current = (
-        QuotaBalance.objects.filter(
-            benefit=data.benefit,
-            policy=data.policy,
-            period_key__startswith="window:",
-            period_start__lte=on,
-            period_end__gte=on,
-        )
-        .filter(Q(person=data.member.person) | Q(person__isnull=True))
-        .order_by("period_start")
-        .first()
-    )
-    return current.period_start if current else None
-
-
 def _hold(
-    request: ServiceRequest, data: RequestInput, stay: Hospitalisation | None, actor: Actor
+    request: ServiceRequest,
+    data: RequestInput,
+    stay: Hospitalisation | None,
+    pools: list[PoolState],
+    actor: Actor,
 ) -> None:
-    """Open the pools' balances for the period and hold what this use needs, all or none."""
-    try:
-        specs = pools_for(
-            benefit=data.benefit,
-            policy=data.policy,
-            person=data.member.person,
-            on=data.at.date(),
-            hospitalisation_id=stay.pk if stay else None,
-            window_started_on=_window_start(data),
-        )
-    except PeriodUnknown:
-        raise DomainError("stay_required", "该权益按每次住院计，请填写住院信息") from None
-    except ValueError as exc:
-        raise DomainError("outside_policy_period", str(exc)) from None
+    """Open the pools' balances for the period and hold what this use needs, all or none:
+    the pools the engine judged (the same window, the same money category), on the stay
+    just recorded for a per-stay quota."""
+    specs = [pool.spec for pool in pools]
+    if data.benefit.parsed_terms.quota.period == "per_hospitalisation":
+        if stay is None:
+            raise DomainError("stay_required", "该权益按每次住院计，请填写住院信息")
+        try:
+            specs = pools_for(
+                benefit=data.benefit,
+                policy=data.policy,
+                person=data.member.person,
+                on=data.at.date(),
+                hospitalisation_id=stay.pk,
+            )
+        except ValueError as exc:
+            raise DomainError("outside_policy_period", str(exc)) from None
     holds = []
     for spec in specs:
-        key = spec.key
-        if key.measure in ("times", "requests"):
-            needed = Decimal(1)
-        elif key.category and key.category != (data.category or ""):
-            continue  # the money cap of another category (省内 vs 省外)
-        else:
-            needed = data.amount or Decimal(1)
-        balance = balance_open(key=key, amount=spec.amount, reason="权益期间开始")
-        holds.append((balance, needed))
+        needed = needed_of(spec, data.amount, data.category)
+        if needed is not None:
+            holds.append(
+                (balance_open(key=spec.key, amount=spec.amount, reason="权益期间开始"), needed)
+            )
     if not holds:
         return
     quota_hold(holds=holds, request_ref=request.ref, actor=actor, reason="提交服务申请")

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from benefits.models import Vendor
 from bookings.documents.services import document_add
-from bookings.lifecycle.services import request_transition
+from bookings.lifecycle.services import delivery_check, request_transition
 from bookings.lifecycle.workflow import DELIVERABLE_STATUSES, DELIVERING_STATUSES
 from bookings.models import (
     Consumption,
@@ -118,7 +118,7 @@ def deliverable_add(
     Raises ``UploadRejected`` for a file we refuse."""
     if request.status not in DELIVERABLE_STATUSES:
         raise _refuse(request, _("上传服务资料"))
-    return document_add(
+    document = document_add(
         request,
         name=name,
         data=data,
@@ -126,6 +126,8 @@ def deliverable_add(
         requirement=requirement,
         from_vendor=True,
     )
+    delivery_check(request)  # a completed request may have waited for its deliverable
+    return document
 
 
 @transaction.atomic

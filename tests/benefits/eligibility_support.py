@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -16,8 +16,10 @@ import pytest
 from benefits.demo import resident_id
 from benefits.models import Benefit, Policy, PolicyMember
 from benefits.policies.services import MemberInput, PersonInput, PolicyInput, policy_upsert
+from benefits.quota.deliveries import delivery_record
 from benefits.quota.entitlements import pools_for
 from benefits.quota.ledger import balance_open, quota_hold, quota_release, quota_use
+from portal.kernel.clock import SHANGHAI
 from portal.kernel.memo import Memo
 from portal.kernel.staff_auth import staff_token_issue
 
@@ -104,7 +106,8 @@ def ledger(
     then: str = "hold",
 ) -> None:
     """Take ``amount`` (default: the whole grant) of the member's pool for ``benefit`` in the
-    period of ``on``: held, then used or released as ``then`` says."""
+    period of ``on``: held, then used, released or used and delivered (the request
+    completed with its deliverable) as ``then`` says."""
     member = PolicyMember.objects.select_related("person").get(policy=policy, ref=ref)
     specs = pools_for(
         benefit=Benefit.objects.get(code=benefit), policy=policy, person=member.person, on=on
@@ -117,8 +120,16 @@ def ledger(
         request_ref=request,
         reason="测试：申请",
     )
-    if then == "use":
+    if then in ("use", "deliver"):
         quota_use(balance=balance, request_ref=request, reason="测试：服务完成")
+    if then == "deliver":
+        delivery_record(
+            policy_id=policy.pk,
+            person_id=member.person_id,
+            benefit_id=spec.key.benefit.pk,
+            request_ref=request,
+            at=datetime.combine(on, time(12), tzinfo=SHANGHAI),
+        )
     elif then == "release":
         quota_release(balance=balance, request_ref=request, reason="测试：取消")
 

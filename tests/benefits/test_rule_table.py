@@ -492,7 +492,7 @@ ROWS = [
         "全国 331 城市市区范围",
         policy={"members": (Insured("M1", date(1980, 5, 1), home_city="330127"),)},
         given=lambda policy: ledger(
-            policy, "xiaokang.rsyj.rehab_guide", on=date(2026, 6, 1), then="use"
+            policy, "xiaokang.rsyj.rehab_guide", on=date(2026, 6, 1), then="deliver"
         ),
         expect=("not_in_network",),
     ),
@@ -627,8 +627,18 @@ ROWS = [
         "home_rehab",
         "首先完成院后综合评估",
         given=lambda policy: ledger(
+            policy, "xiaokang.rsyj.rehab_guide", on=date(2026, 5, 20), then="deliver"
+        ),
+    ),
+    Row(  # counted as used (a late cancellation) but never delivered: not met
+        "prerequisite_missing",
+        "boundary",
+        "home_rehab",
+        "首先完成院后综合评估",
+        given=lambda policy: ledger(
             policy, "xiaokang.rsyj.rehab_guide", on=date(2026, 5, 20), then="use"
         ),
+        expect=("prerequisite_missing",),
     ),
     Row(  # booked but not delivered yet
         "prerequisite_missing",
