@@ -36,6 +36,18 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 ACCEPT = ".pdf,.jpg,.jpeg,.png,.heic,application/pdf,image/jpeg,image/png,image/heic"
 
 
+# The form fields that give each fact the engine may ask for (``Missing.fact``).
+FACT_FIELDS: dict[str, tuple[str, ...]] = {
+    "planned_at": ("planned_at",),
+    "place": ("hospital", "region"),
+    "hospitalisation": ("admitted_on",),
+    "discharged_on": ("discharged_on",),
+    "diagnosis": ("disease", "diagnosed_on"),
+    "category": ("category",),
+    "site": ("site",),
+}
+
+
 def _needs(terms: BenefitTerms) -> set[str]:
     needs: set[str] = set()
     for rule in terms.rules:
@@ -60,6 +72,8 @@ def _needs(terms: BenefitTerms) -> set[str]:
             needs.add("diagnosis")
         elif isinstance(rule, LeadTimeRule):
             needs.add("planned_at")
+            if rule.per_site:
+                needs.add("site")
         elif isinstance(rule, FilingDeadlineRule):
             for deadline in rule.deadlines:
                 needs.add("stay" if deadline.after in ("admission", "discharge") else "visit")
@@ -85,6 +99,7 @@ class ServiceRequestForm(forms.Form):
         benefit: Benefit,
         member: PolicyMember,
         family: list[PolicyMember],
+        asked: dict[str, str] | None = None,
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
@@ -99,12 +114,27 @@ class ServiceRequestForm(forms.Form):
         self._add_option_field()
         self._add_time_field()
         self._add_place_fields()
+        self._add_site_field()
         self._add_stay_fields()
         self._add_diagnosis_fields()
         self._add_amount_fields()
         self._add_conditions_field()
         self._add_document_fields()
         self.fields["note"] = self.fields.pop("note")
+        self._ask(asked or {})
+
+    def _ask(self, asked: dict[str, str]) -> None:
+        """A field is required exactly when the engine asks for its fact (with no facts of
+        the use given), and its "required" message is the engine's."""
+        for fact, names in FACT_FIELDS.items():
+            if fact == "place":  # the hospital when a list names hospitals, else the city
+                names = ("hospital",) if "hospital" in self.needs else ("region",)
+            present = [name for name in names if name in self.fields]
+            for name in present:
+                field = self.fields[name]
+                field.required = fact in asked
+                if fact in asked:
+                    field.error_messages["required"] = asked[fact]
 
     def _add_recipient_field(self, family: list[PolicyMember]) -> None:
         member, terms = self.member, self.terms
@@ -139,6 +169,20 @@ class ServiceRequestForm(forms.Form):
             label = _("期望服务时间") if "planned_at" in self.needs else _("就诊时间")
             self.fields["planned_at"] = forms.DateTimeField(
                 label=label, widget=DATETIME_WIDGET, input_formats=["%Y-%m-%dT%H:%M"]
+            )
+
+    def _add_site_field(self) -> None:
+        sites = [
+            site.site
+            for rule in self.terms.rules
+            if isinstance(rule, LeadTimeRule)
+            for site in rule.per_site
+        ]
+        if sites:
+            self.fields["site"] = forms.ChoiceField(
+                label=_("服务机构"),
+                choices=[(site, site) for site in dict.fromkeys(sites)] + [("", _("其他机构"))],
+                required=False,
             )
 
     def _add_place_fields(self) -> None:
@@ -260,6 +304,7 @@ class ServiceRequestForm(forms.Form):
             option=data.get("option", ""),
             note=data.get("note", ""),
             conditions=frozenset(data.get("conditions") or ()),
+            site=data.get("site") or None,
             submission_key=data["submission_key"],
         )
 

@@ -21,6 +21,7 @@ from bookings.lifecycle.cancellation import request_cancel_preview
 from bookings.lifecycle.services import request_transition
 from bookings.lifecycle.submission import (
     NotEligible,
+    RequestInput,
     next_step_text,
     request_submit,
     request_verdict,
@@ -83,6 +84,7 @@ def request_new(request: HttpRequest, member_id: int, benefit_code: str) -> Http
         benefit=benefit,
         member=member,
         family=family,
+        asked=_asked(member, benefit),
     )
     verdict = None
     if request.method == "POST" and form.is_valid():
@@ -124,6 +126,17 @@ def request_new(request: HttpRequest, member_id: int, benefit_code: str) -> Http
             "promises": [terms_display.milestone(m) for m in benefit.parsed_terms.sla],
         },
     )
+
+
+def _asked(member: PolicyMember, benefit: Benefit) -> dict[str, str]:
+    """What the engine asks for before it can decide (fact → Chinese message), for this
+    member and benefit with no facts of the use given."""
+    empty = RequestInput(policy=member.policy, member=member, benefit=benefit, at=timezone.now())
+    try:
+        verdict = request_verdict(empty)
+    except DomainError:  # outside the policy period: the verdict on submit says why
+        return {}
+    return {item.fact: item.message for item in verdict.missing}
 
 
 def _attach(

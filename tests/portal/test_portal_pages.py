@@ -93,7 +93,9 @@ def test_a_bad_city_re_renders_the_form_with_the_reason_in_chinese(client, owner
     assert "服务地点不在本服务的网络范围内" in page.text
     assert 'value="林芝市"' in page.text  # what they typed is kept
     missing = client.post(url, {"submission_key": "k2", "submit": "1"})
-    assert "这个字段是必填项" in missing.text
+    # the form asks for what the engine needs, in the engine's words
+    assert "请提供服务所在城市或医院" in missing.text
+    assert not ServiceRequest.objects.exists()
 
 
 def test_upload_follow_and_cancel_with_the_consequence_stated_first(
