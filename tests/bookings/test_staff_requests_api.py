@@ -11,7 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from benefits.demo import policy_with_members
@@ -342,3 +344,21 @@ def test_get_shows_the_timeline_and_milestones_with_no_full_phone_or_id_number(
     assert "id_number" not in response.text
     # an auditor reads but may not act
     assert auditor.event(ref, "x", "start").status_code == 403
+
+
+def test_reading_a_request_costs_the_same_queries_with_a_long_history(operator, supervisor):
+    # given two requests: one just approved, one moved eight times after its booking
+    _, short_ref = approved(operator, "STAFF-API-Q1")
+    _, long_ref = approved(operator, "STAFF-API-Q2")
+    supervisor.event(long_ref, "a", "assign", vendor="pingan_team")
+    for step in range(8):
+        at = (timezone.now() + timedelta(days=3 + step)).isoformat()
+        event = "schedule" if step == 0 else "reschedule"
+        assert operator.event(long_ref, f"m{step}", event, at=at).status_code == 200
+    # when the hotline reads each, then the long timeline costs no more queries
+    with CaptureQueriesContext(connection) as short:
+        assert operator.get(f"/{short_ref}").status_code == 200
+    with CaptureQueriesContext(connection) as long:
+        response = operator.get(f"/{long_ref}")
+    assert len(response.json()["timeline"]) == 11
+    assert len(long) == len(short)
