@@ -51,6 +51,7 @@ from benefits.eligibility.tiers import AdvanceInput, TierFacts, great_circle_km
 from benefits.models import Benefit, Hospitalisation, Person, Policy, PolicyMember, Product
 from benefits.quota.entitlements import PeriodUnknown, PoolSpec, pools_for
 from benefits.terms.benefit_terms import BenefitTerms
+from portal.kernel.clock import SHANGHAI
 from portal.kernel.errors import DomainError, NotFound
 from portal.kernel.identity import id_number_digest
 from portal.kernel.memo import Memo
@@ -296,7 +297,7 @@ def facts_build(
     """The facts from what was loaded (no query but reference-data memos): the one place
     every channel's facts come from, the portal overview's batch included."""
     terms = benefit.parsed_terms
-    on = query.at.date()
+    on = query.at.astimezone(SHANGHAI).date()  # a Beijing day, as the engine counts
     owner_id = None if terms.quota.sharing == "family_pool" else member.person_id
     specs = _pool_specs(
         benefit, policy, member, on, stay_id, window_start(history, benefit, owner_id, on)

@@ -15,6 +15,7 @@ from typing import Literal
 
 from benefits.calendar.workcalendar import WorkingCalendar
 from benefits.eligibility.tiers import TierAnswer, TierFacts
+from portal.kernel.clock import SHANGHAI
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,14 @@ class Facts:
     # Working-clock rules (``needs_working_calendar``: filing deadlines, durations on the
     # working clock) need the calendar; without one they are reported unchecked.
     calendar: WorkingCalendar | None = None
+
+    def __post_init__(self) -> None:
+        # Days are Beijing days: a waiting period ends, a policy year turns and an age
+        # changes at midnight in Asia/Shanghai, whatever zone the caller's clock is in (a
+        # server's UTC ``now`` is still "yesterday" until 08:00 Beijing time).
+        object.__setattr__(self, "at", self.at.astimezone(SHANGHAI))
+        if self.planned_at is not None:
+            object.__setattr__(self, "planned_at", self.planned_at.astimezone(SHANGHAI))
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from bookings.lifecycle.events import notify, record_event
 from bookings.models import QuotaOutcome, ServiceRequest
 from coverage.models import Region
 from portal.kernel.actor import Actor
+from portal.kernel.clock import SHANGHAI
 from portal.kernel.errors import DomainError
 
 REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
@@ -262,7 +263,7 @@ def _hold(
                 benefit=data.benefit,
                 policy=data.policy,
                 person=data.member.person,
-                on=data.at.date(),
+                on=data.at.astimezone(SHANGHAI).date(),
                 hospitalisation_id=stay.pk,
             )
         except ValueError as exc:

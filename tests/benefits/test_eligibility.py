@@ -2,7 +2,7 @@
 boundary, each row naming the handbook clause; every failure is returned, not the first."""
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -155,6 +155,18 @@ def test_rule_table(rule, given, expected):
     assert verdict.eligible is (expected == [])
     for reason in verdict.reasons:
         assert reason.clause == rule["clause"]
+
+
+def test_days_are_beijing_days_whatever_the_zone_of_the_clock():
+    # given the waiting period's last day, 31 Jan 2026 (effective 2 Jan, 30 days inclusive)
+    # when a server in UTC asks at 16:30 on 31 Jan, which is 00:30 on 1 Feb in Beijing
+    utc_evening = datetime(2026, 1, 31, 16, 30, tzinfo=timezone.utc)
+    verdict = evaluate(terms(WAITING), facts(at=utc_evening))
+    # then the waiting period is over: the Beijing day decides
+    assert verdict.reasons == []
+    # and an hour earlier in UTC (23:30 on 31 Jan in Beijing) it still runs
+    verdict = evaluate(terms(WAITING), facts(at=utc_evening - timedelta(hours=1)))
+    assert [r.code for r in verdict.reasons] == ["waiting_period"]
 
 
 def test_a_missing_fact_is_asked_for_not_refused():
