@@ -23,9 +23,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from benefits.eligibility.checks import CHECKS, needs_working_calendar
+from benefits.eligibility.checks import CHECKS, cn_date, needs_working_calendar
 from benefits.eligibility.model import Facts, Missing, Reason, Verdict
 from benefits.eligibility.tiers import fulfilment_tier
+from benefits.terms import display as terms_display
 from benefits.terms.benefit_terms import BenefitTerms
 from benefits.terms.rules import NetworkRule
 
@@ -97,6 +98,16 @@ def _quota_reasons(terms: BenefitTerms, facts: Facts) -> list[Reason]:
         if prerequisite.benefit not in facts.completed_benefits:
             name = facts.benefit_names.get(prerequisite.benefit, prerequisite.benefit)
             reasons.append(Reason("prerequisite_missing", f"须先完成“{name}”", prerequisite.clause))
+    ends = facts.window_ends_on
+    if ends is not None and facts.at.date() > ends and terms.quota.window:
+        reasons.append(
+            Reason(
+                "quota_exhausted",
+                f"服务启动后{terms_display.duration(terms.quota.window)}内有效，"
+                f"已于{cn_date(ends)}届满，剩余权益已失效",
+                terms.quota.clause,
+            )
+        )
     choice = terms.exclusive_choice
     if choice and choice.group in facts.exclusive_groups_used:
         reasons.append(

@@ -49,7 +49,8 @@ from benefits.eligibility.places import (
 )
 from benefits.eligibility.tiers import AdvanceInput, TierFacts, great_circle_km
 from benefits.models import Benefit, Hospitalisation, Person, Policy, PolicyMember, Product
-from benefits.quota.entitlements import PeriodUnknown, PoolSpec, pools_for
+from benefits.quota.entitlements import PeriodUnknown, PoolSpec, pools_for, window_end
+from benefits.quota.periods import policy_year
 from benefits.terms.benefit_terms import BenefitTerms
 from portal.kernel.clock import SHANGHAI
 from portal.kernel.errors import DomainError, NotFound
@@ -299,9 +300,8 @@ def facts_build(
     terms = benefit.parsed_terms
     on = query.at.astimezone(SHANGHAI).date()  # a Beijing day, as the engine counts
     owner_id = None if terms.quota.sharing == "family_pool" else member.person_id
-    specs = _pool_specs(
-        benefit, policy, member, on, stay_id, window_start(history, benefit, owner_id, on)
-    )
+    started = window_start(history, benefit, owner_id, on, _year_start(policy, on))
+    specs = _pool_specs(benefit, policy, member, on, stay_id, started)
     pools = pool_states(specs, history, benefit, [pool_label(spec, terms) for spec in specs])
     stay = query.stay
     places = request_places(
@@ -340,6 +340,9 @@ def facts_build(
         completed_benefits=delivered_prerequisites(prerequisites, history, member.person_id),
         benefit_names={code: prior.name for code, prior in prerequisites.items()},
         exclusive_groups_used=exclusive_choice_taken(terms, pools),
+        window_ends_on=window_end(started, terms.quota.window)
+        if started and terms.quota.window
+        else None,
         tier=_tier_facts(terms, query, places, pools),
     )
     return facts, pools
@@ -355,6 +358,13 @@ def _benefit_of_policy(code: str, policy: Policy) -> Benefit:
     if benefit.product_id != policy.product_id:
         raise DomainError("benefit_not_in_product", "该权益不属于本保单的产品")
     return benefit
+
+
+def _year_start(policy: Policy, on: date) -> date:
+    try:
+        return policy_year(policy.effective_on, on)[0]
+    except ValueError:  # before the policy starts: the policy's rules say so
+        return on
 
 
 def prerequisites_of(terms: BenefitTerms) -> dict[str, Benefit]:

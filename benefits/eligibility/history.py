@@ -1,8 +1,10 @@
 """What a policy's past says about a new use, with one definition each, for every channel:
 
 - **used in this period**: the pool's balance for the period (held + used), from the ledger;
-- **window started on**: a window benefit ("启动后180天内") keeps the window its first use
-  opened, as long as that window runs (the window balance covering the day);
+- **window started on**: a window benefit ("启动后180天内") keeps the window its first use in
+  the policy year opened — its balance, or for an unlimited one its first delivery — and once
+  that window has run out, what was left lapses until the next policy year ("规定时限内未使用
+  完…自动失效");
 - **prerequisite delivered**: a ``Delivery`` of the prerequisite for the member, in any period
   of the policy — completed with its deliverable, not approved or booked;
 - **exclusive choice taken in this period**: something held or used in the choice's pools for
@@ -24,6 +26,7 @@ from decimal import Decimal
 from benefits.models import Benefit, Delivery, QuotaBalance
 from benefits.quota.entitlements import WINDOW_PERIOD, PoolSpec
 from benefits.terms.benefit_terms import BenefitTerms
+from portal.kernel.clock import SHANGHAI
 from portal.kernel.prepared import PreparedQuery
 
 
@@ -46,7 +49,8 @@ class History:
     """One policy's balances and deliveries, for the benefits asked about."""
 
     balances: list[BalanceRow] = field(default_factory=list)
-    delivered: set[tuple[int, int]] = field(default_factory=set)  # (benefit id, person id)
+    # (benefit id, person id) → the days it was delivered on
+    delivered: dict[tuple[int, int], list[date]] = field(default_factory=lambda: defaultdict(list))
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ _deliveries_of = PreparedQuery(
     lambda policy_ids, benefit_ids: (
         Delivery.objects.filter(policy_id__in=policy_ids, benefit_id__in=benefit_ids)
         .order_by()
-        .values_list("policy_id", "benefit_id", "person_id")
+        .values_list("policy_id", "benefit_id", "person_id", "delivered_at")
     )
 )
 
@@ -95,29 +99,38 @@ def history_load(
     policy_ids: Iterable[int], benefits: Iterable[Benefit], prerequisites: Iterable[Benefit] = ()
 ) -> dict[int, History]:
     """The history of each policy for ``benefits`` and their ``prerequisites``: balances
-    (one query, when a benefit has pools or prerequisites), deliveries (one query, when a
-    benefit has prerequisites)."""
+    (one query), deliveries (one query, when a benefit has prerequisites or is an unlimited
+    window benefit, whose window only a delivery opens)."""
     policy_ids = sorted(set(policy_ids))
+    benefits = list(benefits)
     wanted = {b.pk for b in benefits}
-    priors = {b.pk for b in prerequisites}
+    priors = {b.pk for b in prerequisites} | {
+        b.pk for b in benefits if _unlimited_window(b.parsed_terms)
+    }
     history: dict[int, History] = defaultdict(History)
     if not policy_ids or not (wanted or priors):
         return history
     for row in _balances_of(policy_ids=policy_ids, benefit_ids=sorted(wanted | priors)):
         history[row[0]].balances.append(BalanceRow(*row[1:]))
     if priors:
-        for policy_id, benefit_id, person_id in _deliveries_of(
+        for policy_id, benefit_id, person_id, at in _deliveries_of(
             policy_ids=policy_ids, benefit_ids=sorted(priors)
         ):
-            history[policy_id].delivered.add((benefit_id, person_id))
+            day = at.astimezone(SHANGHAI).date()
+            history[policy_id].delivered[(benefit_id, person_id)].append(day)
     return history
 
 
+def _unlimited_window(terms: BenefitTerms) -> bool:
+    return terms.quota.period == "window_after_start" and terms.quota.is_unlimited
+
+
 def window_start(
-    history: History, benefit: Benefit, person_id: int | None, on: date
+    history: History, benefit: Benefit, person_id: int | None, on: date, year_start: date
 ) -> date | None:
-    """The start of the window of ``benefit`` running on ``on`` for the pool's owner (the
-    member, or the policy for a family pool), if a first use opened one."""
+    """The start of the window of ``benefit`` opened in the policy year beginning
+    ``year_start`` (by the pool's owner: the member, or the policy for a family pool), if a
+    first use opened one — whether it still runs or not."""
     if benefit.parsed_terms.quota.period != "window_after_start":
         return None
     starts = [
@@ -126,8 +139,14 @@ def window_start(
         if b.benefit_id == benefit.pk
         and b.period_key.startswith(WINDOW_PERIOD)
         and b.person_id in (person_id, None)
-        and b.period_start <= on
-        and (b.period_end is None or on <= b.period_end)
+        and year_start <= b.period_start <= on
+    ]
+    starts += [
+        day
+        for (benefit_id, person), days in history.delivered.items()
+        if benefit_id == benefit.pk and person in (person_id, None)
+        for day in days
+        if year_start <= day <= on
     ]
     return min(starts) if starts else None
 
@@ -164,7 +183,9 @@ def delivered_prerequisites(
 ) -> frozenset[str]:
     """The codes of the benefit's prerequisites delivered to the member on this policy."""
     return frozenset(
-        code for code, prior in prerequisites.items() if (prior.pk, person_id) in history.delivered
+        code
+        for code, prior in prerequisites.items()
+        if history.delivered.get((prior.pk, person_id))
     )
 
 

@@ -75,6 +75,8 @@ class Facts:
     completed_benefits: frozenset[str] = frozenset()
     benefit_names: dict[str, str] = field(default_factory=dict)  # prerequisite code → name
     exclusive_groups_used: frozenset[str] = frozenset()
+    # The last day of the window this policy year's first use opened (window benefits).
+    window_ends_on: date | None = None
     tier: TierFacts = field(default_factory=TierFacts)
     # Working-clock rules (``needs_working_calendar``: filing deadlines, durations on the
     # working clock) need the calendar; without one they are reported unchecked.

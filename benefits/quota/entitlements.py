@@ -36,7 +36,7 @@ class PoolSpec:
     amount: Decimal
 
 
-def _window_end(start: date, window: Duration) -> date:
+def window_end(start: date, window: Duration) -> date:
     """The last day of a window opened on ``start``: N natural days count the start day as
     the first ("启动后30天内" ends on the 30th); N working days end with the Nth working day
     after the start day, as working-day deadlines do."""
@@ -73,7 +73,7 @@ def _period(
         return f"{STAY_PERIOD}{hospitalisation_id}", on, None
     start = window_started_on or on
     assert window is not None
-    return f"{WINDOW_PERIOD}{start.isoformat()}", start, _window_end(start, window)
+    return f"{WINDOW_PERIOD}{start.isoformat()}", start, window_end(start, window)
 
 
 def pools_for(
