@@ -39,9 +39,17 @@ PINGAN = "003_0cd53a263ec9ebf5.txt"  # 平安健康 服务手册
 MANULIFE_HYWJ = "004_f6ce4bff06cf3746.txt"  # 中宏 宏悦万家感恩版团体医疗保险
 
 
-def at(*fields: int) -> datetime:
+def at(
+    year: int,
+    month: int,
+    day: int,
+    hour: int = 0,
+    minute: int = 0,
+    second: int = 0,
+    microsecond: int = 0,
+) -> datetime:
     """An instant as Asia/Shanghai wall-clock fields: ``at(2026, 3, 2, 10)``."""
-    return datetime(*fields, tzinfo=TZ)
+    return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=TZ)
 
 
 def iso(moment: datetime) -> str:
@@ -191,7 +199,7 @@ def administrator() -> Any:
     from portal.models import StaffMembership
     from portal.site.roles import role_table
 
-    user = StaffFactory()
+    user: Any = StaffFactory()
     user.groups.set([Group.objects.get(name=role_table()["admin"].group_name)])
     StaffMembership.objects.bulk_create(
         StaffMembership(user=user, insurer=insurer) for insurer in Insurer.objects.all()
@@ -265,7 +273,7 @@ def play(case: Case, hotline: Hotline) -> None:
     with time_machine.travel(first, tick=False) as clock:
         policy = case.policy.build()
         for number, step in enumerate(case.steps, 1):
-            where = f"{case.id} step {number} ({type(step).__name__})"
+            where = f"{case.id} step {number} ({type(step).__name__}; {case.clause})"
             when = moment(step)
             if when is not None:
                 clock.move_to(when)

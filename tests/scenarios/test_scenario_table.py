@@ -22,7 +22,7 @@ are road distances), and the case says so in ``trap``.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -49,9 +49,10 @@ from tests.scenarios.scenario_support import (
     squeeze,
 )
 
-fresh_memos = support.fresh_memos  # fixture
+fresh_memos = support.fresh_memos  # fixture: memos hold users' permissions and insurers too
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_memos")]
+
 
 # --- policies -----------------------------------------------------------------------------
 # A 平安 family policy (holder M1 and spouse M2, both insured, at home in 上海), in force from
@@ -145,7 +146,7 @@ HYWJ_DIAGNOSIS = {"disease": "恶性肿瘤-重度", "confirmed": True, "diagnose
 # --- step shorthands --------------------------------------------------------------------------
 
 
-def booked(when, vendor: str, start, on: int = -1) -> tuple[Event, ...]:
+def booked(when: datetime, vendor: str, start: datetime, on: int = -1) -> tuple[Event, ...]:
     """Approved, assigned to ``vendor`` and booked for ``start``, all at ``when``."""
     return (
         Event(when, "approve", on=on),
@@ -154,7 +155,9 @@ def booked(when, vendor: str, start, on: int = -1) -> tuple[Event, ...]:
     )
 
 
-def delivered(when, vendor: str, consumption: list[dict] | None = None, on: int = -1):
+def delivered(
+    when: datetime, vendor: str, consumption: list[dict[str, str]] | None = None, on: int = -1
+) -> tuple[Event, ...]:
     """Approved, assigned, started and completed at ``when``."""
     return (
         Event(when, "approve", on=on),
@@ -164,11 +167,11 @@ def delivered(when, vendor: str, consumption: list[dict] | None = None, on: int 
     )
 
 
-def cancel(when, on: int = -1) -> Event:
+def cancel(when: datetime, on: int = -1) -> Event:
     return Event(when, "cancel", {"reason": "客户本人原因取消", "cause": "member"}, on=on)
 
 
-def reschedule(when, start) -> Event:
+def reschedule(when: datetime, start: datetime) -> Event:
     return Event(when, "reschedule", {"at": iso(start)})
 
 
@@ -309,7 +312,7 @@ CASES = [
         ),
         trap="平安's 9:00–21:00 (due 19:30 the same day) or calendar days (1 October)",
     ),
-    # === 平安 7天住院陪护 ==========================================================================
+    # === 平安 7天住院陪护 =================================================================
     Case(
         "pingan-carer-7d-cancel-exactly-two-hours-before-is-free",
         clause(
@@ -357,7 +360,8 @@ CASES = [
         clause(
             PINGAN,
             "一、6.4 常见问答",
-            "如果服务启动时客户的住院天数不足 7 天，剩余天数将自动失效，客户不可以申请第 2 次住院陪护服务",
+            "如果服务启动时客户的住院天数不足 7 天，剩余天数将自动失效",
+            "客户不可以申请第 2 次住院陪护服务",
             "7 天住院陪护 5 项服务",
         ),
         PINGAN_2026,
@@ -509,6 +513,38 @@ CASES = [
             Due("response", at(2025, 9, 28, 14)),
         ),
         trap="Sunday treated as closed (due Monday 29 September 13:00)",
+    ),
+    # === 平安 等待期: the day ends at midnight in Beijing ===================================
+    Case(
+        "pingan-waiting-period-still-runs-on-day-30-at-23-30",
+        clause(
+            PINGAN, "服务规则及名词定义释义", "等待期：本合同生效日起 30 内（含第 30 天）为等待期"
+        ),
+        PINGAN_2026,
+        (
+            # given a policy in force from 2 January 2026: day 30 is 31 January
+            Submit(
+                at(2026, 1, 31, 23, 30),
+                OUTPATIENT,
+                OUTPATIENT_CONTEXT,
+                refused=("waiting_period",),
+            ),
+        ),
+        trap="day 30 left out of the waiting period",
+    ),
+    Case(
+        "pingan-waiting-period-is-over-half-an-hour-into-day-31-beijing-time",
+        clause(
+            PINGAN, "服务规则及名词定义释义", "等待期：本合同生效日起 30 内（含第 30 天）为等待期"
+        ),
+        PINGAN_2026,
+        (
+            # when the hotline submits on 1 February 2026 at 00:30 in Beijing (16:30 UTC on
+            # 31 January)
+            Submit(at(2026, 2, 1, 0, 30), OUTPATIENT, OUTPATIENT_CONTEXT),
+            # then day 31 has begun: the waiting period is over
+        ),
+        trap="the day read off the UTC clock (still 31 January)",
     ),
     # === 平安 门诊协助 ============================================================================
     Case(
@@ -665,7 +701,8 @@ CASES = [
         clause(
             PINGAN,
             "一、8.2 注意事项 2）",
-            "如需变更已约定的服务时间，客户需提前 4 小时通知；如客户未能提前变更已预约的服务，我方应尽力提供服务",
+            "如需变更已约定的服务时间，客户需提前 4 小时通知",
+            "如客户未能提前变更已预约的服务，我方应尽力提供服务",
         ),
         PINGAN_2026,
         (
@@ -682,7 +719,8 @@ CASES = [
         clause(
             PINGAN,
             "一、9.2 注意事项 5）",
-            "如需变更已约定的服务时间，客户需提前 4 小时通知；如客户未能提前变更已预约的服务，我方应尽力提供服务",
+            "如需变更已约定的服务时间，客户需提前 4 小时通知",
+            "如客户未能提前变更已预约的服务，我方应尽力提供服务",
         ),
         PINGAN_2026,
         (
@@ -899,6 +937,30 @@ CASES = [
         ),
         trap="the general 24 h of 六、2 applied over the service's own 12 h",
     ),
+    Case(
+        "xiaokang-transport-late-cancel-because-the-discharge-moved-is-not-used",
+        clause(
+            XIAOKANG,
+            "四、（一）3.1 注意事项 d.；3.2 g.",
+            "服务对象出院时间发生变化时，需至少距离实际用车时间提前 12个小时联系服务机构",
+            "服务对象因主观原因未能提前 12 小时取消或变更已预约的服务，视为服务已使用",
+            "服务对象因客观原因未能提前 12小时取消或变更已预约的服务，服务机构将尽力提供服务",
+        ),
+        XIAOKANG_2026,
+        (
+            Submit(at(2026, 3, 2, 10), XK_TRANSPORT, XK_CONTEXT),
+            *booked(at(2026, 3, 2, 11), "fuli", XK_CAR_AT),
+            # when the ward postpones the discharge at 06:00 for a car at 10:00
+            Event(
+                at(2026, 3, 5, 6),
+                "cancel",
+                {"reason": "医院通知出院日期推迟", "cause": "discharge_changed"},
+            ),
+            # then only a 主观原因 late cancellation is used: this one is returned
+            Quota("released"),
+        ),
+        trap="every late cancellation deducted, whatever its cause",
+    ),
     # === 中宏 DMM 特定疾病住院护工: "3 个工作日" across National Day =========================
     Case(
         "dmm-carer-three-working-days-end-on-the-make-up-saturday",
@@ -926,7 +988,7 @@ CASES = [
         clause(
             MANULIFE_DMM,
             "八、（三）服务标准",
-            "7\\*24 小时, 国家法定节假日除外。审核通过后 3 个工作日内安排护工",
+            "7*24 小时, 国家法定节假日除外。审核通过后 3 个工作日内安排护工",
         ),
         DMM_2025,
         (
