@@ -499,6 +499,17 @@ CASES = [
         trap="lead time counted in whole hours or days",
     ),
     Case(
+        "pingan-escort-without-a-time-asks-for-it-instead-of-refusing",
+        clause(PINGAN, "一、3.2 服务时效 1）", "客户需提前 48 小时提交服务申请"),
+        PINGAN_2026,
+        (
+            # when the caller has not said when the visit is
+            Submit(at(2026, 3, 2, 10), ESCORT, {"region": "110105"}, incomplete=("planned_at",)),
+            # then the agent is told to ask for it (incomplete), not that the caller is late
+        ),
+        trap="an unknown time read as 'not 48 h ahead' (not_eligible), or as in time (201)",
+    ),
+    Case(
         "pingan-escort-response-on-the-national-day-make-up-sunday",
         clause(PINGAN, "一、3.2 服务时效 2）", "本公司将于 4 工作小时内响应需求"),
         PINGAN_2025,
