@@ -100,9 +100,10 @@ def _quota_reasons(terms: BenefitTerms, facts: Facts) -> list[Reason]:
             reasons.append(Reason("prerequisite_missing", f"须先完成“{name}”", prerequisite.clause))
     ends = facts.window_ends_on
     if ends is not None and facts.at.date() > ends and terms.quota.window:
+        # The time window of the quota has closed: a window, not a count (outside_window).
         reasons.append(
             Reason(
-                "quota_exhausted",
+                "outside_window",
                 f"服务启动后{terms_display.duration(terms.quota.window)}内有效，"
                 f"已于{cn_date(ends)}届满，剩余权益已失效",
                 terms.quota.clause,

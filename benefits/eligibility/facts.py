@@ -265,7 +265,12 @@ def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[Poo
     benefit = _benefit_of_policy(query.benefit, policy)
     terms = benefit.parsed_terms
     priors = prerequisites_of(terms)
-    needs_history = not terms.quota.is_unlimited or terms.quota.limits or priors
+    needs_history = (
+        not terms.quota.is_unlimited
+        or terms.quota.limits
+        or priors
+        or terms.quota.period == "window_after_start"
+    )
     history = (
         history_load([policy.pk], [benefit], priors.values())[policy.pk]
         if needs_history
