@@ -23,9 +23,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from benefits.eligibility.checks import CHECKS, needs_working_calendar
-from benefits.eligibility.model import Facts, Missing, Reason, Verdict
-from benefits.eligibility.tiers import fulfilment_tier
+from benefits.eligibility.checks import CHECKS, needs_working_calendar, per_use_limits
+from benefits.eligibility.model import Facts, Missing, PartExcluded, Reason, Unchecked, Verdict
+from benefits.eligibility.tiers import distance_refusal, fulfilment_tier
 from benefits.terms.benefit_terms import BenefitTerms
 from benefits.terms.rules import NetworkRule
 
@@ -43,6 +43,7 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
     reasons: list[Reason] = []
     missing: list[Missing] = []
     unchecked: list[str] = []
+    limitations: list[Reason] = []
     next_dates: list[date] = []
     for rule in terms.rules:
         check = CHECKS.get(type(rule))
@@ -57,6 +58,13 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
         outcome = check(rule, facts)
         if outcome is None:
             continue
+        if isinstance(outcome, Unchecked):
+            if rule.kind not in unchecked:
+                unchecked.append(rule.kind)
+            continue
+        if isinstance(outcome, PartExcluded):
+            limitations.append(Reason(rule.kind, outcome.message, rule.clause))
+            continue
         if isinstance(outcome, Missing):
             if all(m.fact != outcome.fact for m in missing):
                 missing.append(Missing(outcome.fact, outcome.message, rule.kind))
@@ -66,6 +74,9 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
         if passes_on is not None:
             next_dates.append(passes_on)
     reasons.extend(_quota_reasons(terms, facts))
+    too_far = distance_refusal(terms, facts.tier)
+    if too_far is not None:
+        reasons.append(Reason("not_in_network", *too_far))
     heals = len(next_dates) == len(reasons) and all(r.code in TIMED_REASONS for r in reasons)
     return Verdict(
         reasons=reasons,
@@ -73,12 +84,16 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
         missing=missing,
         next_eligible_on=max(next_dates) if reasons and heals else None,
         tier=fulfilment_tier(terms, facts.tier),
+        limitations=limitations,
     )
 
 
 def _quota_reasons(terms: BenefitTerms, facts: Facts) -> list[Reason]:
     """The reasons derived from the quota, the prerequisites and the exclusive choice."""
-    reasons = []
+    reasons = [
+        Reason("quota_exhausted", message, terms.quota.clause)
+        for message in per_use_limits(terms.quota, facts)
+    ]
     for label, needed in facts.needed.items():
         left = facts.remaining.get(label, Decimal(0))
         if left < needed:

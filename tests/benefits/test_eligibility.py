@@ -104,9 +104,14 @@ CASES = [
         facts(stay=StayFacts(admitted_on=date(2026, 5, 31), discharged_on=date(2026, 5, 31))),
         ["hospitalisation_required"],
     ),
-    (
+    (  # 算入不算出: admitted the 30th, out the 31st is one hospital day
         STAY,
         facts(stay=StayFacts(admitted_on=date(2026, 5, 30), discharged_on=date(2026, 5, 31))),
+        ["hospitalisation_required"],
+    ),
+    (  # the 29th to the 31st: two days, the discharge day not counted
+        STAY,
+        facts(stay=StayFacts(admitted_on=date(2026, 5, 29), discharged_on=date(2026, 5, 31))),
         [],
     ),
     (
