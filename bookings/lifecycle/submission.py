@@ -56,6 +56,8 @@ class RequestInput:
     option: str = ""
     note: str = ""
     conditions: frozenset[str] = frozenset()
+    # The clinic, where the lead time depends on it (博鳌超级医院（专家门诊）: 15 days).
+    site: str | None = None
     submission_key: str = ""
     # How the request reached us ("hotline": a staff agent on the phone); empty for the
     # portal. Kept in the request's context and on its "submitted" event.
@@ -105,6 +107,7 @@ def _query(data: RequestInput) -> EligibilityQuery:
         region=data.region,
         hospital=data.hospital or None,
         conditions=data.conditions,
+        site=data.site,
     )
 
 

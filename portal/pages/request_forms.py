@@ -98,6 +98,7 @@ class ServiceRequestForm(forms.Form):
         self._add_recipient_field(family)
         self._add_option_field()
         self._add_time_field()
+        self._add_site_field()
         self._add_place_fields()
         self._add_stay_fields()
         self._add_diagnosis_fields()
@@ -105,6 +106,16 @@ class ServiceRequestForm(forms.Form):
         self._add_conditions_field()
         self._add_document_fields()
         self.fields["note"] = self.fields.pop("note")
+
+    def _add_site_field(self) -> None:
+        # Lead times per clinic (博鳌: 普通门诊 2 天 … 专家门诊 15 天): the clinic decides.
+        sites = [
+            s.site for r in self.terms.rules if isinstance(r, LeadTimeRule) for s in r.per_site
+        ]
+        if sites:
+            self.fields["site"] = forms.ChoiceField(
+                label=_("就诊医院及门诊类型"), choices=[(s, s) for s in sites]
+            )
 
     def _add_recipient_field(self, family: list[PolicyMember]) -> None:
         member, terms = self.member, self.terms
@@ -260,6 +271,7 @@ class ServiceRequestForm(forms.Form):
             option=data.get("option", ""),
             note=data.get("note", ""),
             conditions=frozenset(data.get("conditions") or ()),
+            site=data.get("site") or None,
             submission_key=data["submission_key"],
         )
 
