@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from benefits.terms.benefit_terms import BenefitTerms, TermsError, parse_terms
+from benefits.terms.rules import NetworkRule
 from benefits.terms.vocabulary import CODE
 
 CATALOGUE_DIR = Path(__file__).resolve().parent  # the YAML files live beside this module
@@ -187,6 +188,26 @@ def _flatten(
     return flat
 
 
+def _scope_disagreements(
+    benefits: list[ValidBenefit], coverage_lists: list[tuple[str, CoverageListData]]
+) -> list[str]:
+    """A network rule's ``scope`` must be its list's: the list's scope is what the coverage
+    check applies, so a rule saying otherwise would promise what is not checked."""
+    scopes = {cl.code: cl.scope for _, cl in coverage_lists}
+    problems = []
+    for benefit in benefits:
+        for index, rule in enumerate(benefit.terms.rules):
+            if not isinstance(rule, NetworkRule) or not rule.scope or not rule.coverage_list:
+                continue
+            listed = scopes.get(rule.coverage_list)
+            if listed != rule.scope:
+                problems.append(
+                    f"{benefit.code}：rules.{index}.scope：范围“{rule.scope}”与名单"
+                    f"“{rule.coverage_list}”的范围“{listed or '未设'}”不一致（核对时按名单的范围）"
+                )
+    return problems
+
+
 def read_catalogue(directory: Path = CATALOGUE_DIR) -> Catalogue:
     """Parse and cross-check every catalogue file; raise ``CatalogueError`` on any problem."""
     problems: list[str] = []
@@ -230,6 +251,7 @@ def read_catalogue(directory: Path = CATALOGUE_DIR) -> Catalogue:
     )
     known_lists = set(list_codes)
     known_benefits = set(all_codes)
+    problems.extend(_scope_disagreements(benefits, coverage_lists))
     for benefit in benefits:
         if benefit.vendor not in vendor_codes:
             problems.append(f"{benefit.code}：服务商“{benefit.vendor}”不存在")

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -68,6 +68,12 @@ class EligibilityContext(Schema):
     advance: AdvanceIn | None = None
     # Road distance home → hospital in km (staff entry or the vendor's assessment).
     road_distance_km: Decimal | None = Field(default=None, ge=0, max_digits=7, decimal_places=1)
+    # The hospital's grade and ownership (no annex prints them): without them a rule such as
+    # "二级及以上公立医院" is answered unchecked.
+    hospital_grade: Literal["一级", "二级", "三级", "三甲"] | None = None
+    hospital_public: bool | None = None
+    # The days this use asks for (住院陪护 10 天); a quota counted in days reads ``amount``.
+    days: Decimal | None = Field(default=None, gt=0, max_digits=5, decimal_places=1)
 
 
 def use_inputs(context: EligibilityContext) -> dict[str, Any]:
@@ -90,6 +96,9 @@ def use_inputs(context: EligibilityContext) -> dict[str, Any]:
         "conditions": frozenset(context.conditions),
         "advance": AdvanceInput(**context.advance.dict()) if context.advance else None,
         "road_distance_km": context.road_distance_km,
+        "hospital_grade": context.hospital_grade,
+        "hospital_public": context.hospital_public,
+        "days": context.days,
     }
 
 
@@ -140,6 +149,8 @@ class EligibilityOut(Schema):
     next_eligible_on: date | None
     unchecked: list[str]
     tier: TierOut | None
+    # Parts of the service this use cannot have, the rest being granted (陪诊 for a 住院病人).
+    limitations: list[ReasonOut]
 
 
 @router.post(
@@ -185,4 +196,5 @@ def eligibility(request: HttpRequest, payload: EligibilityIn) -> dict:
         "next_eligible_on": verdict.next_eligible_on,
         "unchecked": verdict.unchecked,
         "tier": verdict.tier,
+        "limitations": verdict.limitations,
     }

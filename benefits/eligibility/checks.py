@@ -6,13 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from benefits.calendar.durations import day_after, day_before, duration_after
 from benefits.calendar.workcalendar import WorkingCalendar
-from benefits.eligibility.model import MISSING_FACTS, Facts, Missing
+from benefits.eligibility.model import (
+    MISSING_FACTS,
+    UNCHECKED,
+    Facts,
+    Missing,
+    PartExcluded,
+    Unchecked,
+)
 from benefits.terms import display as terms_display
 from benefits.terms.display import ANCHOR_NAMES
+from benefits.terms.quota import Quota
 from benefits.terms.rules import (
     AgeRule,
     CitizenshipRule,
@@ -43,11 +52,12 @@ def _age(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-# Each check returns a failure message, a fact it misses, or None; a tuple adds the date it
-# will pass. Its first argument is a rule of the class it is filed under in ``CHECKS``
+# Each check returns a failure message, a fact it misses, ``UNCHECKED`` when what it needs
+# cannot be known yet, a part of the service excluded, or None; a tuple adds the date it will
+# pass. Its first argument is a rule of the class it is filed under in ``CHECKS``
 # (``evaluate`` looks it up by ``type(rule)``), which a dict's value type cannot say: hence
 # ``Any``.
-type CheckOutcome = str | tuple[str, date] | Missing | None
+type CheckOutcome = str | tuple[str, date] | Missing | Unchecked | PartExcluded | None
 Check = Callable[[Any, Facts], CheckOutcome]
 
 
@@ -128,7 +138,14 @@ def _recipient(rule: RecipientRule, facts: Facts) -> str | None:
 
 
 def _lead_time(rule: LeadTimeRule, facts: Facts) -> str | Missing | None:
-    lead = next((s.min_lead for s in rule.per_site if s.site == facts.site), rule.min_lead)
+    lead = rule.min_lead
+    if rule.per_site:
+        # The lead depends on the clinic (博鳌超级医院 专家门诊 15 天): without it the shortest
+        # one would pass a request the clinic refuses.
+        lead_of_site = {s.site: s.min_lead for s in rule.per_site}
+        if facts.site not in lead_of_site:
+            return Missing.of("site", f"可选：{'、'.join(lead_of_site)}")
+        lead = lead_of_site[facts.site]
     if facts.planned_at is None:
         return Missing.of("planned_at", "以核对提前申请时限")
     # A working-clock lead needs the calendar: evaluate() reports it unchecked without one.
@@ -161,7 +178,8 @@ def _stay(rule: HospitalisationRule, facts: Facts) -> str | Missing | None:
         return "妊娠相关住院不适用本服务"
     if rule.min_days is not None:
         end = stay.discharged_on or facts.at.date()
-        days = (end - stay.admitted_on).days + 1
+        # 算入不算出: the discharge day is not a hospital day; a same-day stay counts as one.
+        days = max((end - stay.admitted_on).days, 1)
         if days < rule.min_days:
             return f"住院须不少于{rule.min_days}天，本次住院{days}天"
     if rule.requires_discharge and stay.discharged_on is None and facts.planned_at is None:
@@ -251,25 +269,85 @@ def _condition(rule: CoveredConditionRule, facts: Facts) -> str | Missing | None
         return "本服务须为确诊疾病，疑似诊断不可使用"
     if rule.disease_list and rule.disease_list not in diagnosis.in_lists:
         return f"所患疾病不在本服务约定的疾病范围内（{rule.description}）"
+    if rule.require_first_diagnosis:
+        # "初次罹患": the first diagnosis ever; when no earlier one is given, this one is it.
+        first = diagnosis.first_diagnosed_on or diagnosis.diagnosed_on
+        if first < facts.policy.effective_on:
+            return (
+                f"本服务限保单生效（{cn_date(facts.policy.effective_on)}）后初次确诊，"
+                f"该疾病于{cn_date(first)}已确诊"
+            )
     return None
 
 
-def _unsuitable(rule: UnsuitableConditionRule, facts: Facts) -> str | None:
-    found = [c.label for c in rule.conditions if c.code in facts.conditions]
-    return f"属于不适用情形：{'、'.join(found)}" if found else None
+def _unsuitable(rule: UnsuitableConditionRule, facts: Facts) -> str | PartExcluded | None:
+    found = [c for c in rule.conditions if c.code in facts.conditions]
+    refused = [c.label for c in found if not c.part]
+    if refused:
+        return f"属于不适用情形：{'、'.join(refused)}"
+    if found:
+        parts = "、".join(dict.fromkeys(c.part for c in found))
+        labels = "、".join(c.label for c in found)
+        return PartExcluded(f"{parts}不适用（{labels}），其余服务仍可使用")
+    return None
 
 
-def _network(rule: NetworkRule, facts: Facts) -> str | Missing | None:
-    if rule.coverage_list is None:
-        return None  # a grade-only rule: checked by the insurer's review
-    covered = facts.covered_by.get(rule.coverage_list)
-    if covered is None:
-        return Missing.of("place", "以核对服务网络")
-    return (
-        None
-        if covered
-        else f"服务地点不在本服务的网络范围内（{rule.description or rule.coverage_list}）"
-    )
+# Grades from the lowest; 三甲 is the top of 三级.
+HOSPITAL_GRADES = ("一级", "二级", "三级", "三甲")
+
+
+def _network(rule: NetworkRule, facts: Facts) -> str | Missing | Unchecked | None:
+    if rule.coverage_list is not None:
+        covered = facts.covered_by.get(rule.coverage_list)
+        if covered is None:
+            return Missing.of("place", "以核对服务网络")
+        if not covered:
+            return f"服务地点不在本服务的网络范围内（{rule.description or rule.coverage_list}）"
+    return _hospital_grade(rule, facts)
+
+
+def _hospital_grade(rule: NetworkRule, facts: Facts) -> str | Unchecked | None:
+    """ "二级及以上公立医院": no annex prints grades or ownership, so without the caller's
+    word on them the rule is unchecked rather than passed."""
+    if rule.public_only:
+        if facts.hospital_public is None:
+            return UNCHECKED
+        if not facts.hospital_public:
+            return "本服务仅限公立医院"
+    if rule.min_hospital_grade:
+        if facts.hospital_grade not in HOSPITAL_GRADES:
+            return UNCHECKED
+        wanted = HOSPITAL_GRADES.index(rule.min_hospital_grade)
+        if HOSPITAL_GRADES.index(facts.hospital_grade) < wanted:
+            return f"本服务限{rule.min_hospital_grade}及以上医院，该医院为{facts.hospital_grade}"
+    return None
+
+
+def per_use_limits(quota: Quota, facts: Facts) -> list[str]:
+    """The longest single use (7天住院陪护: "最多连续7天", "不可拆分"): a request for more days
+    than one use may last is refused. Only days are compared: no request states the hours of
+    an escort or a call, which the vendor keeps to."""
+    days = facts.days_requested
+    if days is None:
+        return []
+    bounds = [
+        (limit.amount, "最多连续") for limit in quota.limits if limit.kind == "consecutive_days"
+    ]
+    per_use = quota.max_per_use
+    if per_use is not None and per_use.unit in _DAYS_IN and per_use.clock == "natural":
+        bounds.append((per_use.amount * _DAYS_IN[per_use.unit], "单次最长"))
+    return [
+        f"{label}{_number(bound)}天，本次申请{_number(days)}天"
+        for bound, label in bounds
+        if days > bound
+    ]
+
+
+_DAYS_IN = {"days": 1, "weeks": 7}
+
+
+def _number(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 CHECKS: dict[type, Check] = {

@@ -23,9 +23,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from benefits.eligibility.checks import CHECKS, cn_date, needs_working_calendar
-from benefits.eligibility.model import Facts, Missing, Reason, Verdict
-from benefits.eligibility.tiers import fulfilment_tier
+from benefits.eligibility.checks import CHECKS, cn_date, needs_working_calendar, per_use_limits
+from benefits.eligibility.model import Facts, Missing, PartExcluded, Reason, Unchecked, Verdict
+from benefits.eligibility.tiers import distance_refusal, fulfilment_tier
 from benefits.terms import display as terms_display
 from benefits.terms.benefit_terms import BenefitTerms
 from benefits.terms.rules import NetworkRule
@@ -44,6 +44,7 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
     reasons: list[Reason] = []
     missing: list[Missing] = []
     unchecked: list[str] = []
+    limitations: list[Reason] = []
     next_dates: list[date] = []
     for rule in terms.rules:
         check = CHECKS.get(type(rule))
@@ -58,6 +59,13 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
         outcome = check(rule, facts)
         if outcome is None:
             continue
+        if isinstance(outcome, Unchecked):
+            if rule.kind not in unchecked:
+                unchecked.append(rule.kind)
+            continue
+        if isinstance(outcome, PartExcluded):
+            limitations.append(Reason(rule.kind, outcome.message, rule.clause))
+            continue
         if isinstance(outcome, Missing):
             if all(m.fact != outcome.fact for m in missing):
                 missing.append(Missing(outcome.fact, outcome.message, rule.kind))
@@ -71,6 +79,9 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
         # Which money cap a use draws on (省内 / 省外) is the caller's to say.
         labels = "/".join(cap.label for cap in terms.quota.category_caps)
         missing.append(Missing.of("category", f"可选：{labels}"))
+    too_far = distance_refusal(terms, facts.tier)
+    if too_far is not None:
+        reasons.append(Reason("not_in_network", *too_far))
     heals = len(next_dates) == len(reasons) and all(r.code in TIMED_REASONS for r in reasons)
     return Verdict(
         reasons=reasons,
@@ -78,12 +89,16 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
         missing=missing,
         next_eligible_on=max(next_dates) if reasons and heals else None,
         tier=fulfilment_tier(terms, facts.tier),
+        limitations=limitations,
     )
 
 
 def _quota_reasons(terms: BenefitTerms, facts: Facts) -> list[Reason]:
     """The reasons derived from the quota, the prerequisites and the exclusive choice."""
-    reasons = []
+    reasons = [
+        Reason("quota_exhausted", message, terms.quota.clause)
+        for message in per_use_limits(terms.quota, facts)
+    ]
     for label, needed in facts.needed.items():
         left = facts.remaining.get(label, Decimal(0))
         if left < needed:

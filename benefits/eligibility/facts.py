@@ -46,12 +46,14 @@ from benefits.eligibility.places import (
     disease_lists,
     network_coverage,
     request_places,
+    road_km,
 )
 from benefits.eligibility.tiers import AdvanceInput, TierFacts, great_circle_km
 from benefits.models import Benefit, Hospitalisation, Person, Policy, PolicyMember, Product
 from benefits.quota.entitlements import PeriodUnknown, PoolSpec, pools_for, window_end
 from benefits.quota.periods import policy_year
 from benefits.terms.benefit_terms import BenefitTerms
+from benefits.terms.fulfilment import DistanceTier
 from portal.kernel.clock import SHANGHAI
 from portal.kernel.errors import DomainError, NotFound
 from portal.kernel.identity import id_number_digest
@@ -98,6 +100,11 @@ class EligibilityQuery:
     # The road distance (km) from the home to the hospital, entered by staff or assessed by
     # the vendor; tiers by distance are decided on it ("以最短实际交通行驶路线为准").
     road_distance_km: Decimal | None = None
+    # The days this use asks for (a carer for 10 days); for a quota in days, ``amount`` is.
+    days: Decimal | None = None
+    # The hospital's grade (一级/二级/三级/三甲) and whether it is public, as staff know them.
+    hospital_grade: str | None = None
+    hospital_public: bool | None = None
     # Only policies of these insurers (a staff caller's tenancy); None: any policy.
     insurer_ids: frozenset[int] | None = None
 
@@ -337,6 +344,9 @@ def facts_build(
         stay=_stay_facts(stay) if stay else None,
         diagnosis=_diagnosis_facts(terms, query.diagnosis) if query.diagnosis else None,
         conditions=query.conditions,
+        days_requested=query.days or (query.amount if terms.quota.unit == "days" else None),
+        hospital_grade=query.hospital_grade,
+        hospital_public=query.hospital_public,
         covered_by=covered,
         uncheckable=uncheckable,
         category=query.category,
@@ -448,8 +458,13 @@ def _tier_facts(
         return TierFacts()
     home, where = places.home, places.hospital or places.service
     ends = (coordinates(home) if home else None, coordinates(where) if where else None)
+    road = query.road_distance_km
+    by_distance = any(isinstance(t, DistanceTier) for t in terms.tiers)
+    if road is None and by_distance and ends[0] and ends[1]:
+        road = road_km(ends[0], ends[1])
     return TierFacts(
-        distance_km=great_circle_km(ends[0], ends[1]) if ends[0] and ends[1] else None,
+        distance_km=road,
+        straight_km=great_circle_km(ends[0], ends[1]) if ends[0] and ends[1] else None,
         city=city_of(where).name if where else None,
         advance=query.advance,
         amount=query.amount,

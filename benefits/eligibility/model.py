@@ -70,6 +70,12 @@ class Facts:
     uncheckable: frozenset[str] = frozenset()  # list codes that cannot be consulted
     category: str | None = None  # the money-cap category of this use (省内 / 省外)
     first_use_on: date | None = None
+    # The days this use asks for (a carer for 10 days), when the caller says.
+    days_requested: Decimal | None = None
+    # The hospital's grade (一级/二级/三级/三甲) and ownership, when the caller knows them: no
+    # annex prints them, so a grade rule without them is reported unchecked, never passed.
+    hospital_grade: str | None = None
+    hospital_public: bool | None = None
     remaining: dict[str, Decimal] = field(default_factory=dict)  # pool label → what is left
     needed: dict[str, Decimal] = field(default_factory=dict)  # pool label → this use needs
     completed_benefits: frozenset[str] = frozenset()
@@ -106,6 +112,7 @@ MISSING_FACTS: dict[str, str] = {
     "discharged_on": "请提供出院日期",
     "diagnosis": "请提供诊断信息（疾病、确诊日期）",
     "category": "请选择费用类别",
+    "site": "请选择就诊医院及门诊类型",
 }
 
 
@@ -123,6 +130,23 @@ class Missing:
         return cls(fact, f"{base}，{detail}" if detail else base)
 
 
+@dataclass(frozen=True)
+class Unchecked:
+    """The rule cannot be checked with what is known (a network list not imported yet, a
+    hospital grade no annex prints): reported in ``Verdict.unchecked``, never passed."""
+
+
+UNCHECKED = Unchecked()
+
+
+@dataclass(frozen=True)
+class PartExcluded:
+    """A condition rules out one part of the service (中宏团体 重疾门诊: the 陪诊), not the
+    service itself: reported in ``Verdict.limitations``, not a refusal."""
+
+    message: str
+
+
 Outcome = Literal["eligible", "ineligible", "incomplete"]
 
 
@@ -133,6 +157,8 @@ class Verdict:
     missing: list[Missing] = field(default_factory=list)
     next_eligible_on: date | None = None
     tier: TierAnswer | None = None
+    # Parts of the service this use cannot have (the rest is still granted).
+    limitations: list[Reason] = field(default_factory=list)
 
     @property
     def outcome(self) -> Outcome:

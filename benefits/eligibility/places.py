@@ -4,9 +4,12 @@ the networks and disease lists that cover them. All reference data, read from pr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.conf import settings
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from benefits.terms.benefit_terms import BenefitTerms
@@ -74,6 +77,18 @@ def coordinates(region: Region) -> tuple[Decimal, Decimal] | None:
         if place.latitude is not None and place.longitude is not None:
             return place.latitude, place.longitude
     return None
+
+
+Point = tuple[Decimal, Decimal]
+
+
+def road_km(home: Point, hospital: Point) -> Decimal | None:
+    """The road distance from the routing backend (``settings.ROUTING_BACKEND``), or None
+    when none is configured or it has no answer."""
+    if not settings.ROUTING_BACKEND:
+        return None
+    route: Callable[[Point, Point], Decimal | None] = import_string(settings.ROUTING_BACKEND)
+    return route(home, hospital)
 
 
 def network_coverage(

@@ -23,8 +23,9 @@ from benefits.terms.fulfilment import (
 )
 from coverage.resolver import short_form
 
-# Mean Earth radius (IUGG); the handbooks' 200 km is a road distance, so whole kilometres of
-# a great-circle estimate are as precise as the comparison can honestly be.
+# Mean Earth radius (IUGG). The handbooks' 200 km is a road distance ("以最短实际交通行驶路线为
+# 准"); a straight line is never longer than the road, so it can prove "over" but never
+# "within".
 EARTH_RADIUS_KM = 6371.0088
 CENT = Decimal("0.01")
 
@@ -44,8 +45,11 @@ class AdvanceInput:
 
 @dataclass(frozen=True)
 class TierFacts:
-    # Home to hospital, whole kilometres (``great_circle_km``); None when a place is unknown.
+    # Home to hospital by road (staff entry, the vendor's assessment or the routing backend);
+    # distance tiers are decided on it.
     distance_km: Decimal | None = None
+    # Home to hospital in a straight line (``great_circle_km``): decides only what it proves.
+    straight_km: Decimal | None = None
     # The city where the service is given: prefecture-level or municipality, official name.
     city: str | None = None
     advance: AdvanceInput | None = None
@@ -90,30 +94,38 @@ def _percent(ratio: Decimal) -> str:
     return f"{_plain(ratio * 100)}%"
 
 
-def distance_tier(tiers: list[DistanceTier], km: Decimal) -> TierAnswer | None:
-    """The tier whose bounds hold ``km`` (``max_km`` inclusive, ``over_km`` exclusive), or
-    None when none does (中宏 院后交通 has only "200公里以内")."""
+def _holds(tier: DistanceTier, km: Decimal) -> bool:
+    """``max_km`` inclusive, ``over_km`` exclusive."""
+    if tier.max_km is not None and km > tier.max_km:
+        return False
+    return tier.over_km is None or km > tier.over_km
+
+
+def distance_tier(
+    tiers: list[DistanceTier], km: Decimal, *, straight: bool = False
+) -> TierAnswer | None:
+    """The tier whose bounds hold the road distance ``km``, or None when none does (中宏
+    院后交通 has only "200公里以内": ``distance_refusal`` refuses beyond it). With
+    ``straight``, ``km`` is a straight line, a lower bound of the road: only a tier with no
+    upper bound that the line already passes is proven."""
     for tier in tiers:
-        if tier.max_km is not None and km > tier.max_km:
-            continue
-        if tier.over_km is not None and km <= tier.over_km:
+        if not _holds(tier, km) or (straight and tier.max_km is not None):
             continue
         bound = (
             _("%(km)s公里以内（含）") % {"km": _plain(tier.max_km)}
             if tier.max_km is not None
             else _("超过%(km)s公里") % {"km": _plain(tier.over_km or Decimal(0))}
         )
+        how = _("直线距离约") if straight else _("行驶距离")
         return TierAnswer(
             kind=tier.kind,
             code=tier.code,
             label=tier.label,
-            message=_(
-                "家庭常住地距住院医院约%(km)s公里（按两地坐标估算，以实际行驶路线为准），"
-                "属%(bound)s：%(provides)s"
-            )
-            % {"km": _plain(km), "bound": bound, "provides": tier.provides},
+            message=_("家庭常住地距住院医院%(how)s%(km)s公里，属%(bound)s：%(provides)s")
+            % {"how": how, "km": _plain(km), "bound": bound, "provides": tier.provides},
             details={
                 "distance_km": _plain(km),
+                "measured": "straight_line" if straight else "road",
                 "max_km": _plain(tier.max_km) if tier.max_km is not None else None,
                 "over_km": _plain(tier.over_km) if tier.over_km is not None else None,
                 "provides": tier.provides,
@@ -121,6 +133,48 @@ def distance_tier(tiers: list[DistanceTier], km: Decimal) -> TierAnswer | None:
             clause=tier.clause,
         )
     return None
+
+
+TO_BE_CONFIRMED = "to_be_confirmed"
+
+
+def unconfirmed_distance(tiers: list[DistanceTier], straight_km: Decimal) -> TierAnswer:
+    """A straight line that proves no tier: the road may be longer, so the tier waits for
+    the road distance (待核实行驶距离), never "within"."""
+    bounds = sorted({t.max_km for t in tiers if t.max_km is not None})
+    limit = _plain(bounds[0]) if bounds else ""
+    return TierAnswer(
+        kind="distance",
+        code=TO_BE_CONFIRMED,
+        label=_("待核实行驶距离"),
+        message=_(
+            "家庭常住地距住院医院直线距离约%(km)s公里；是否在%(limit)s公里以内须按最短实际"
+            "行驶路线核实（待核实行驶距离）"
+        )
+        % {"km": _plain(straight_km), "limit": limit},
+        details={"distance_km": _plain(straight_km), "measured": "straight_line"},
+        clause=tiers[0].clause,
+    )
+
+
+def distance_refusal(terms: BenefitTerms, facts: TierFacts) -> tuple[str, str] | None:
+    """(message, clause) when the distance is beyond every distance tier the benefit has
+    ("限 200 公里以内"): the service is not given that far. A straight line proves it only
+    when it is already beyond."""
+    tiers = [t for t in terms.tiers if isinstance(t, DistanceTier)]
+    km = facts.distance_km if facts.distance_km is not None else facts.straight_km
+    if not tiers or km is None or any(t.max_km is None for t in tiers):
+        return None  # an open-ended tier ("超过200公里") holds every far distance
+    limit = max(t.max_km for t in tiers if t.max_km is not None)
+    if km <= limit:
+        return None
+    how = _("行驶距离") if facts.distance_km is not None else _("直线距离约")
+    message = _("家庭常住地距住院医院%(how)s%(km)s公里，超出本服务%(limit)s公里以内的范围") % {
+        "how": how,
+        "km": _plain(km),
+        "limit": _plain(limit),
+    }
+    return message, tiers[0].clause
 
 
 def daily_rate_tier(tiers: list[DailyRateTier], city: str | None) -> TierAnswer | None:
@@ -287,6 +341,11 @@ def fulfilment_tier(terms: BenefitTerms, facts: TierFacts) -> TierAnswer | None:
     distance = [t for t in terms.tiers if isinstance(t, DistanceTier)]
     if distance and facts.distance_km is not None:
         return distance_tier(distance, facts.distance_km)
+    if distance and facts.straight_km is not None:
+        proven = distance_tier(distance, facts.straight_km, straight=True)
+        if proven is not None or distance_refusal(terms, facts) is not None:
+            return proven
+        return unconfirmed_distance(distance, facts.straight_km)
     daily = [t for t in terms.tiers if isinstance(t, DailyRateTier)]
     if daily:
         return daily_rate_tier(daily, facts.city)

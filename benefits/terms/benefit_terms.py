@@ -23,6 +23,7 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationError, model_validator
 
 from benefits.terms.cancellation import CancellationPolicy
+from benefits.terms.enforcement import unevaluated_settings
 from benefits.terms.follow_ups import FollowUp
 from benefits.terms.fulfilment import DocumentRequirement, Tier
 from benefits.terms.quota import ExclusiveChoice, Quota
@@ -89,8 +90,11 @@ class BenefitTerms(Strict):
         if self.exclusive_choice and self.quota.is_unlimited:
             raise ValueError("多选一权益不能不限次")
         if self.exclusive_choice and self.exclusive_choice.period != self.quota.period:
-            # The choice is "taken" when the quota's pools of the period hold or used it.
-            raise ValueError("多选一的期间须与额度期间一致")
+            # What was chosen is read from the quota's pools, which follow the quota's period.
+            raise ValueError("exclusive_choice.period：多选一的期间须与 quota.period 一致")
+        unevaluated = unevaluated_settings(self)
+        if unevaluated:
+            raise ValueError("；".join(unevaluated))
         return self
 
     def reason_codes(self) -> list[str]:

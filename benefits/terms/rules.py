@@ -70,6 +70,9 @@ class CoveredConditionRule(RuleBase):
 class UnsuitableCondition(Strict):
     code: Slug
     label: str
+    # The part of the service the condition rules out (中宏团体 重疾门诊 "陪诊不支持…住院病人":
+    # the 陪诊, not the outpatient booking); empty: the whole service.
+    part: str = ""
 
 
 class UnsuitableConditionRule(RuleBase):
@@ -141,7 +144,6 @@ class NetworkRule(RuleBase):
     scope: Literal["urban_districts", "whole_prefecture", "listed_counties"] | None = None
     min_hospital_grade: Literal["二级", "三级", "三甲"] | None = None
     public_only: bool = False
-    mainland_only: bool = True
     description: str = ""
 
     @model_validator(mode="after")

@@ -43,7 +43,10 @@ class SlaMilestone(Strict):
     # Lower bound of a printed range ("1-2个工作日"); ``due`` is the upper bound.
     due_from: Duration | None = None
     # "平均5-10个工作日" is a KPI averaged per vendor; the upper bound is the breach line.
-    target: Literal["deadline", "average"] = "deadline"
+    # "预计当日送达" is an estimate: measured for the KPI, never a breach.
+    target: Literal["deadline", "average", "estimate"] = "deadline"
+    # "最晚次日达": due at the end of the day the duration reaches, not to the minute.
+    due_end_of_day: bool = False
     business_hours: BusinessHours | None = None
     alternative: SlaAlternative | None = None
     note: str = ""

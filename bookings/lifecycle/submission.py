@@ -59,9 +59,13 @@ class RequestInput:
     option: str = ""
     note: str = ""
     conditions: frozenset[str] = frozenset()
+    # The clinic, where the lead time depends on it (博鳌超级医院（专家门诊）: 15 days).
     site: str | None = None
     advance: AdvanceInput | None = None
     road_distance_km: Decimal | None = None
+    hospital_grade: str | None = None
+    hospital_public: bool | None = None
+    days: Decimal | None = None
     submission_key: str = ""
     # How the request reached us ("hotline": a staff agent on the phone); empty for the
     # portal. Kept in the request's context and on its "submitted" event.
@@ -114,6 +118,9 @@ def _query(data: RequestInput) -> EligibilityQuery:
         site=data.site,
         advance=data.advance,
         road_distance_km=data.road_distance_km,
+        hospital_grade=data.hospital_grade,
+        hospital_public=data.hospital_public,
+        days=data.days,
     )
 
 

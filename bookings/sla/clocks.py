@@ -54,6 +54,8 @@ State = Milestone.State
 # The order of a request's progress events (``PROGRESS_EVENTS``, in the terms): reaching one
 # implies the earlier ones (approval needs complete records, an appointment needs a contact).
 PROGRESS = PROGRESS_EVENTS
+# The SLA target that is an estimate (KPI only): never breached.
+ESTIMATE = "estimate"
 
 
 def reaches(event: str, met_by: str) -> bool:
@@ -104,6 +106,10 @@ def milestone_clock(
     """When a milestone started at ``start`` is due (and, for a printed range, its lower
     bound)."""
     due = _add(start, spec.due, spec, terms, calendar)
+    if spec.due_end_of_day:
+        # "最晚次日达": any time on the day the duration reaches is in time.
+        day_end = datetime.combine(due.due.astimezone(SHANGHAI).date(), time(0), SHANGHAI)
+        due = Deadline(day_end + timedelta(days=1), provisional=due.provisional)
     due_from = _add(start, spec.due_from, spec, terms, calendar) if spec.due_from else None
     return Clock(due, due_from)
 
@@ -236,7 +242,8 @@ def milestone_meet(row: Milestone, at: datetime) -> None:
     unmet = Milestone.objects.filter(
         pk=row.pk, state__in=[State.PENDING, State.BREACHED], met_at__isnull=True
     )
-    if row.due_at is None or at <= row.due_at:
+    # A late estimate is still met: ``met_at`` after ``due_at`` tells the KPI it was late.
+    if row.due_at is None or at <= row.due_at or row.target == ESTIMATE:
         unmet.update(state=State.MET, met_at=at, breached_at=None)
     else:
         unmet.update(state=State.BREACHED, met_at=at, breached_at=Coalesce(F("breached_at"), at))
@@ -319,8 +326,13 @@ class ScanResult:
 
 
 def breach_candidates(now: datetime) -> QuerySet[Milestone]:
-    """Pending milestones whose deadline has passed, oldest first (index state, due_at)."""
-    return Milestone.objects.filter(state=State.PENDING, due_at__lte=now).order_by("due_at")
+    """Pending milestones whose deadline has passed, oldest first (index state, due_at).
+    An estimate ("预计当日送达") is measured, never breached."""
+    return (
+        Milestone.objects.filter(state=State.PENDING, due_at__lte=now)
+        .exclude(target=ESTIMATE)
+        .order_by("due_at")
+    )
 
 
 def warning_candidates(now: datetime) -> QuerySet[Milestone]:

@@ -113,8 +113,8 @@ class ServiceRequestForm(forms.Form):
         self._add_recipient_field(family)
         self._add_option_field()
         self._add_time_field()
-        self._add_place_fields()
         self._add_site_field()
+        self._add_place_fields()
         self._add_stay_fields()
         self._add_diagnosis_fields()
         self._add_amount_fields()
@@ -135,6 +135,16 @@ class ServiceRequestForm(forms.Form):
                 field.required = fact in asked
                 if fact in asked:
                     field.error_messages["required"] = asked[fact]
+
+    def _add_site_field(self) -> None:
+        # Lead times per clinic (博鳌: 普通门诊 2 天 … 专家门诊 15 天): the clinic decides.
+        sites = [
+            s.site for r in self.terms.rules if isinstance(r, LeadTimeRule) for s in r.per_site
+        ]
+        if sites:
+            self.fields["site"] = forms.ChoiceField(
+                label=_("就诊医院及门诊类型"), choices=[(s, s) for s in sites]
+            )
 
     def _add_recipient_field(self, family: list[PolicyMember]) -> None:
         member, terms = self.member, self.terms
@@ -169,20 +179,6 @@ class ServiceRequestForm(forms.Form):
             label = _("期望服务时间") if "planned_at" in self.needs else _("就诊时间")
             self.fields["planned_at"] = forms.DateTimeField(
                 label=label, widget=DATETIME_WIDGET, input_formats=["%Y-%m-%dT%H:%M"]
-            )
-
-    def _add_site_field(self) -> None:
-        sites = [
-            site.site
-            for rule in self.terms.rules
-            if isinstance(rule, LeadTimeRule)
-            for site in rule.per_site
-        ]
-        if sites:
-            self.fields["site"] = forms.ChoiceField(
-                label=_("服务机构"),
-                choices=[(site, site) for site in dict.fromkeys(sites)] + [("", _("其他机构"))],
-                required=False,
             )
 
     def _add_place_fields(self) -> None:

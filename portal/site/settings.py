@@ -127,6 +127,10 @@ LOGIN_REDIRECT_URL = "/"
 # Dotted path of the SMS backend class: the outbox (messages readable in admin) runs the demo
 # and the tests; production names its provider's backend.
 SMS_BACKEND = env.str("SMS_BACKEND", default="portal.site.sms_outbox.OutboxBackend")
+# Road distances for the distance tiers (出院交通 ≤200 km): dotted path to a callable
+# (home (lat, lon), hospital (lat, lon)) -> km by road, or None. None configured: tiers are
+# decided on a road distance given in the request, else on what a straight line proves.
+ROUTING_BACKEND = env.str("ROUTING_BACKEND", default="")
 
 # HTTPS only whenever DEBUG is off: redirect plain HTTP, HSTS, cookies sent over HTTPS only.
 # PLAIN_HTTP=1 is the one switch for a setup without TLS (an internal test box); the demo

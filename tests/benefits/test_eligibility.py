@@ -2,7 +2,7 @@
 boundary, each row naming the handbook clause; every failure is returned, not the first."""
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -104,9 +104,14 @@ CASES = [
         facts(stay=StayFacts(admitted_on=date(2026, 5, 31), discharged_on=date(2026, 5, 31))),
         ["hospitalisation_required"],
     ),
-    (
+    (  # 算入不算出: admitted the 30th, out the 31st is one hospital day
         STAY,
         facts(stay=StayFacts(admitted_on=date(2026, 5, 30), discharged_on=date(2026, 5, 31))),
+        ["hospitalisation_required"],
+    ),
+    (  # the 29th to the 31st: two days, the discharge day not counted
+        STAY,
+        facts(stay=StayFacts(admitted_on=date(2026, 5, 29), discharged_on=date(2026, 5, 31))),
         [],
     ),
     (
@@ -160,7 +165,7 @@ def test_rule_table(rule, given, expected):
 def test_days_are_beijing_days_whatever_the_zone_of_the_clock():
     # given the waiting period's last day, 31 Jan 2026 (effective 2 Jan, 30 days inclusive)
     # when a server in UTC asks at 16:30 on 31 Jan, which is 00:30 on 1 Feb in Beijing
-    utc_evening = datetime(2026, 1, 31, 16, 30, tzinfo=timezone.utc)
+    utc_evening = datetime(2026, 1, 31, 16, 30, tzinfo=UTC)
     verdict = evaluate(terms(WAITING), facts(at=utc_evening))
     # then the waiting period is over: the Beijing day decides
     assert verdict.reasons == []

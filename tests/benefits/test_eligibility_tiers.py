@@ -44,7 +44,7 @@ def test_great_circle_distance_is_in_whole_kilometres_rounded_half_up():
 @pytest.mark.parametrize(
     ("km", "code", "words"),
     [
-        (Decimal(0), "short_haul", "约0公里"),
+        (Decimal(0), "short_haul", "行驶距离0公里"),
         (Decimal(200), "short_haul", "属200公里以内（含）"),  # 9.4 "200 公里以内（含）"
         (Decimal(201), "long_haul", "属超过200公里：承担客户及一名家属"),
     ],
@@ -65,6 +65,29 @@ def test_a_distance_beyond_the_only_tier_has_no_tier():
     terms = catalogue_terms("manulife.dmm.post_discharge_care.transport")
     assert fulfilment_tier(terms, TierFacts(distance_km=Decimal(200))).code == "within_200km"
     assert fulfilment_tier(terms, TierFacts(distance_km=Decimal(201))) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("facts", "code"),
+    [
+        # 9.4 "以最短实际交通行驶路线为准": 215 km by road is over, whatever the line says
+        (TierFacts(distance_km=Decimal(215), straight_km=Decimal(185)), "long_haul"),
+        # a straight line of 185 km proves nothing about the road: to be confirmed
+        (TierFacts(straight_km=Decimal(185)), "to_be_confirmed"),
+        (TierFacts(straight_km=Decimal(12)), "to_be_confirmed"),
+        # a straight line over 200 km proves the road is over 200 km too
+        (TierFacts(straight_km=Decimal(201)), "long_haul"),
+    ],
+)
+def test_the_tier_is_decided_on_the_road_and_a_straight_line_proves_only_over(facts, code):
+    tier = fulfilment_tier(catalogue_terms("pingan.health.discharge_transport"), facts)
+
+    assert tier is not None
+    assert tier.code == code
+    if code == "to_be_confirmed":
+        assert tier.label == "待核实行驶距离"
+        assert "须按最短实际行驶路线核实" in tier.message
 
 
 @pytest.mark.django_db
@@ -176,7 +199,7 @@ def test_the_subsidy_cap_left_and_what_this_request_still_gets():
 pytestmark = [pytest.mark.usefixtures("fresh_memos")]
 
 
-def transport(ask, home: str, hospital: dict) -> dict:
+def transport(ask, home: str, hospital: dict, **context: str) -> dict:
     policy = make_policy(
         "pingan.health", members=(Insured("M1", date(1980, 5, 1), home_city=home),)
     )
@@ -193,35 +216,76 @@ def transport(ask, home: str, hospital: dict) -> dict:
                     "discharged_on": "2026-06-03",
                     **hospital,
                 },
+                **context,
             },
         }
     ).json()
 
 
 @pytest.mark.django_db
-def test_exactly_200_km_from_home_is_the_short_haul_car(ask):
-    # home 上海市, hospital in 泰州市: 200 km between the city centres
-    answer = transport(ask, "310000", {"region": "321200"})
+def test_exactly_200_km_by_road_is_the_short_haul_car(ask):
+    # 9.4 "200 公里以内（含）", by road as staff entered it
+    answer = transport(ask, "310000", {"region": "321200"}, road_distance_km="200")
     assert answer["eligible"] is True
     assert answer["tier"]["code"] == "short_haul"
     assert answer["tier"]["details"]["distance_km"] == "200"
-    assert "约200公里" in answer["tier"]["message"]
+    assert answer["tier"]["details"]["measured"] == "road"
+    assert "行驶距离200公里" in answer["tier"]["message"]
 
 
 @pytest.mark.django_db
-def test_201_km_from_home_is_a_ticket_home_for_the_insured_and_one_relative(ask):
-    # home 天津市, hospital in 滨州市: 201 km
+def test_200_km_in_a_straight_line_is_to_be_confirmed_never_the_car(ask):
+    # home 上海市, hospital in 泰州市: 200 km between the city centres, no road distance
+    answer = transport(ask, "310000", {"region": "321200"})
+    assert answer["eligible"] is True
+    assert answer["tier"]["code"] == "to_be_confirmed"
+    assert answer["tier"]["label"] == "待核实行驶距离"
+    assert "直线距离约200公里" in answer["tier"]["message"]
+
+
+@pytest.mark.django_db
+def test_215_km_by_road_is_the_ticket_though_the_straight_line_is_185(ask):
+    # home 北京市, hospital in 沧州市: about 185 km in a straight line
+    straight = transport(ask, "110000", {"region": "130900"})
+    assert straight["tier"]["code"] == "to_be_confirmed"
+    assert 175 <= int(straight["tier"]["details"]["distance_km"]) <= 195
+
+    answer = transport(ask, "110000", {"region": "130900"}, road_distance_km="215")
+
+    assert answer["tier"]["code"] == "long_haul"
+    assert answer["tier"]["details"]["measured"] == "road"
+
+
+@pytest.mark.django_db
+def test_201_km_in_a_straight_line_is_a_ticket_home_for_the_insured_and_one_relative(ask):
+    # home 天津市, hospital in 滨州市: 201 km in a straight line, so more by road
     answer = transport(ask, "120000", {"region": "371600"})
     assert answer["tier"]["code"] == "long_haul"
     assert answer["tier"]["details"]["distance_km"] == "201"
+    assert answer["tier"]["details"]["measured"] == "straight_line"
 
 
 @pytest.mark.django_db
 def test_a_listed_hospital_without_a_region_is_placed_by_its_list_entry(ask):
     # 北京高博医院 is in the MDT annex, listed under 北京; the insured lives in 北京朝阳区
     answer = transport(ask, "110105", {"hospital": "北京高博医院"})
-    assert answer["tier"]["code"] == "short_haul"
+    assert answer["tier"]["code"] == "to_be_confirmed"
     assert int(answer["tier"]["details"]["distance_km"]) < 20
+
+
+@pytest.mark.django_db
+def test_a_routing_backend_gives_the_road_distance(ask, settings):
+    # given a routing backend (none is configured by default) that says 150 km by road
+    settings.ROUTING_BACKEND = "tests.benefits.test_eligibility_tiers.road_150_km"
+
+    answer = transport(ask, "120000", {"region": "371600"})
+
+    assert answer["tier"]["code"] == "short_haul"
+    assert answer["tier"]["details"]["measured"] == "road"
+
+
+def road_150_km(home: tuple[Decimal, Decimal], hospital: tuple[Decimal, Decimal]) -> Decimal:
+    return Decimal(150)
 
 
 @pytest.mark.django_db

@@ -6,6 +6,7 @@ import pytest
 
 from benefits.models import Benefit
 from benefits.terms.benefit_terms import BenefitTerms
+from benefits.terms.display import describe_terms
 from benefits.terms.timing import Duration
 
 
@@ -245,3 +246,40 @@ CASES = [
 @pytest.mark.parametrize(("clause", "check"), CASES, ids=[c[0][:40] for c in CASES])
 def test_terms_match_the_handbook(clause, check):
     assert check(), clause
+
+
+def documents(code: str) -> dict:
+    return {d.code: d for d in terms(code).documents}
+
+
+@pytest.mark.django_db
+def test_the_genetic_test_report_is_asked_for_only_if_a_test_was_done():
+    # 002 特定医疗器械直付 and its sister services: "如已进行基因检测，须提交基因检测报告"
+    for code in (
+        "axa.zysh.device_direct_pay",
+        "axa.zysh.special_drug_domestic",
+        "axa.zysh.special_drug_boao",
+    ):
+        report = documents(code)["genetic_test_report"]
+        assert (report.required, report.when) == (False, "如已进行基因检测"), code
+    described = dict(describe_terms(terms("axa.zysh.device_direct_pay")))
+    assert any("基因检测报告（如有）（如已进行基因检测）" in line for line in described["所需资料"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "code",
+    ["manulife.hywj.ci_admission", "manulife.hywj.ci_surgery", "manulife.hywj.ci_exam_expedite"],
+)
+def test_the_group_critical_illness_arrangements_ask_for_no_id_document(code):
+    # 004 一、(四) asks to "准确提供就诊人及就医相关信息（如身份证…）", not to submit one
+    assert "id_card" not in documents(code)
+    assert "medical_records" in documents(code)
+
+
+@pytest.mark.django_db
+def test_xiaokang_cooling_off_length_comes_from_the_policy():
+    # 000 "过犹豫期" prints no number of days
+    for benefit in Benefit.objects.filter(code__startswith="xiaokang.rsyj."):
+        (cooling_off,) = [r for r in benefit.parsed_terms.rules if r.kind == "cooling_off"]
+        assert cooling_off.days is None, benefit.code

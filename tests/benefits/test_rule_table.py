@@ -114,6 +114,42 @@ BASES = {
     "proton_hywj": Base(
         "manulife.hywj.proton_heavy_ion", {"diagnosis": {**DIAGNOSED, "disease": "恶性肿瘤-重度"}}
     ),
+    "carer_7d": Base(
+        "pingan.health.inpatient_carer_7d",
+        {
+            "planned_at": t("2026-06-02"),
+            "hospitalisation": {"region": "110101", "admitted_on": "2026-06-01"},
+            "hospital_grade": "三级",
+            "hospital_public": True,
+            "days": "7",
+        },
+    ),
+    "boao": Base(
+        "axa.zysh.special_drug_boao",
+        {
+            "diagnosis": DIAGNOSED,
+            "hospital": "博鳌超级医院",
+            "site": "博鳌超级医院（专家门诊）",
+            "planned_at": t("2026-06-16"),
+        },
+    ),
+    "ci_outpatient": Base(
+        "manulife.hywj.ci_outpatient", {"diagnosis": {**DIAGNOSED, "disease": "恶性肿瘤-重度"}}
+    ),
+    "travel_hywj": Base(
+        "manulife.hywj.travel_subsidy",
+        {
+            "diagnosis": {**DIAGNOSED, "disease": "恶性肿瘤-重度"},
+            "category": "out_of_province",
+            "amount": "1000",
+            "hospitalisation": {
+                "region": "110101",
+                "admitted_on": "2026-05-10",
+                "discharged_on": "2026-05-15",
+            },  # a Friday
+        },
+        at=t("2026-05-29", 23),
+    ),
     "travel": Base(
         "manulife.dmm.travel_subsidy",
         {
@@ -356,21 +392,21 @@ ROWS = [
     ),
     # --- hospitalisation_required (003 住院探视: ≥ 2 days, not day surgery) ---------------
     Row("hospitalisation_required", "pass", "hospital_visit", "住院天数大于 2 天"),
-    Row(
+    Row(  # 算入不算出 (DOMAIN §3): 1 June in, 2 June out is one hospital day
         "hospitalisation_required",
         "boundary",
         "hospital_visit",
         "住院天数大于 2 天",
-        change=stay(admitted_on="2026-06-01", discharged_on="2026-06-01"),
+        change=stay(admitted_on="2026-06-01", discharged_on="2026-06-02"),
         expect=("hospitalisation_required",),
         message="住院须不少于2天，本次住院1天",
     ),
-    Row(
+    Row(  # 31 May in, 2 June out: two days
         "hospitalisation_required",
         "boundary",
         "hospital_visit",
         "住院天数大于 2 天",
-        change=stay(admitted_on="2026-05-31", discharged_on="2026-06-01"),
+        change=stay(admitted_on="2026-05-31", discharged_on="2026-06-02"),
     ),
     Row(
         "hospitalisation_required",
@@ -713,6 +749,173 @@ ROWS = [
         missing=("planned_at",),
         message="请提供就诊日期",
     ),
+    # --- issue 12: fields now evaluated, readings fixed ------------------------------------
+    # 000 "过犹豫期" prints no length: the policy's own cooling-off period decides (20 days)
+    Row(
+        "cooling_off",
+        "fail",
+        "medical_consult",
+        "过犹豫期",
+        change=at("2026-01-20"),
+        given=lambda policy: Policy.objects.filter(pk=policy.pk).update(cooling_off_days=20),
+        expect=("cooling_off",),
+        message="犹豫期至2026年1月21日结束",
+    ),
+    Row(
+        "cooling_off",
+        "boundary",
+        "medical_consult",
+        "过犹豫期",
+        change=at("2026-01-22"),
+        given=lambda policy: Policy.objects.filter(pk=policy.pk).update(cooling_off_days=20),
+    ),
+    # 002 "初次罹患…恶性肿瘤-重度": a cancer first diagnosed before the policy took effect
+    Row(
+        "condition_not_covered",
+        "fail",
+        "charity_drug",
+        "初次罹患",
+        change=ctx(diagnosis={**DIAGNOSED, "first_diagnosed_on": "2025-12-20"}),
+        expect=("condition_not_covered",),
+        message="本服务限保单生效（2026年1月2日）后初次确诊，该疾病于2025年12月20日已确诊",
+    ),
+    Row(  # first diagnosed on the effective date itself: after the policy began
+        "condition_not_covered",
+        "boundary",
+        "charity_drug",
+        "初次罹患",
+        change=ctx(diagnosis={**DIAGNOSED, "first_diagnosed_on": "2026-01-02"}),
+        expect=("waiting_period",),  # … though inside the waiting period, which refuses it
+    ),
+    # 003 6.2 "最多提供 7 天专属护工服务"，6.4 "不支持服务天数拆分使用"
+    Row("quota_exhausted", "pass", "carer_7d", "最多提供 7 天"),
+    Row(
+        "quota_exhausted",
+        "fail",
+        "carer_7d",
+        "最多提供 7 天",
+        change=ctx(days="10"),
+        expect=("quota_exhausted", "quota_exhausted"),
+        message="最多连续7天，本次申请10天",
+    ),
+    Row(
+        "quota_exhausted",
+        "boundary",
+        "carer_7d",
+        "最多提供 7 天",
+        change=ctx(days="8"),
+        expect=("quota_exhausted", "quota_exhausted"),
+        message="单次最长7天，本次申请8天",
+    ),
+    # 003 6.2 "公立二级及以上医院": the grade and ownership, when staff give them
+    Row(
+        "not_in_network",
+        "fail",
+        "carer_7d",
+        "公立二级及以上医院",
+        change=ctx(hospital_grade="一级"),
+        expect=("not_in_network",),
+        message="本服务限二级及以上医院，该医院为一级",
+    ),
+    Row(
+        "not_in_network",
+        "fail",
+        "carer_7d",
+        "公立二级及以上医院",
+        change=ctx(hospital_public=False),
+        expect=("not_in_network",),
+        message="本服务仅限公立医院",
+    ),
+    Row(
+        "not_in_network",
+        "boundary",
+        "carer_7d",
+        "公立二级及以上医院",
+        change=ctx(hospital_grade="二级"),
+    ),
+    # 002 服务标准3 "博鳌超级医院：…专家门诊须至少提前 15 天预约"
+    Row("lead_time", "pass", "boao", "专家门诊须至少提前 15 天预约"),
+    Row(
+        "lead_time",
+        "boundary",
+        "boao",
+        "专家门诊须至少提前 15 天预约",
+        change=ctx(planned_at=t("2026-06-16", 9)),
+        expect=("lead_time",),
+        message="须至少提前15天申请",
+    ),
+    Row(  # the 2-day lead of 博鳌恒大's 普通门诊 does not carry over to another clinic
+        "lead_time",
+        "pass",
+        "boao",
+        "普通门诊须至少提前 2 天预约",
+        change=ctx(site="博鳌恒大国际医院（普通门诊）", planned_at=t("2026-06-03")),
+    ),
+    Row(  # no clinic given: the engine asks which one, rather than assume the shortest lead
+        "lead_time",
+        "fail",
+        "boao",
+        "专家门诊须至少提前 15 天预约",
+        change=ctx(site=None),
+        missing=("site",),
+        message="请选择就诊医院及门诊类型，可选：博鳌恒大国际医院（普通门诊）",
+    ),
+    # 004 一、(四)3.8) "陪诊不支持如下人群使用：住院病人…": the 陪诊 only, not the booking
+    Row(
+        "condition_unsuitable",
+        "pass",
+        "ci_outpatient",
+        "陪诊不支持如下人群使用",
+        change=ctx(conditions=["escort_inpatient", "escort_observation"]),
+    ),
+    Row(  # 3.2) "门诊预约服务不含…急诊" refuses the booking itself
+        "condition_unsuitable",
+        "fail",
+        "ci_outpatient",
+        "门诊预约服务不含产检、分娩、急诊",
+        change=ctx(conditions=["emergency", "escort_inpatient"]),
+        expect=("condition_unsuitable",),
+        message="属于不适用情形：急诊",
+    ),
+    # 003 8.2 申请条件 3）"仅限客户住院期间申请和提供服务"
+    Row(
+        "outside_window",
+        "fail",
+        "hospital_visit",
+        "仅限客户住院期间申请和提供服务",
+        change=stay(admitted_on="2026-06-02", hospital="北京协和医院"),
+        # not admitted yet: no hospital day counts either
+        expect=("hospitalisation_required", "outside_window"),
+        message="须在2026年6月2日及以后使用",
+    ),
+    Row(
+        "outside_window",
+        "fail",
+        "hospital_visit",
+        "仅限客户住院期间申请和提供服务",
+        change=stay(admitted_on="2026-05-28", discharged_on="2026-06-01"),
+        expect=("outside_window",),
+        message="已超过时限（2026年6月1日）",
+    ),
+    Row(  # served on the discharge day: still during the stay
+        "outside_window",
+        "boundary",
+        "hospital_visit",
+        "仅限客户住院期间申请和提供服务",
+        change=stay(admitted_on="2026-05-28", discharged_on="2026-06-02"),
+    ),
+    # 004 一、(四)6.2) "住院以出院当日起计算时效": day 1 is the first working day after the
+    # discharge (Friday 15 May), so the 10th is Friday 29 May, to its end
+    Row("filing_deadline", "boundary", "travel_hywj", "住院以出院当日起计算时效"),
+    Row(
+        "filing_deadline",
+        "fail",
+        "travel_hywj",
+        "住院以出院当日起计算时效",
+        change=at("2026-06-01"),
+        expect=("filing_deadline",),
+        message="截至2026年5月29日",
+    ),
 ]
 
 
@@ -780,3 +983,109 @@ def test_a_network_list_not_imported_yet_is_reported_unchecked_not_failed(ask):
 
     assert answer["eligible"] is True
     assert answer["unchecked"] == ["not_in_network"]
+
+
+def test_a_qr_code_network_lets_no_named_hospital_pass_silently(ask):
+    # given 儿童齿科's network (附件四) exists only as a QR code, and a clinic is named
+    policy = make_policy("manulife.hywj", **BASES["kids_dental"].policy)
+    row = Row("age", "pass", "kids_dental", "", change=ctx(hospital="北京协和医院"))
+
+    answer = ask(_body(row, policy)).json()
+
+    # then the network is reported as not checkable yet, for whichever clinic
+    assert answer["unchecked"] == ["not_in_network"]
+    assert "not_in_network" not in [r["code"] for r in answer["reasons"]]
+
+
+def test_a_hospital_grade_nobody_gave_is_unchecked_not_passed(ask):
+    # given 7天住院陪护 needs "公立二级及以上医院", no annex prints a grade, and staff gave none
+    policy = make_policy("pingan.health")
+    row = Row("not_in_network", "", "carer_7d", "", change=ctx(hospital_grade=None))
+    body = _body(row, policy)
+    del body["context"]["hospital_public"]
+
+    answer = ask(body).json()
+
+    assert answer["outcome"] == "eligible"
+    assert answer["unchecked"] == ["not_in_network"]
+
+
+def test_an_escort_exclusion_refuses_the_escort_part_only(ask):
+    # given an inpatient asks for 重疾门诊安排 (which includes a 陪诊)
+    policy = make_policy("manulife.hywj")
+    row = Row(
+        "condition_unsuitable", "", "ci_outpatient", "", change=ctx(conditions=["escort_inpatient"])
+    )
+
+    answer = ask(_body(row, policy)).json()
+
+    # then the booking is granted and the answer says the 陪诊 is not
+    assert answer["outcome"] == "eligible"
+    assert [(r["code"], r["message"]) for r in answer["limitations"]] == [
+        ("condition_unsuitable", "陪诊不适用（住院病人），其余服务仍可使用")
+    ]
+    assert "3.8) 陪诊不支持如下人群使用" in answer["limitations"][0]["clause"]
+
+
+@pytest.mark.parametrize(
+    "benefit",
+    [
+        "axa.zysh.special_drug_domestic",
+        "axa.zysh.device_direct_pay",
+        "axa.zysh.special_drug_boao",
+        "axa.zysh.charity_drug",
+    ],
+)
+def test_a_cancer_first_diagnosed_before_the_policy_fails_every_axa_first_diagnosis_benefit(
+    ask, benefit
+):
+    # given a cancer diagnosed again in May 2026 but first diagnosed before the policy began
+    policy = make_policy("axa.zysh")
+    body = {
+        "policy": policy.number,
+        "member": "M1",
+        "benefit": benefit,
+        "at": t("2026-06-01"),
+        "context": {
+            "diagnosis": {**DIAGNOSED, "first_diagnosed_on": "2025-11-01"},
+            "hospital": "博鳌超级医院",
+            "site": "博鳌超级医院（专家门诊）",
+            "planned_at": t("2026-06-20"),
+        },
+    }
+
+    answer = ask(body).json()
+
+    assert answer["outcome"] == "ineligible"
+    assert [r["message"] for r in answer["reasons"] if r["code"] == "condition_not_covered"] == [
+        "本服务限保单生效（2026年1月2日）后初次确诊，该疾病于2025年11月1日已确诊"
+    ]
+
+
+def test_discharge_transport_limited_to_200_km_is_refused_beyond_it(ask):
+    # given 中宏 出院交通 "限 200 公里以内" and a home 230 km away by road
+    policy = make_policy("manulife.dmm")
+    body = {
+        "policy": policy.number,
+        "member": "M1",
+        "benefit": "manulife.dmm.post_discharge_care.transport",
+        "at": t("2026-06-01"),
+        "context": {
+            "diagnosis": {**DIAGNOSED, "disease": "恶性肿瘤"},
+            "hospitalisation": {
+                "region": "110101",
+                "admitted_on": "2026-05-20",
+                "discharged_on": "2026-06-03",
+            },
+            "planned_at": t("2026-06-03"),
+            "road_distance_km": "230",
+        },
+    }
+
+    answer = ask(body).json()
+
+    assert (
+        "not_in_network",
+        "家庭常住地距住院医院行驶距离230公里，超出本服务200公里以内的范围",
+    ) in [(r["code"], r["message"]) for r in answer["reasons"]]
+    assert answer["tier"] is None

@@ -178,6 +178,7 @@ def test_axa_boao_special_drug_once_booked_is_used_even_if_cancelled():
             planned_at=at(2026, 6, 20, 9),
             region="琼海市",
             hospital="博鳌超级医院",
+            site="博鳌超级医院（专家门诊）",  # 15 days ahead: 19 given
             diagnosis=DiagnosisInput(
                 confirmed=True,
                 diagnosed_on=date(2026, 5, 10),
