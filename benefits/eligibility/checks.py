@@ -89,13 +89,14 @@ def _waiting(rule: WaitingPeriodRule, facts: Facts) -> str | tuple[str, date] | 
         return None  # the contract has none
     # "生效日起30日内（含第30天）": the effective date is day 1.
     last = facts.policy.effective_on + timedelta(days=days - (1 if rule.inclusive else 0))
-    if facts.at.date() <= last:
-        return f"等待期至{cn_date(last)}结束，之后方可使用", last + timedelta(days=1)
     diagnosis = facts.diagnosis
     if rule.diagnosis_inside_disqualifies and diagnosis is not None:
         when = diagnosis.first_diagnosed_on or diagnosis.diagnosed_on
         if facts.policy.effective_on <= when <= last:
+            # Never qualifies, so no date to wait for, even inside the waiting period.
             return f"疾病于等待期内（{cn_date(when)}）确诊，不可使用本服务"
+    if facts.at.date() <= last:
+        return f"等待期至{cn_date(last)}结束，之后方可使用", last + timedelta(days=1)
     return None
 
 
@@ -300,6 +301,8 @@ def _network(rule: NetworkRule, facts: Facts) -> str | Missing | Unchecked | Non
     if rule.coverage_list is not None:
         covered = facts.covered_by.get(rule.coverage_list)
         if covered is None:
+            if rule.location == "home":  # the insured's home, which the policy records
+                return Missing.of("home_city")
             return Missing.of("place", "以核对服务网络")
         if not covered:
             return f"服务地点不在本服务的网络范围内（{rule.description or rule.coverage_list}）"

@@ -83,6 +83,8 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
     if too_far is not None:
         reasons.append(Reason("not_in_network", *too_far))
     heals = len(next_dates) == len(reasons) and all(r.code in TIMED_REASONS for r in reasons)
+    # A day after the policy ends is no day to wait for.
+    heals = heals and max(next_dates, default=facts.policy.expires_on) <= facts.policy.expires_on
     return Verdict(
         reasons=reasons,
         unchecked=unchecked,

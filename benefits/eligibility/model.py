@@ -112,6 +112,8 @@ MISSING_FACTS: dict[str, str] = {
     "discharged_on": "请提供出院日期",
     "diagnosis": "请提供诊断信息（疾病、确诊日期）",
     "category": "请选择费用类别",
+    # Not a form field: the policy records the home; the insurer's staff update it.
+    "home_city": "被服务人的常住城市未登记，请联系客服登记后再申请",
     "site": "请选择就诊医院及门诊类型",
 }
 

@@ -14,15 +14,19 @@ import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import time_machine
 from dateutil.relativedelta import relativedelta
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from pypdf import PdfWriter
 
-from benefits.models import Policy
+from benefits.models import Policy, Vendor
+from bookings.vendors.services import vendor_token_issue
 from portal.kernel.staff_auth import staff_token_issue
 from tests.benefits.eligibility_support import Insured, make_policy
 from tests.factories import StaffFactory
@@ -168,7 +172,18 @@ class Check:
     member: str = "M1"
 
 
-Step = Submit | Event | Quota | Due | Check
+@dataclass(frozen=True)
+class Handover:
+    """The vendor attaches its deliverable (《居家康护指导书》) to request ``on`` through the
+    vendor API at ``at``; expected 201."""
+
+    at: datetime
+    vendor: str
+    name: str = "居家康护指导书.pdf"
+    on: int = -1
+
+
+Step = Submit | Event | Quota | Due | Check | Handover
 
 
 def moment(step: Step) -> datetime | None:
@@ -241,6 +256,19 @@ class Hotline:
     def event(self, ref: str, step: Event) -> Any:
         return self._post(f"/requests/{ref}/events", {"event": step.event, **step.fields})
 
+    def handover(self, ref: str, step: Handover) -> Any:
+        vendor = Vendor.objects.get(code=step.vendor)
+        token = vendor_token_issue(vendor=vendor, name="scenario-table")[1]
+        pdf = BytesIO()
+        writer = PdfWriter()
+        writer.add_blank_page(width=595, height=842)
+        writer.write(pdf)
+        return self.client.post(
+            f"/api/vendor/v1/requests/{ref}/deliverables",
+            data={"file": SimpleUploadedFile(step.name, pdf.getvalue(), "application/pdf")},
+            headers={"authorization": f"Bearer {token}", "Idempotency-Key": f"h-{next(_keys)}"},
+        )
+
     def read(self, ref: str) -> dict[str, Any]:
         response = self.client.get(
             f"{API}/requests/{ref}", headers={"authorization": f"Bearer {self.token}"}
@@ -296,6 +324,9 @@ def play(case: Case, hotline: Hotline) -> None:
             elif isinstance(step, Event):
                 response = hotline.event(refs[step.on], step)
                 assert response.status_code == 200, f"{where}: {_answer(response)}"
+            elif isinstance(step, Handover):
+                response = hotline.handover(refs[step.on], step)
+                assert response.status_code == 201, f"{where}: {_answer(response)}"
             elif isinstance(step, Quota):
                 shown = hotline.read(refs[step.on])
                 assert shown["quota_outcome"] == step.outcome, (

@@ -38,6 +38,7 @@ from tests.scenarios.scenario_support import (
     Check,
     Due,
     Event,
+    Handover,
     Hotline,
     PolicySpec,
     Quota,
@@ -1163,7 +1164,7 @@ CASES = [
         trap="an unlimited benefit keeps no window: a new one opens on any later use",
     ),
     Case(
-        "dmm-remote-followup-window-opens-when-the-bundle-starts",
+        "dmm-remote-followup-window-opens-with-its-own-first-use",
         clause(
             MANULIFE_DMM,
             "九、（一）服务内容；（五）注意事项",
@@ -1175,10 +1176,12 @@ CASES = [
             # given the bundle started with the discharge transport on 21 July 2025
             Submit(at(2025, 7, 19, 10), BUNDLE_TRANSPORT, BUNDLE_CONTEXT),
             *delivered(at(2025, 7, 20, 15), "fuli"),
-            # when remote follow-up is first asked for on 20 January 2026, day 185
-            Submit(at(2026, 1, 21, 10), REMOTE, BUNDLE_CONTEXT, refused=("outside_window",)),
+            # when remote follow-up is first asked for on 21 January 2026, day 185 of the bundle:
+            # "服务启动" is read as the component's own first use (issue 12's decision, noted
+            # beside the terms in the catalogue), so its 180 days start now
+            Submit(at(2026, 1, 21, 10), REMOTE, BUNDLE_CONTEXT),
         ),
-        trap="each component's window opened by its own first use",
+        trap="the bundle's start taken for the component's: the window closed before it opened",
     ),
     Case(
         "dmm-home-guidance-three-visits",
@@ -1187,6 +1190,7 @@ CASES = [
         (
             Submit(at(2025, 7, 21, 10), GUIDE, BUNDLE_CONTEXT),
             *delivered(at(2025, 7, 22, 10), "fuli"),
+            Handover(at(2025, 7, 22, 11), "fuli"),
             Submit(at(2025, 7, 25, 10), HOME_GUIDANCE, BUNDLE_CONTEXT),
             Submit(at(2025, 8, 25, 10), HOME_GUIDANCE, BUNDLE_CONTEXT),
             Submit(at(2025, 9, 25, 10), HOME_GUIDANCE, BUNDLE_CONTEXT),
@@ -1208,6 +1212,7 @@ CASES = [
         (
             Submit(at(2025, 7, 21, 10), GUIDE, BUNDLE_CONTEXT),
             *delivered(at(2025, 7, 22, 10), "fuli"),
+            Handover(at(2025, 7, 22, 11), "fuli"),
             Submit(at(2025, 7, 25, 10), HOME_GUIDANCE, BUNDLE_CONTEXT),
             *delivered(at(2025, 7, 28, 10), "fuli"),
             # when the second visit is asked for on 10 November, past the three months
