@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from benefits.models import Vendor
 from bookings.documents.services import document_add
+from bookings.lifecycle.cancellation import EVENT_CAUSES, cause_for
 from bookings.lifecycle.services import request_transition
 from bookings.lifecycle.workflow import DELIVERABLE_STATUSES, DELIVERING_STATUSES
 from bookings.models import (
@@ -84,11 +85,13 @@ def vendor_event(
     at: datetime | None = None,
     place: str = "",
     reason: str = "",
+    cause: str = "",
 ) -> ServiceRequest:
     """Apply a vendor's progress report. ``scheduled`` needs ``at`` (and takes ``place``);
-    ``failed`` needs ``reason``; ``completed`` uses only the consumed amount (see
-    ``request_complete_with_consumption``). The caller has checked that ``request`` is
-    assigned to ``vendor``."""
+    ``failed`` needs ``reason`` and takes ``cause`` (``vendor_failure``, the default, or
+    ``force_majeure``: the benefit's terms say whether the member keeps the use);
+    ``completed`` uses only the consumed amount (see ``request_complete_with_consumption``).
+    The caller has checked that ``request`` is assigned to ``vendor``."""
     if event not in VENDOR_EVENTS:
         raise DomainError(
             "invalid_input", _("服务商不能报告事件“%(event)s”") % {"event": event}, status=422
@@ -97,13 +100,16 @@ def vendor_event(
         raise DomainError("invalid_input", _("预约事件必须提供预约时间 at"), status=422)
     if event == "failed" and not reason.strip():
         raise DomainError("invalid_input", _("未能提供服务时必须说明原因 reason"), status=422)
+    cause = cause_for(event, cause, allowed=EVENT_CAUSES.get(event, ()))
     actor = vendor_actor(vendor)
     if event == "completed":
         return request_complete_with_consumption(request, actor=actor, reason=reason)
     data: dict[str, Any] = {}
     if event == "scheduled":
         data = {"at": at, "place": place}
-    return request_transition(request, event, actor=actor, reason=reason, **data)
+    return request_transition(
+        request, event, actor=actor, reason=reason, cause=cause or None, **data
+    )
 
 
 def deliverable_add(

@@ -300,8 +300,8 @@ def test_cancel_releases_before_scheduling_and_uses_after_it_per_the_terms(opera
     operator.event(late, "late-s", "schedule", at=when)
     # when the caller cancels both
     no_reason = operator.event(early, "c0", "cancel")
-    released = operator.event(early, "c1", "cancel", reason="客户来电取消")
-    used = operator.event(late, "c2", "cancel", reason="客户来电取消")
+    released = operator.event(early, "c1", "cancel", reason="客户来电取消", cause="member")
+    used = operator.event(late, "c2", "cancel", reason="客户来电取消", cause="member")
     # then the first goes back, the booked one counts as used
     assert no_reason.status_code == 422
     assert (released.json()["status"], released.json()["quota_outcome"]) == (

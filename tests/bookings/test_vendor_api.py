@@ -414,7 +414,7 @@ def test_a_retry_that_loses_the_race_undoes_its_work_and_answers_like_the_winner
         fingerprint=request_fingerprint(
             "POST",
             f"{BASE}/requests/{request.ref}/events",
-            {"event": "contacted", "at": None, "place": "", "reason": ""},
+            {"event": "contacted", "at": None, "place": "", "reason": "", "cause": None},
         ),
         status_code=200,
         body=winner,
