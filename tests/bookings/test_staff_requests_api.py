@@ -342,3 +342,23 @@ def test_get_shows_the_timeline_and_milestones_with_no_full_phone_or_id_number(
     assert "id_number" not in response.text
     # an auditor reads but may not act
     assert auditor.event(ref, "x", "start").status_code == 403
+
+
+def test_the_hotline_cancels_with_a_cause_that_decides_the_cost(operator, supervisor):
+    # 门诊协助 booked = used for the member's reasons (平安 1.1 特殊事项 1 "因客户原因"),
+    # but a vendor's failure returns the use (vendor_failure_returns_quota)
+    policy, ref = approved(operator, "STAFF-API-CAUSE")
+    supervisor.event(ref, "cause-a", "assign", vendor="pingan_team")
+    operator.event(ref, "cause-s", "schedule", at=(timezone.now() + timedelta(days=3)).isoformat())
+
+    missing = operator.event(ref, "cause-0", "cancel", reason="专家停诊")
+    unknown = operator.event(ref, "cause-1", "cancel", reason="专家停诊", cause="typhoon")
+    done = operator.event(ref, "cause-2", "cancel", reason="专家停诊", cause="vendor_failure")
+
+    assert (missing.status_code, missing.json()["code"]) == (422, "invalid_input")
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "invalid_cause")
+    assert done.json()["quota_outcome"] == QuotaOutcome.RELEASED
+    assert held(policy) == (0, 0)
+    last = done.json()["timeline"][-1]
+    assert (last["cause"], last["cause_label"]) == ("vendor_failure", "服务商原因未能提供")
+    assert last["consequence"] == "服务商原因未能提供服务，权益已返还。"
