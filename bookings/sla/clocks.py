@@ -319,8 +319,10 @@ class ScanResult:
 
 
 def breach_candidates(now: datetime) -> QuerySet[Milestone]:
-    """Pending milestones whose deadline has passed, oldest first (index state, due_at)."""
-    return Milestone.objects.filter(state=State.PENDING, due_at__lte=now).order_by("due_at")
+    """Pending milestones whose deadline has passed, oldest first (index state, due_at). A
+    milestone is not late at its due instant itself: ``milestone_meet`` counts fulfilling it
+    then as on time, so the scan must not notify a breach at that instant."""
+    return Milestone.objects.filter(state=State.PENDING, due_at__lt=now).order_by("due_at")
 
 
 def warning_candidates(now: datetime) -> QuerySet[Milestone]:

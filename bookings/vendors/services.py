@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from benefits.models import Vendor
+from benefits.quota.ledger import held_by_request
 from bookings.documents.services import document_add
 from bookings.lifecycle.cancellation import EVENT_CAUSES, cause_for
 from bookings.lifecycle.services import request_transition
@@ -150,7 +151,42 @@ def consumption_record(
     locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status not in DELIVERING_STATUSES:
         raise _refuse(locked, _("记录服务消耗"))
+    _check_within_hold(locked, measure, amount)
     return Consumption.objects.create(request=locked, measure=measure, amount=amount, note=note)
+
+
+def _check_within_hold(request: ServiceRequest, measure: str, amount: Decimal) -> None:
+    """Refuse (422 ``consumption_exceeds_hold``) a report that takes the request's reported
+    consumption in ``measure`` past what it held there: the completion could use no more, and
+    silently capping it would hide what the vendor claims. A measure the request holds no
+    pool in (carer days on a per-use benefit) is recorded as information."""
+    held = held_by_request(request.ref).get(measure)
+    if held is None:
+        return
+    reported = sum(
+        request.consumptions.filter(measure=measure).values_list("amount", flat=True), Decimal(0)
+    )
+    if reported + amount > held:
+        raise DomainError(
+            "consumption_exceeds_hold",
+            _(
+                "本申请占用额度%(held)s，已报告%(reported)s，本次%(amount)s，合计%(total)s超出占用额度"
+            )
+            % {
+                "held": _fmt(held),
+                "reported": _fmt(reported),
+                "amount": _fmt(amount),
+                "total": _fmt(reported + amount),
+            },
+            status=422,
+            field="amount",
+            measure=measure,
+            held=str(held),
+        )
+
+
+def _fmt(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 def request_complete_with_consumption(
