@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import count
 
 import pytest
 
@@ -32,6 +33,7 @@ TRANSPORT = "pingan.health.discharge_transport"
 CARER = "pingan.health.inpatient_carer_7d"
 MDT = "pingan.health.tumor_mdt"
 REHAB = "pingan.health.rehab_followup"
+SERIAL = count(1)
 
 
 def held_request(code: str, number: str) -> ServiceRequest:
@@ -45,7 +47,7 @@ def held_request(code: str, number: str) -> ServiceRequest:
     )
     member = policy.members.get()
     benefit = Benefit.objects.get(code=code)
-    ref = f"SR{number}"
+    ref = f"SR-READ-{next(SERIAL):04d}"  # refs are at most 20 characters
     pools = pools_for(
         benefit=benefit,
         policy=policy,
