@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 
 from benefits.models import Benefit, Person, Policy, QuotaBalance, QuotaLedgerEntry
@@ -182,6 +182,18 @@ def quota_expire(*, balance: QuotaBalance, actor: Actor = SYSTEM, reason: str) -
     QuotaBalance.objects.filter(pk=balance.pk).update(granted=F("granted") - amount)
     _entry(balance, QuotaLedgerEntry.Kind.EXPIRE, amount, actor, reason, "")
     return amount
+
+
+def held_by_request(request_ref: str) -> dict[str, Decimal]:
+    """What ``request_ref`` was given to hold, per measure of the pools it held in (whatever
+    has been used or released of it since): the most a vendor can report consumed."""
+    rows = (
+        QuotaLedgerEntry.objects.filter(request_ref=request_ref, kind=QuotaLedgerEntry.Kind.HOLD)
+        .values_list("balance__measure")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {measure: total for measure, total in rows}
 
 
 def ledger_totals(balance: QuotaBalance) -> dict[str, Decimal]:

@@ -267,14 +267,31 @@ def rule(value: object) -> str:
 
 def cancellation(value: CancellationPolicy) -> list[str]:
     lines = []
+    boundary = "（含）" if value.boundary == "late" else ""
     if value.free_before:
-        lines.append(
-            f"服务开始前{duration(value.free_before)}以上取消或变更不扣次数，之后视为已使用"
-        )
+        window = duration(value.free_before)
+        if value.late_counts_as_used_from:
+            event = EVENT_NAMES[value.late_counts_as_used_from]
+            lines.append(f"请在服务开始前{window}以上取消；未提前告知且已{event}的，视为已使用")
+        else:
+            lines.append(f"服务开始前{window}以内{boundary}取消，视为已使用")
     if value.counted_as_used_from:
         lines.append(f"{EVENT_NAMES[value.counted_as_used_from]}后取消，视为已使用")
+    if value.change_notice:
+        notice = duration(value.change_notice)
+        if value.late_change_counts_as_used:
+            lines.append(f"服务开始前{notice}以内{boundary}变更预约，视为已使用")
+        else:
+            lines.append(f"变更服务时间请提前{notice}通知；未能提前的，尽力安排，不扣次数")
     if value.max_changes is not None:
-        lines.append(f"最多变更{value.max_changes}次")
+        if value.beyond_max_changes == "refused":
+            lines.append(
+                f"最多变更{value.max_changes}次，超出不予受理"
+                if value.max_changes
+                else "预约确认后不支持变更"
+            )
+        else:
+            lines.append(f"最多取消或变更{value.max_changes}次，超出视为已使用")
     if value.no_show_counts_as_used:
         lines.append("爽约视为已使用")
     if value.vendor_failure_returns_quota:

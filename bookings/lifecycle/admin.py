@@ -23,6 +23,7 @@ from benefits.catalogue.vendors import vendors_assignable_to_all
 from benefits.models import Vendor
 from benefits.quota.ledger import Actor
 from bookings.documents.services import document_open
+from bookings.lifecycle.cancellation import CAUSES, EVENT_CAUSES
 from bookings.lifecycle.services import request_transition
 from bookings.models import (
     Document,
@@ -89,7 +90,24 @@ class HistoryInline(InsurerScopedInline, admin.TabularInline):
 
 class EventInline(HistoryInline):
     model = RequestEvent
-    fields = ["at", "event", "from_status", "to_status", "actor_label", "reason"]
+    fields = [
+        "at",
+        "event",
+        "from_status",
+        "to_status",
+        "actor_label",
+        "reason",
+        "cause_shown",
+        "consequence",
+    ]
+
+    @admin.display(description=_("原因类别"))
+    def cause_shown(self, obj: RequestEvent) -> str:
+        return obj.cause_label
+
+    @admin.display(description=_("对权益的影响"))
+    def consequence(self, obj: RequestEvent) -> str:
+        return str(obj.data.get("consequence", ""))
 
 
 class MilestoneInline(HistoryInline):
@@ -109,6 +127,13 @@ class DocumentInline(HistoryInline):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("原因（将告知客户）"), max_length=300, widget=forms.Textarea)
+
+
+class CancelForm(ReasonForm):
+    cause = forms.ChoiceField(
+        label=_("原因类别（决定权益返还还是视为已使用）"),
+        choices=[(cause, CAUSES[cause]) for cause in EVENT_CAUSES["cancelled"]],
+    )
 
 
 class VendorForm(forms.Form):
@@ -173,7 +198,7 @@ class ServiceRequestAdmin(InsurerScopedAdmin):
     ]
     exclude = ["submitted_by"]
     inlines = [MilestoneInline, DocumentInline, EventInline]
-    actions = ["approve", "ask_for_records", "reject", "assign_vendor"]
+    actions = ["approve", "ask_for_records", "reject", "assign_vendor", "cancel"]
 
     def has_add_permission(self, request):
         return False  # requests come from policyholders and the staff API
@@ -289,6 +314,17 @@ class ServiceRequestAdmin(InsurerScopedAdmin):
             str(_("审核不通过")),
             "reject",
             lambda data: self._apply(request, queryset, "rejected", **data),
+        )
+
+    @admin.action(description=_("取消申请（需填写原因与原因类别）"), permissions=["change"])
+    def cancel(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            CancelForm,
+            str(_("取消申请")),
+            "cancel",
+            lambda data: self._apply(request, queryset, "cancelled", **data),
         )
 
     @admin.action(description=_("派单给服务商"), permissions=["assign"])

@@ -145,7 +145,11 @@ def _vendor(user: Any, code: str | None) -> Vendor | None:
         "提交一个处理事件，返回申请的新状态：approve、reject（主管，需 reason）、assign（主管，"
         "需 vendor，只能派给提供该权益的服务商，否则 422 vendor_not_serving）、schedule / "
         "reschedule（需 at）、start、complete（可填 consumption，额度按实际消耗扣减，其余返还）、"
-        "cancel（需 reason；按权益的取消规则返还或视为已使用）、no_show、fail（需 reason）。"
+        "cancel（需 reason 与 cause：member 客户本人、discharge_changed 出院日期变更、"
+        "vendor_failure 服务商原因、force_majeure 不可抗力、insurer 保险公司原因；按权益对该原因的"
+        "规定返还或视为已使用）、no_show、fail（需 reason，cause 可填 vendor_failure（默认）或 "
+        "force_majeure）。未知的 cause 返回 422 invalid_cause，该事件不能使用的 cause 返回 422 "
+        "cause_not_allowed；超出改约次数且服务规则不允许再改约时返回 409 change_not_allowed。"
         "当前状态不允许该事件时返回 409 transition_not_allowed；缺少权限返回 403 "
         "permission_denied。必须带 Idempotency-Key。"
     ),
@@ -169,6 +173,7 @@ def post_event(
             at=payload.at,
             place=payload.place,
             reason=payload.reason,
+            cause=payload.cause or "",
             consumption=[Consumed(c.measure, c.amount, c.note) for c in payload.consumption],
         )
         return 200, _shown(user, ref)

@@ -189,6 +189,14 @@ class RequestEvent(models.Model):
         transition = TRANSITIONS.get(self.event)
         return transition.label if transition else self.event
 
+    @property
+    def cause_label(self) -> str:
+        """Why the request ended without its service, in Chinese ("" for other events)."""
+        from bookings.lifecycle.cancellation import cause_label  # imports the models
+
+        cause = self.data.get("cause", "")
+        return cause_label(cause) if cause else ""
+
 
 class Consumption(models.Model):
     """What a vendor reports as actually consumed (7 of 30 carer days, 1,860 元 paid)."""

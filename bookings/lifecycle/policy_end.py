@@ -77,7 +77,7 @@ def request_cancel_for_policy_end(request_id: int, *, actor: Actor = SYSTEM) -> 
             "cancelled",
             actor=actor,
             reason=_cancel_reason(request.policy.status),
-            release_quota=True,
+            cause="policy_ended",
         )
     return True
 

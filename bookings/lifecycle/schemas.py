@@ -79,6 +79,15 @@ class StaffEventIn(Schema):
     )
     place: str = Field("", max_length=200, description="服务地点")
     reason: str = Field("", max_length=300, description="说明（将告知客户）")
+    cause: str | None = Field(
+        None,
+        max_length=30,
+        description=(
+            "原因类别（cancel 必填，fail 可填）：member 客户本人取消；discharge_changed 出院日期"
+            "变更；vendor_failure 服务商原因未能提供；force_majeure 不可抗力；insurer 保险公司"
+            "原因（如重复或误录）。决定取消后权益返还还是视为已使用"
+        ),
+    )
     consumption: list[ConsumptionIn] = Field(
         default_factory=list, description="complete 时的实际消耗（如护工 7 天）"
     )
@@ -123,6 +132,9 @@ class TimelineOut(Schema):
     at: LocalDateTime
     actor: str = Field(description="操作方：staff:<用户名>、vendor:<代码>、policyholder …")
     reason: str
+    cause: str | None = Field(description="原因类别（取消、未能提供时）")
+    cause_label: str | None = Field(description="原因类别的中文名称")
+    consequence: str | None = Field(description="对权益额度的影响（返还或视为已使用）")
     channel: str | None = Field(description="受理渠道（如 hotline）")
 
 
@@ -196,6 +208,9 @@ def _timeline_event(event: RequestEvent) -> dict[str, Any]:
         "at": event.at,
         "actor": event.actor_label,
         "reason": event.reason,
+        "cause": event.data.get("cause"),
+        "cause_label": event.cause_label or None,
+        "consequence": event.data.get("consequence"),
         "channel": event.data.get("channel"),
     }
 

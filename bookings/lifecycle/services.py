@@ -18,7 +18,7 @@ from benefits.catalogue.vendors import assignable_vendors
 from benefits.models import Benefit, QuotaBalance, QuotaLedgerEntry, Vendor
 from benefits.quota.deliveries import delivery_record
 from benefits.quota.ledger import quota_release, quota_use
-from bookings.lifecycle.cancellation import terms_decide
+from bookings.lifecycle.cancellation import cause_for, cause_label, change_outcome, terms_decide
 from bookings.lifecycle.events import notify, record_event
 from bookings.lifecycle.workflow import transition_for
 from bookings.models import Consumption, QuotaOutcome, ServiceRequest, Status
@@ -73,6 +73,47 @@ def _settle(
     request.quota_outcome = QuotaOutcome.USED if use else QuotaOutcome.RELEASED
 
 
+def _quota_step(
+    locked: ServiceRequest,
+    event: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    cause: str,
+) -> str:
+    """Move the request's hold as the transition and the benefit's terms say; returns the
+    sentence that tells the policyholder what it cost ("" when nothing to say)."""
+    transition = transition_for(event, locked.status)
+    terms = locked.benefit.parsed_terms
+    if transition.quota == "use":
+        _settle(locked, True, actor, str(transition.label), consumed_amounts(locked))
+    elif transition.quota == "release":
+        _settle(locked, False, actor, str(transition.label))
+    elif transition.quota == "terms":
+        if locked.quota_outcome == QuotaOutcome.USED:
+            # Used already: at the start of a service that cannot be split, or by a change
+            # beyond the allowed number. Nothing goes back whatever the cause.
+            return "本次权益此前已计为已使用，不再返还。"
+        use, consequence = terms_decide(event, locked, terms, now, cause)
+        _settle(locked, use, actor, f"{transition.label}：{consequence}")
+        return consequence
+    elif event == "scheduled" and locked.status == Status.SCHEDULED:
+        # A change of the booked time, counted against the terms before it is applied.
+        outcome = change_outcome(
+            terms, changes=locked.changes, starts_at=locked.scheduled_at, now=now
+        )
+        if outcome.counts_as_used:
+            _settle(locked, True, actor, f"改约：{outcome.message}")
+        return outcome.message
+    elif event == "in_service" and terms.quota.lapses_once_started:
+        # 7天住院陪护 "不可拆分……剩余服务时长将自动默认失效": once started, the whole hold is
+        # used; days the carer does not work do not come back.
+        if locked.quota_outcome == QuotaOutcome.HELD:
+            _settle(locked, True, actor, "服务已开始，不可拆分：未使用部分失效")
+            return "服务已开始，按服务规则不可拆分，本次权益已使用，未用完的时长不再保留。"
+    return ""
+
+
 @transaction.atomic
 def request_transition(
     request: ServiceRequest,
@@ -81,32 +122,21 @@ def request_transition(
     actor: Actor = SYSTEM,
     reason: str = "",
     now: datetime | None = None,
-    release_quota: bool = False,
+    cause: str | None = None,
     **data: Any,
 ) -> ServiceRequest:
     """Apply ``event`` to the request (locked for the transaction), move its quota as the
-    transition and the benefit's terms say, record who did it and why, and tell the
-    policyholder."""
+    transition and the benefit's terms say, record who did it, why and (ending without the
+    service) for which cause, and tell the policyholder. ``cause``: see
+    ``cancellation.CAUSES``; a cancellation without one is the member's own, a failure
+    without one the vendor's."""
     locked = ServiceRequest.objects.select_for_update().select_related("benefit").get(pk=request.pk)
     transition = transition_for(event, locked.status)
+    cause = cause_for(event, cause)
     if event == "assigned":
         check_vendor_serves(data["vendor"], locked.benefit)
     from_status = locked.status
-    terms = locked.benefit.parsed_terms
-    now = now or timezone.now()
-    consequence = ""
-    if transition.quota == "use":
-        _settle(locked, True, actor, str(transition.label), consumed_amounts(locked))
-    elif transition.quota == "release":
-        _settle(locked, False, actor, str(transition.label))
-    elif transition.quota == "terms" and release_quota:
-        # Not the policyholder's doing (the policy ended): the hold goes back whatever the
-        # cancellation terms say.
-        consequence = "已占用的权益额度已返还。"
-        _settle(locked, False, actor, f"{transition.label}：{reason}")
-    elif transition.quota == "terms":
-        use, consequence = terms_decide(event, locked, terms, now)
-        _settle(locked, use, actor, f"{transition.label}：{consequence}")
+    consequence = _quota_step(locked, event, actor=actor, now=now or timezone.now(), cause=cause)
     if event == "assigned":
         locked.vendor = data.pop("vendor")
     if event == "scheduled":
@@ -128,12 +158,13 @@ def request_transition(
         actor,
         reason,
         **({"consequence": consequence} if consequence else {}),
+        **({"cause": cause} if cause else {}),
         **{k: _jsonable(v) for k, v in data.items()},
     )
     notify(
         locked,
         title=f"{locked.benefit.name}：{transition.label}",
-        body=_notice(locked, event, reason, consequence),
+        body=_notice(locked, event, reason, consequence, cause),
     )
     request.refresh_from_db()
     return locked
@@ -190,8 +221,10 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _notice(request: ServiceRequest, event: str, reason: str, consequence: str) -> str:
+def _notice(request: ServiceRequest, event: str, reason: str, consequence: str, cause: str) -> str:
     parts = [f"申请编号{request.ref}，当前状态：{Status(request.status).label}。"]
+    if cause:
+        parts.append(f"原因类别：{cause_label(cause)}。")
     if event == "scheduled" and request.scheduled_at:
         local = timezone.localtime(request.scheduled_at)
         parts.append(

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from benefits.models import Vendor
+from bookings.lifecycle.cancellation import EVENT_CAUSES, cause_for
 from bookings.lifecycle.services import request_transition
 from bookings.lifecycle.workflow import TransitionNotAllowed, transition_for
 from bookings.models import ServiceRequest, Status
@@ -43,6 +44,8 @@ EVENT_PERMISSIONS: dict[str, str] = {
 }
 NEEDS_REASON = frozenset({"reject", "cancel", "fail"})
 NEEDS_TIME = frozenset({"schedule", "reschedule"})
+# The hotline says why it cancels: the cause decides what the cancellation costs.
+NEEDS_CAUSE = frozenset({"cancel"})
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,10 @@ def _invalid(message: str, field: str) -> DomainError:
 
 
 def check_staff_event(
-    event: str, *, vendor: Vendor | None, at: datetime | None, reason: str
+    event: str, *, vendor: Vendor | None, at: datetime | None, reason: str, cause: str = ""
 ) -> None:
-    """Refuse (422 ``invalid_input``) an event missing what it needs."""
+    """Refuse (422 ``invalid_input``) an event missing what it needs, and (422
+    ``invalid_cause`` / ``cause_not_allowed``) a cause the event cannot carry."""
     if event not in STAFF_EVENTS:
         raise _invalid(_("不支持的事件“%(event)s”") % {"event": event}, "event")
     if event == "assign" and vendor is None:
@@ -68,6 +72,15 @@ def check_staff_event(
         raise _invalid(_("预约或改约必须提供时间 at"), "at")
     if event in NEEDS_REASON and not reason.strip():
         raise _invalid(_("审核不通过、取消或未能提供服务时必须说明原因 reason"), "reason")
+    if event in NEEDS_CAUSE and not cause:
+        raise _invalid(
+            _("取消必须说明原因类别 cause：%(choices)s")
+            % {"choices": "、".join(EVENT_CAUSES[STAFF_EVENTS[event]])},
+            "cause",
+        )
+    if cause:
+        # Only the events that end a request without its service carry a cause.
+        cause_for(STAFF_EVENTS[event], cause, allowed=EVENT_CAUSES.get(STAFF_EVENTS[event], ()))
 
 
 @transaction.atomic
@@ -81,13 +94,14 @@ def staff_event(
     at: datetime | None = None,
     place: str = "",
     reason: str = "",
+    cause: str = "",
     consumption: Sequence[Consumed] = (),
 ) -> ServiceRequest:
     """Apply a staff event through ``request_transition``; the channel ("hotline") is
     recorded on the event. ``complete`` first records what was consumed, so the completion
     uses only that and returns the rest of the hold — all in one transaction. The caller has
     checked the caller's permissions and that ``request`` is of their insurers."""
-    check_staff_event(event, vendor=vendor, at=at, reason=reason)
+    check_staff_event(event, vendor=vendor, at=at, reason=reason, cause=cause)
     lifecycle_event = STAFF_EVENTS[event]
     if event == "reschedule" and request.status != Status.SCHEDULED:
         # Only a booked appointment can be moved; the first booking is "schedule".
@@ -104,4 +118,6 @@ def staff_event(
     if event == "complete":
         for row in consumption:
             consumption_record(request, measure=row.measure, amount=row.amount, note=row.note)
-    return request_transition(request, lifecycle_event, actor=actor, reason=reason, **data)
+    return request_transition(
+        request, lifecycle_event, actor=actor, reason=reason, cause=cause or None, **data
+    )

@@ -39,6 +39,17 @@ BEFORE_SERVICE = frozenset(
     {S.SUBMITTED, S.NEEDS_RECORDS, S.UNDER_REVIEW, S.APPROVED, S.ASSIGNED, S.SCHEDULED}
 )
 # A vendor is delivering (may see the phone, post events and deliverables).
+# The steps of delivery in order: a request that reached one has passed the earlier ones,
+# even if nobody reported them (a bed booked means the plan was confirmed).
+PROGRESS = (
+    "approved",
+    "assigned",
+    "contacted",
+    "plan_confirmed",
+    "scheduled",
+    "in_service",
+    "completed",
+)
 DELIVERING_STATUSES = frozenset({S.ASSIGNED, S.SCHEDULED, S.IN_SERVICE})
 DELIVERABLE_STATUSES = DELIVERING_STATUSES | {S.COMPLETED}
 # Events that end a request without the service: clocks stop, reminders are dropped.

@@ -327,9 +327,11 @@ class ScanResult:
 
 def breach_candidates(now: datetime) -> QuerySet[Milestone]:
     """Pending milestones whose deadline has passed, oldest first (index state, due_at).
-    An estimate ("预计当日送达") is measured, never breached."""
+    An estimate ("预计当日送达") is measured, never breached. A milestone is not late at its due
+    instant itself: ``milestone_meet`` counts fulfilling it then as on time, so the scan must
+    not notify a breach at that instant."""
     return (
-        Milestone.objects.filter(state=State.PENDING, due_at__lte=now)
+        Milestone.objects.filter(state=State.PENDING, due_at__lt=now)
         .exclude(target=ESTIMATE)
         .order_by("due_at")
     )

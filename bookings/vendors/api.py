@@ -208,7 +208,10 @@ def download_document(request: HttpRequest, ref: str, document_id: int) -> FileR
         "报告一个服务事件，返回申请的新状态。顺序通常为：contacted（已联系客户）→ "
         "plan_confirmed（方案已确认，可选）→ scheduled（已预约，必填 at，可填 place；可再次"
         "报告以改约）→ in_service（服务开始）→ completed（服务完成：如有 /consumption "
-        "记录，额度按实际消耗扣减，其余返还）。无法提供服务时报告 failed 并填写 reason。"
+        "记录，额度按实际消耗扣减，其余返还）。无法提供服务时报告 failed 并填写 reason，"
+        "cause 填 vendor_failure（服务商原因，默认）或 force_majeure（不可抗力：医院停诊、"
+        "自然灾害等），权益按该原因的服务规则返还或视为已使用；其他 cause 返回 422 "
+        "invalid_cause / cause_not_allowed。"
         "当前状态不允许该事件时返回 409 transition_not_allowed。"
         "必须带 Idempotency-Key：同一个键重试返回第一次的结果（响应头 "
         "Idempotent-Replayed: true），不会重复执行；同一个键用于不同内容返回 422 "
@@ -232,6 +235,7 @@ def post_event(
             at=payload.at,
             place=payload.place,
             reason=payload.reason,
+            cause=payload.cause or "",
         )
         return 200, schemas.state(updated)
 

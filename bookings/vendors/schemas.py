@@ -73,6 +73,14 @@ class EventIn(Schema):
     )
     place: str = Field("", max_length=200, description="服务地点（scheduled 可填）")
     reason: str = Field("", max_length=300, description="说明；failed 必填，写明未能提供的原因")
+    cause: str | None = Field(
+        None,
+        max_length=30,
+        description=(
+            "failed 的原因类别：vendor_failure 服务商原因（默认）；force_majeure 不可抗力"
+            "（医院停诊、自然灾害、恶劣天气等）"
+        ),
+    )
 
 
 class ConsumptionIn(Schema):
@@ -142,6 +150,8 @@ class TimelineEventOut(Schema):
     state: str = Field(description="事件后的状态")
     at: LocalDateTime
     reason: str
+    cause: str | None = Field(description="原因类别（取消、未能提供时）")
+    cause_label: str | None = Field(description="原因类别的中文名称")
 
 
 class RequestDetailOut(RequestSummaryOut):
@@ -244,6 +254,8 @@ def timeline_event(event: RequestEvent) -> dict[str, Any]:
         "state": event.to_status,
         "at": event.at,
         "reason": event.reason,
+        "cause": event.data.get("cause"),
+        "cause_label": event.cause_label or None,
     }
 
 

@@ -13,7 +13,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from benefits.models import Vendor
+from benefits.quota.ledger import held_by_request
 from bookings.documents.services import document_add
+from bookings.lifecycle.cancellation import EVENT_CAUSES, cause_for
 from bookings.lifecycle.services import delivery_check, request_transition
 from bookings.lifecycle.workflow import DELIVERABLE_STATUSES, DELIVERING_STATUSES
 from bookings.models import (
@@ -84,11 +86,13 @@ def vendor_event(
     at: datetime | None = None,
     place: str = "",
     reason: str = "",
+    cause: str = "",
 ) -> ServiceRequest:
     """Apply a vendor's progress report. ``scheduled`` needs ``at`` (and takes ``place``);
-    ``failed`` needs ``reason``; ``completed`` uses only the consumed amount (see
-    ``request_complete_with_consumption``). The caller has checked that ``request`` is
-    assigned to ``vendor``."""
+    ``failed`` needs ``reason`` and takes ``cause`` (``vendor_failure``, the default, or
+    ``force_majeure``: the benefit's terms say whether the member keeps the use);
+    ``completed`` uses only the consumed amount (see ``request_complete_with_consumption``).
+    The caller has checked that ``request`` is assigned to ``vendor``."""
     if event not in VENDOR_EVENTS:
         raise DomainError(
             "invalid_input", _("服务商不能报告事件“%(event)s”") % {"event": event}, status=422
@@ -97,13 +101,16 @@ def vendor_event(
         raise DomainError("invalid_input", _("预约事件必须提供预约时间 at"), status=422)
     if event == "failed" and not reason.strip():
         raise DomainError("invalid_input", _("未能提供服务时必须说明原因 reason"), status=422)
+    cause = cause_for(event, cause, allowed=EVENT_CAUSES.get(event, ()))
     actor = vendor_actor(vendor)
     if event == "completed":
         return request_complete_with_consumption(request, actor=actor, reason=reason)
     data: dict[str, Any] = {}
     if event == "scheduled":
         data = {"at": at, "place": place}
-    return request_transition(request, event, actor=actor, reason=reason, **data)
+    return request_transition(
+        request, event, actor=actor, reason=reason, cause=cause or None, **data
+    )
 
 
 def deliverable_add(
@@ -146,7 +153,42 @@ def consumption_record(
     locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status not in DELIVERING_STATUSES:
         raise _refuse(locked, _("记录服务消耗"))
+    _check_within_hold(locked, measure, amount)
     return Consumption.objects.create(request=locked, measure=measure, amount=amount, note=note)
+
+
+def _check_within_hold(request: ServiceRequest, measure: str, amount: Decimal) -> None:
+    """Refuse (422 ``consumption_exceeds_hold``) a report that takes the request's reported
+    consumption in ``measure`` past what it held there: the completion could use no more, and
+    silently capping it would hide what the vendor claims. A measure the request holds no
+    pool in (carer days on a per-use benefit) is recorded as information."""
+    held = held_by_request(request.ref).get(measure)
+    if held is None:
+        return
+    reported = sum(
+        request.consumptions.filter(measure=measure).values_list("amount", flat=True), Decimal(0)
+    )
+    if reported + amount > held:
+        raise DomainError(
+            "consumption_exceeds_hold",
+            _(
+                "本申请占用额度%(held)s，已报告%(reported)s，本次%(amount)s，合计%(total)s超出占用额度"
+            )
+            % {
+                "held": _fmt(held),
+                "reported": _fmt(reported),
+                "amount": _fmt(amount),
+                "total": _fmt(reported + amount),
+            },
+            status=422,
+            field="amount",
+            measure=measure,
+            held=str(held),
+        )
+
+
+def _fmt(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 def request_complete_with_consumption(

@@ -48,6 +48,10 @@ class ErrorCode(StrEnum):
     TRANSITION_NOT_ALLOWED = "transition_not_allowed"
     VENDOR_NOT_SERVING = "vendor_not_serving"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    INVALID_CAUSE = "invalid_cause"
+    CAUSE_NOT_ALLOWED = "cause_not_allowed"
+    CHANGE_NOT_ALLOWED = "change_not_allowed"
+    CONSUMPTION_EXCEEDS_HOLD = "consumption_exceeds_hold"
     # --- uploads ---
     UPLOAD_EMPTY = "upload_empty"
     UPLOAD_CORRUPT = "upload_corrupt"

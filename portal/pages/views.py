@@ -244,14 +244,21 @@ def document_file(request: HttpRequest, ref: str, document_id: int) -> FileRespo
 def request_cancel(request: HttpRequest, ref: str) -> HttpResponse:
     service_request = _own_request(request, ref)
     try:
-        outcome = request_cancel_preview(service_request)
+        outcome = request_cancel_preview(service_request, cause="member")
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("portal:request_detail", ref=ref)
     if request.method == "POST":
         reason = request.POST.get("reason", "").strip()[:300] or _("客户取消")
         try:
-            request_transition(service_request, "cancelled", actor=_actor(request), reason=reason)
+            # The policyholder cancels for themself: the member's own cause, whatever is posted.
+            request_transition(
+                service_request,
+                "cancelled",
+                actor=_actor(request),
+                reason=reason,
+                cause="member",
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:

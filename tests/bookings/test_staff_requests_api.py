@@ -302,8 +302,8 @@ def test_cancel_releases_before_scheduling_and_uses_after_it_per_the_terms(opera
     operator.event(late, "late-s", "schedule", at=when)
     # when the caller cancels both
     no_reason = operator.event(early, "c0", "cancel")
-    released = operator.event(early, "c1", "cancel", reason="客户来电取消")
-    used = operator.event(late, "c2", "cancel", reason="客户来电取消")
+    released = operator.event(early, "c1", "cancel", reason="客户来电取消", cause="member")
+    used = operator.event(late, "c2", "cancel", reason="客户来电取消", cause="member")
     # then the first goes back, the booked one counts as used
     assert no_reason.status_code == 422
     assert (released.json()["status"], released.json()["quota_outcome"]) == (
@@ -362,3 +362,23 @@ def test_reading_a_request_costs_the_same_queries_with_a_long_history(operator, 
         response = operator.get(f"/{long_ref}")
     assert len(response.json()["timeline"]) == 11
     assert len(long) == len(short)
+
+
+def test_the_hotline_cancels_with_a_cause_that_decides_the_cost(operator, supervisor):
+    # 门诊协助 booked = used for the member's reasons (平安 1.1 特殊事项 1 "因客户原因"),
+    # but a vendor's failure returns the use (vendor_failure_returns_quota)
+    policy, ref = approved(operator, "STAFF-API-CAUSE")
+    supervisor.event(ref, "cause-a", "assign", vendor="pingan_team")
+    operator.event(ref, "cause-s", "schedule", at=(timezone.now() + timedelta(days=3)).isoformat())
+
+    missing = operator.event(ref, "cause-0", "cancel", reason="专家停诊")
+    unknown = operator.event(ref, "cause-1", "cancel", reason="专家停诊", cause="typhoon")
+    done = operator.event(ref, "cause-2", "cancel", reason="专家停诊", cause="vendor_failure")
+
+    assert (missing.status_code, missing.json()["code"]) == (422, "invalid_input")
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "invalid_cause")
+    assert done.json()["quota_outcome"] == QuotaOutcome.RELEASED
+    assert held(policy) == (0, 0)
+    last = done.json()["timeline"][-1]
+    assert (last["cause"], last["cause_label"]) == ("vendor_failure", "服务商原因未能提供")
+    assert last["consequence"] == "服务商原因未能提供服务，权益已返还。"

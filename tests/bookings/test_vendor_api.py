@@ -414,7 +414,7 @@ def test_a_retry_that_loses_the_race_undoes_its_work_and_answers_like_the_winner
         fingerprint=request_fingerprint(
             "POST",
             f"{BASE}/requests/{request.ref}/events",
-            {"event": "contacted", "at": None, "place": "", "reason": ""},
+            {"event": "contacted", "at": None, "place": "", "reason": "", "cause": None},
         ),
         status_code=200,
         body=winner,
@@ -710,3 +710,24 @@ def test_admin_issues_a_token_shown_once_that_then_works(client, superuser, vend
     page = client.get(f"/admin/bookings/vendortoken/{token.pk}/change/").content.decode()
     assert token.hint in page and raw not in page
     assert get(Client(), raw, "/requests").status_code == 200
+
+
+def test_a_vendor_reports_force_majeure_and_the_timeline_names_the_cause(client, vendor_a, token_a):
+    # 门诊协助 keeps the use under force majeure (force_majeure_keeps_quota, the default)
+    request = assigned_request("PA-VAPI-FM", vendor_a)
+    body = {"event": "failed", "reason": "台风停诊", "cause": "force_majeure"}
+
+    wrong = post(
+        client,
+        token_a,
+        f"/requests/{request.ref}/events",
+        {"event": "failed", "reason": "x", "cause": "member"},
+        key="fm-0",
+    )
+    response = post(client, token_a, f"/requests/{request.ref}/events", body, key="fm-1")
+
+    # a vendor cannot say the member cancelled: refused before anything changes
+    assert (wrong.status_code, wrong.json()["code"]) == (422, "cause_not_allowed")
+    assert response.status_code == 200 and response.json()["quota"] == "released"
+    timeline = get(client, token_a, f"/requests/{request.ref}").json()["timeline"]
+    assert (timeline[-1]["cause"], timeline[-1]["cause_label"]) == ("force_majeure", "不可抗力")

@@ -128,7 +128,8 @@ def test_upload_follow_and_cancel_with_the_consequence_stated_first(
     client.post(reverse("portal:request_cancel", args=[request.ref]), {"reason": "已自行就诊"})
     request.refresh_from_db()
     assert request.status == Status.CANCELLED
-    assert "已自行就诊" in client.get(detail_url).text
+    # the timeline names the cause: the policyholder's own cancellation
+    assert "取消申请（客户本人取消）：已自行就诊" in client.get(detail_url).text
 
 
 def test_notifications_list_what_happened(client, owner):

@@ -403,7 +403,7 @@ CASES = [
             Submit(
                 at(2026, 3, 2, 10),
                 CARER_7D,
-                {**CARER_CONTEXT, "amount": "8"},
+                {**CARER_CONTEXT, "days": "8"},
                 refused=("quota_exhausted",),
             ),
         ),
@@ -413,7 +413,7 @@ CASES = [
         "pingan-carer-7d-seven-days-are-granted",
         clause(PINGAN, "一、6.2 服务标准", "最多提供 7 天专属护工服务"),
         PINGAN_2026,
-        (Submit(at(2026, 3, 2, 10), CARER_7D, {**CARER_CONTEXT, "amount": "7"}),),
+        (Submit(at(2026, 3, 2, 10), CARER_7D, {**CARER_CONTEXT, "days": "7"}),),
         trap="7 read as exclusive",
     ),
     # === 平安 就医陪诊 ============================================================================
@@ -893,7 +893,7 @@ CASES = [
                     "hospitalisation": stay("2026-02-25", "2026-03-05", region="310101"),
                 },
                 outcome=None,
-                tier=None,  # the road may be longer than 200 km: not decided
+                tier="to_be_confirmed",  # 待核实行驶距离: the road may be longer than 200 km
             ),
         ),
         trap="short haul promised from the straight line",
