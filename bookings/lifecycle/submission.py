@@ -246,6 +246,11 @@ def _context(data: RequestInput) -> dict[str, Any]:
         }
     if data.category:
         context["category"] = data.category
+    # What the vendor needs to serve: the clinic (博鳌) and the days asked for (护工).
+    if data.site:
+        context["site"] = data.site
+    if data.days is not None:
+        context["days"] = str(data.days)
     if data.channel:
         context["channel"] = data.channel
     return context

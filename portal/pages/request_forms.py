@@ -225,6 +225,15 @@ class ServiceRequestForm(forms.Form):
             self.fields["amount"] = forms.DecimalField(
                 label=label, min_value=Decimal("0.01"), max_digits=10, decimal_places=2
             )
+        per_use = quota.max_per_use
+        bounded_in_days = any(limit.kind == "consecutive_days" for limit in quota.limits) or (
+            per_use is not None and per_use.unit in ("days", "weeks")
+        )
+        if bounded_in_days and quota.unit != "days":
+            # 7天住院陪护 "最多连续7天": the days asked for are checked against the bound.
+            self.fields["days"] = forms.IntegerField(
+                label=_("需要的天数"), min_value=1, max_value=366, required=False
+            )
         if quota.category_caps:
             self.fields["category"] = forms.ChoiceField(
                 label=_("类别"),
@@ -301,6 +310,7 @@ class ServiceRequestForm(forms.Form):
             note=data.get("note", ""),
             conditions=frozenset(data.get("conditions") or ()),
             site=data.get("site") or None,
+            days=Decimal(data["days"]) if data.get("days") else None,
             submission_key=data["submission_key"],
         )
 

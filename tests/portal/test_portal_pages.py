@@ -223,3 +223,24 @@ def test_pages_cost_the_same_queries_with_1_and_50_requests(
     assert ServiceRequest.objects.filter(policy=owner).count() == 51
     with django_assert_num_queries(len(one.captured_queries)):
         client.get(reverse(url_name))
+
+
+def test_the_carer_form_asks_for_the_days_and_refuses_more_than_seven(client, owner):
+    # 平安 一、6.2 "最多提供 7 天专属护工服务": the days asked for are checked on the form
+    member = owner.members.get(ref="M1")
+    url = reverse("portal:request_new", args=[member.pk, "pingan.health.inpatient_carer_7d"])
+    page = client.get(url)
+    assert "需要的天数" in page.text
+    start = timezone.localtime() + timedelta(days=2)
+    body = {
+        "submission_key": "carer-1",
+        "planned_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "region": "上海市",
+        "admitted_on": (start.date() - timedelta(days=1)).isoformat(),
+        "check": "1",
+    }
+    ten = client.post(url, {**body, "days": "10"})
+    assert "最多连续7天，本次申请10天" in ten.text
+    seven = client.post(url, {**body, "days": "7"})
+    assert "符合申请条件" in seven.text
+    assert not ServiceRequest.objects.exists()
