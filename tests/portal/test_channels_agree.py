@@ -254,7 +254,7 @@ def dental_cancelled_in_year_1(world: World, policy: Policy) -> None:
     ref = world.submitted(
         policy, "M2", KIDS_DENTAL, at(2025, 6, 2, 10), DENTAL_CONTEXT, "pit_fissure_sealing"
     )
-    cancelled = world.hotline.event(ref, "cancel", reason="家长改期，暂不需要")
+    cancelled = world.hotline.event(ref, "cancel", reason="家长改期，暂不需要", cause="member")
     assert (cancelled["status"], cancelled["quota_outcome"]) == ("cancelled", "released")
 
 
