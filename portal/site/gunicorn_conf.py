@@ -1,0 +1,36 @@
+"""Gunicorn settings for the web processes (``gunicorn -c portal/site/gunicorn_conf.py
+portal.site.wsgi``), read from the environment so one file serves a laptop and a server.
+
+- ``gthread`` workers: each worker process runs ``GUNICORN_THREADS`` request threads; a
+  request waiting on PostgreSQL blocks one thread, not the process. Workers default to two
+  per core (the application is database-bound, not CPU-bound).
+- No ``preload_app``: on ``SIGHUP`` (a deploy) the master starts new workers that import the
+  new code, then stops the old ones gracefully (``graceful_timeout``), while the listening
+  socket stays open: no request is refused or cut (``tests/ops/test_web_faults.py``).
+- No ``max_requests``: a worker is not recycled to hide a leak; the load test measures each
+  worker's memory over the run instead (``tests/ops/loadtest.py``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8100")
+workers = int(os.environ.get("GUNICORN_WORKERS", str(2 * multiprocessing.cpu_count())))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Seconds a request may run before its worker is replaced; the slowest page (an annex import
+# preview in admin) stays far below it.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+# Seconds old workers get to finish their requests on a reload or a stop.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+# Idle seconds a keep-alive connection is kept: behind a load balancer that reuses them.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# Access lines without the query string: a request reference is fine, a phone number
+# typed into a search box is not.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%({x-request-id}o)s"'
+proc_name = "benefits-web"
