@@ -4,6 +4,8 @@
 #                      var/stack/, migrations, catalogue, schedules and demo data, gunicorn
 #                      (portal/site/gunicorn_conf.py), two Celery workers and beat, production
 #                      settings (DEBUG off; PLAIN_HTTP=1 only because it binds 127.0.0.1)
+#   ./dev stack reload a deploy: gunicorn's workers replaced one by one with the code now in
+#                      the checkout (scripts/rolling_restart.py), no request refused
 #   ./dev stack stop   stop what ./dev stack started, in reverse order
 # Idempotent: what already runs is left running. Every wait is bounded. Everything it writes
 # (data, pid files, logs, the generated settings in var/stack/env) is under var/stack/.
@@ -74,6 +76,7 @@ EOF
   export ALLOWED_HOSTS="127.0.0.1,localhost"
   export PRIVATE_MEDIA_ROOT="$PWD/$STACK/private"
   export GUNICORN_BIND="$STACK_HOST:$STACK_WEB_PORT"
+  export GUNICORN_READY_DIR="$PWD/$STACK/gunicorn-ready"
 }
 
 stack_postgres() {
@@ -218,10 +221,18 @@ cmd_stack_stop() {
   say "the stack is stopped (data kept in $STACK/; rm -rf $STACK to start afresh)"
 }
 
+cmd_stack_reload() {
+  pid_alive "$STACK/gunicorn.pid" || { echo "gunicorn does not run: ./dev stack" >&2; return 1; }
+  stack_settings
+  say "replacing gunicorn's workers one by one"
+  "$PY" scripts/rolling_restart.py "$(cat "$STACK/gunicorn.pid")" "$GUNICORN_READY_DIR"
+}
+
 cmd_stack() {
   case "${1:-up}" in
     up | start) cmd_stack_up ;;
+    reload) cmd_stack_reload ;;
     stop | down) cmd_stack_stop ;;
-    *) echo "usage: ./dev stack [stop]" >&2; return 2 ;;
+    *) echo "usage: ./dev stack [reload | stop]" >&2; return 2 ;;
   esac
 }

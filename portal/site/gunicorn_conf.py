@@ -4,9 +4,10 @@ portal.site.wsgi``), read from the environment so one file serves a laptop and a
 - ``gthread`` workers: each worker process runs ``GUNICORN_THREADS`` request threads; a
   request waiting on PostgreSQL blocks one thread, not the process. Workers default to two
   per core (the application is database-bound, not CPU-bound).
-- No ``preload_app``: on ``SIGHUP`` (a deploy) the master starts new workers that import the
-  new code, then stops the old ones gracefully (``graceful_timeout``), while the listening
-  socket stays open: no request is refused or cut (``tests/ops/test_web_faults.py``).
+- A deploy replaces the workers one by one (``scripts/rolling_restart.py``: ``SIGTTIN``, wait
+  for the new worker's ready file in ``GUNICORN_READY_DIR``, ``SIGTTOU``); no
+  ``preload_app``, so each new worker imports the new code. Not ``SIGHUP``: it stops the
+  old workers before the new ones have loaded the application.
 - No ``max_requests``: a worker is not recycled to hide a leak; the load test measures each
   worker's memory over the run instead (``tests/ops/loadtest.py``).
 """
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from pathlib import Path
+from typing import Any
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8100")
 workers = int(os.environ.get("GUNICORN_WORKERS", str(2 * multiprocessing.cpu_count())))
@@ -34,3 +37,18 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # typed into a search box is not.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%({x-request-id}o)s"'
 proc_name = "benefits-web"
+
+# Where each worker says it has loaded the application (a file named by its pid), for the
+# rolling restart; unset: no files.
+READY_DIR = os.environ.get("GUNICORN_READY_DIR", "")
+
+
+def post_worker_init(worker: Any) -> None:
+    if READY_DIR:
+        Path(READY_DIR).mkdir(parents=True, exist_ok=True)
+        (Path(READY_DIR) / str(worker.pid)).touch()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    if READY_DIR:
+        (Path(READY_DIR) / str(worker.pid)).unlink(missing_ok=True)
