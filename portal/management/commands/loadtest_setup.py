@@ -184,6 +184,8 @@ class Command(BaseCommand):
                 rows.append(
                     {
                         "number": policy.number,
+                        # The holder's own member, for the portal's request form URL.
+                        "member_id": policy.members.get(ref="M1").pk,
                         "session": _session(policy.holder),
                         "assigned": _assigned_request(policy, supervisor)
                         if index < assigned
