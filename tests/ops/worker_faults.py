@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from celery import Celery
+from celery import Celery, signals
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = 2
@@ -70,6 +70,16 @@ def _patch(run: str, redis_url: str, kill_at: int, slow: float) -> None:
     # (sla_scan imports notify_milestones when it runs, so the module attribute is used).
     anniversaries.quota_expire_bulk = after(anniversaries.quota_expire_bulk)
     notifications.notify_milestones = after(notifications.notify_milestones)
+
+    # When each task ran, so a test can show that two runs overlapped.
+    def started(task_id: str | None = None, **_: Any) -> None:
+        client.hset(f"{run}:started", str(task_id), time.time())
+
+    def finished(task_id: str | None = None, **_: Any) -> None:
+        client.hset(f"{run}:finished", str(task_id), time.time())
+
+    signals.task_prerun.connect(started, weak=False)
+    signals.task_postrun.connect(finished, weak=False)
 
 
 def main() -> None:
@@ -165,6 +175,12 @@ class Workers:
                 return int(pid)
             time.sleep(0.1)
         raise AssertionError(f"no worker paused for {run} within {timeout} s")
+
+    def spans(self, run: str) -> list[tuple[float, float]]:
+        """(start, end) of every task the workers of ``run`` finished, by wall clock."""
+        started = self.redis.hgetall(f"{run}:started")
+        finished = self.redis.hgetall(f"{run}:finished")
+        return sorted((float(started[key]), float(finished[key])) for key in finished)
 
     def batches(self, run: str) -> int:
         return int(self.redis.get(f"{run}:batches") or 0)
