@@ -49,6 +49,10 @@ BACKOFF_FIRST = timedelta(seconds=10)
 BACKOFF_MAX = timedelta(minutes=10)
 # Sent rows are kept this long (to answer "did it go out?"), then deleted by the relay.
 KEEP_SENT = timedelta(days=7)
+# The relay's own broker connection: no reconnection loop (kombu's default retries for about
+# 6 s before a refused connection raises, which a request would wait through) and a short
+# connect timeout for a broker that does not answer at all; the row's back-off retries.
+PUBLISH_TRANSPORT = {"max_retries": 0, "socket_connect_timeout": 2}
 # Same header as portal.site.celery.REQUEST_ID_HEADER (the kernel cannot import the site).
 REQUEST_ID_HEADER = "request_id"
 
@@ -104,14 +108,21 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
 
 
-def _publish(name: str, args: list[Any], kwargs: dict[str, Any], task_id: str, rid: str) -> None:
+def _publish(
+    name: str, args: list[Any], kwargs: dict[str, Any], task_id: str, rid: str, connection: Any
+) -> None:
     app = current_app
     headers = {REQUEST_ID_HEADER: rid} if rid else {}
     task = app.tasks.get(name)
     # No publish retries of Celery's own: a down broker fails this attempt fast and the row's
     # back-off decides when to try again. A registered task goes through apply_async, which
     # honours task_always_eager (tests, a worker-less demo); send_task would not.
-    options: dict[str, Any] = {"task_id": task_id, "headers": headers, "retry": False}
+    options: dict[str, Any] = {
+        "task_id": task_id,
+        "headers": headers,
+        "retry": False,
+        "connection": connection,
+    }
     if task is not None:
         task.apply_async(args=args, kwargs=kwargs, **options)
     else:
@@ -128,46 +139,55 @@ def outbox_relay(
     sent = rows = failed = 0
     last_id = 0
     broken: Exception | None = None
-    while True:
-        moment = now or timezone.now()
-        with transaction.atomic():
-            due = model.objects.filter(
-                sent_at__isnull=True, next_attempt_at__lte=moment, pk__gt=last_id
-            )
-            if digests is not None:
-                due = due.filter(digest__in=list(digests))
-            batch = list(due.order_by("pk").select_for_update(skip_locked=True)[:RELAY_BATCH])
-            if not batch:
-                break
-            last_id = batch[-1].pk
-            groups: dict[str, list[Any]] = {}
-            for row in batch:
-                groups.setdefault(row.digest, []).append(row)
-            for group in groups.values():
-                ids = [row.pk for row in group]
-                if broken is None:
-                    broken = _send_group(group)
-                    if broken is None:
-                        model.objects.filter(pk__in=ids).update(sent_at=timezone.now())
-                        sent, rows = sent + 1, rows + len(ids)
-                        continue
-                failed += 1
-                attempts = group[0].attempts + 1
-                model.objects.filter(pk__in=ids).update(
-                    attempts=attempts,
-                    next_attempt_at=moment + backoff(attempts),
-                    last_error=type(broken).__name__[:200],
+    # One connection for the run, opened at the first publish (none if nothing is due).
+    with current_app.connection_for_write(transport_options=PUBLISH_TRANSPORT) as connection:
+        while True:
+            moment = now or timezone.now()
+            with transaction.atomic():
+                due = model.objects.filter(
+                    sent_at__isnull=True, next_attempt_at__lte=moment, pk__gt=last_id
                 )
-        if broken is not None or len(batch) < RELAY_BATCH:
-            break
+                if digests is not None:
+                    due = due.filter(digest__in=list(digests))
+                batch = list(due.order_by("pk").select_for_update(skip_locked=True)[:RELAY_BATCH])
+                if not batch:
+                    break
+                last_id = batch[-1].pk
+                groups: dict[str, list[Any]] = {}
+                for row in batch:
+                    groups.setdefault(row.digest, []).append(row)
+                for group in groups.values():
+                    ids = [row.pk for row in group]
+                    if broken is None:
+                        broken = _send_group(group, connection)
+                        if broken is None:
+                            model.objects.filter(pk__in=ids).update(sent_at=timezone.now())
+                            sent, rows = sent + 1, rows + len(ids)
+                            continue
+                    failed += 1
+                    attempts = group[0].attempts + 1
+                    model.objects.filter(pk__in=ids).update(
+                        attempts=attempts,
+                        next_attempt_at=moment + backoff(attempts),
+                        last_error=type(broken).__name__[:200],
+                    )
+            if broken is not None or len(batch) < RELAY_BATCH:
+                break
     return RelayResult(sent=sent, rows=rows, failed=failed)
 
 
-def _send_group(group: list[Any]) -> Exception | None:
+def _send_group(group: list[Any], connection: Any) -> Exception | None:
     """Publish one group's task; the exception if it could not be published."""
     first = group[0]
     try:
-        _publish(first.task, first.args, first.kwargs, f"outbox-{first.pk}", first.request_id)
+        _publish(
+            first.task,
+            first.args,
+            first.kwargs,
+            f"outbox-{first.pk}",
+            first.request_id,
+            connection,
+        )
     except Exception as exc:  # broker down or refusing: the caller backs the rows off
         logger.warning(
             "outbox: %s (row %s, attempt %d) not published: %s",

@@ -72,8 +72,9 @@ def _patch(run: str, redis_url: str, kill_at: int, slow: float) -> None:
     notifications.notify_milestones = after(notifications.notify_milestones)
 
     # When each task ran, so a test can show that two runs overlapped.
-    def started(task_id: str | None = None, **_: Any) -> None:
+    def started(task_id: str | None = None, task: Any = None, **_: Any) -> None:
         client.hset(f"{run}:started", str(task_id), time.time())
+        client.rpush(f"{run}:ran", str(getattr(task, "name", "")))
 
     def finished(task_id: str | None = None, **_: Any) -> None:
         client.hset(f"{run}:finished", str(task_id), time.time())
@@ -98,7 +99,12 @@ def main() -> None:
     from portal.site.celery import app
 
     _patch(options.run, settings.REDIS_URL, options.kill_at, options.slow)
-    app.conf.update(result_backend=settings.REDIS_URL, worker_hijack_root_logger=False)
+    # What the worker queues itself (the outbox relay's tasks) goes to its own queue too.
+    app.conf.update(
+        result_backend=settings.REDIS_URL,
+        worker_hijack_root_logger=False,
+        task_default_queue=options.queue,
+    )
     app.worker_main(
         [
             "worker",
@@ -181,6 +187,10 @@ class Workers:
         started = self.redis.hgetall(f"{run}:started")
         finished = self.redis.hgetall(f"{run}:finished")
         return sorted((float(started[key]), float(finished[key])) for key in finished)
+
+    def ran(self, run: str) -> list[str]:
+        """The names of the tasks the workers of ``run`` started, once per execution."""
+        return [name.decode() for name in self.redis.lrange(f"{run}:ran", 0, -1)]
 
     def batches(self, run: str) -> int:
         return int(self.redis.get(f"{run}:batches") or 0)
