@@ -19,9 +19,9 @@ from benefits.models import QuotaBalance, QuotaLedgerEntry
 Kind = QuotaLedgerEntry.Kind
 _AMOUNT = DecimalField(max_digits=14, decimal_places=2)
 _ZERO = Value(Decimal(0), output_field=_AMOUNT)
-GRANTED = {Kind.GRANT: 1, Kind.ADJUST: 1, Kind.EXPIRE: -1}
-HELD = {Kind.HOLD: 1, Kind.RELEASE: -1, Kind.USE: -1}
-USED = {Kind.USE: 1}
+GRANTED: dict[str, int] = {Kind.GRANT: 1, Kind.ADJUST: 1, Kind.EXPIRE: -1}
+HELD: dict[str, int] = {Kind.HOLD: 1, Kind.RELEASE: -1, Kind.USE: -1}
+USED: dict[str, int] = {Kind.USE: 1}
 # Problems listed at most; the count is always exact.
 SHOW = 50
 
