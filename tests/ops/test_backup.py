@@ -27,7 +27,16 @@ from tests.ops.test_worker_kill import (  # noqa: F401 - sets up the test databa
     test_the_fault_seeds_are_purged_without_a_trace,
 )
 
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _pg_bin() -> Path:
+    """PG_BIN, else the newest Debian PostgreSQL (a pg_dump older than the server refuses)."""
+    if os.environ.get("PG_BIN"):
+        return Path(os.environ["PG_BIN"])
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    return versions[-1] if versions else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql" or not (PG_BIN / "pg_dump").exists(),
     reason=f"needs PostgreSQL and its pg_dump / pg_restore in {PG_BIN}",
