@@ -26,7 +26,7 @@ def reconcile() -> str:
 def test_a_ledger_written_by_the_services_reconciles():
     outpatient_request(at=at(2026, 3, 2, 10), number="RECONCILE-1")
     output = reconcile()
-    assert "不一致 0 个" in output and "仍占用额度：0 个" in output and "对账一致" in output
+    assert "发现问题 0 个" in output and "对账一致" in output
 
 
 def test_a_balance_that_differs_from_its_entries_fails_and_is_named():
@@ -37,7 +37,7 @@ def test_a_balance_that_differs_from_its_entries_fails_and_is_named():
     with pytest.raises(CommandError):
         call_command("ledger_reconcile", stdout=out)
     assert f"余额 {balance.pk}：记录 2/1/0，流水 1/1/0" in out.getvalue()
-    assert "不一致 1 个" in out.getvalue()
+    assert "发现问题 1 个" in out.getvalue()
 
 
 def test_a_closed_request_still_holding_quota_fails_and_is_named():
@@ -46,4 +46,4 @@ def test_a_closed_request_still_holding_quota_fails_and_is_named():
     out = io.StringIO()
     with pytest.raises(CommandError):
         call_command("ledger_reconcile", stdout=out)
-    assert f"申请 {request.ref}（cancelled）仍占用 1" in out.getvalue()
+    assert f"申请 {request.ref}（cancelled）已结束，仍占用 1" in out.getvalue()
