@@ -28,8 +28,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 # Seconds old workers get to finish their requests on a reload or a stop.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-# Idle seconds a keep-alive connection is kept: behind a load balancer that reuses them.
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# No keep-alive by default (one request per connection, as nginx sends upstream unless told
+# otherwise): a kept-alive connection pins its client to one worker, and in a ten-minute load
+# test two of four workers did most of the work while requests queued behind them.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
