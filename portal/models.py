@@ -160,3 +160,39 @@ class PolicyholderAccount(models.Model):
         from benefits.models import Person
 
         return models.Q(person__in=Person.objects.filter(Person.insurer_q(ids)))
+
+
+class TaskOutbox(models.Model):
+    """A Celery task to send, written in the transaction of the change that needs it
+    (``portal.kernel.outbox.enqueue_on_commit``): the change and its work commit together, and
+    a broker that is down delays the work instead of failing a request already saved. Rows
+    with the same task and arguments (``digest``) waiting together are sent as one."""
+
+    task = models.CharField(_("任务"), max_length=200)
+    args = models.JSONField(_("位置参数"), default=list)
+    kwargs = models.JSONField(_("关键字参数"), default=dict)
+    digest = models.CharField(max_length=64, editable=False)  # sha256 of task + arguments
+    request_id = models.CharField(_("请求编号"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now)
+    attempts = models.PositiveIntegerField(_("失败次数"), default=0)
+    # Only the exception's class: a broker's message may carry a host or a password.
+    last_error = models.CharField(_("最近错误"), max_length=200, blank=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("任务发件箱")
+        verbose_name_plural = _("任务发件箱")
+        ordering = ["id"]
+        indexes = [
+            # The relay's question: unsent rows that are due, oldest first.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=models.Q(sent_at__isnull=True),
+                name="outbox_unsent_due",
+            ),
+            models.Index(fields=["digest"], name="outbox_digest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk}"

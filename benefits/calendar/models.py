@@ -3,27 +3,24 @@
 The ``chinesecalendar`` library supplies the holidays and make-up working days of the years
 it covers; these rows override it day by day and carry the years it does not cover yet (the
 State Council publishes next year's arrangement each November or December). Every change is
-announced through ``benefits.signals.calendar_changed`` once committed, so open deadlines
-can be recomputed.
+announced through ``benefits.signals.calendar_changed`` in its transaction, so open
+deadlines can be recomputed.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection, Iterable
 from typing import Any, Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from benefits.signals import calendar_changed
-
-logger = logging.getLogger(__name__)
 
 
 class TracksLoadedValues(models.Model):
@@ -110,23 +107,14 @@ class CalendarYear(TracksLoadedValues):
 
 
 def _announce(sender: type[models.Model], years: Iterable[int | None]) -> None:
-    """Tell listeners (the SLA recomputation) once the change is committed: before that a
-    worker could recompute on the old data."""
+    """Tell listeners (the SLA recomputation) inside the change's transaction: what they
+    queue goes through the transactional outbox (``portal.kernel.outbox``), so it commits or
+    rolls back with the change and reaches a worker only after the commit, when the new
+    calendar is visible. A listener that fails fails the change: a calendar edit whose
+    deadlines could not be queued for recomputation must not be saved silently."""
     affected = frozenset(year for year in years if year is not None)
-    if not affected:
-        return
-
-    def send() -> None:
-        for listener, result in calendar_changed.send_robust(sender=sender, years=affected):
-            if isinstance(result, Exception):
-                logger.error(
-                    "calendar_changed listener %r failed for years %s",
-                    listener,
-                    sorted(affected),
-                    exc_info=result,
-                )
-
-    transaction.on_commit(send)
+    if affected:
+        calendar_changed.send(sender=sender, years=affected)
 
 
 @receiver(post_save, sender=CalendarDay, dispatch_uid="calendar_day_saved")

@@ -32,7 +32,7 @@ def calendar_years_confirm(
     *, years: Iterable[int], user: User, source: str = ""
 ) -> list[CalendarYear]:
     """Mark ``years`` confirmed by ``user`` (creating their rows if needed); every year is
-    checked before any is changed. Saving announces ``calendar_changed`` on commit."""
+    checked before any is changed. Saving announces ``calendar_changed`` in the transaction."""
     years = sorted(set(years))
     for year in years:
         check_year_confirmable(year=year)

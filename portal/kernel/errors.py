@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     HTTP_ERROR = "http_error"
     SERVER_ERROR = "server_error"
+    SERVICE_UNAVAILABLE = "service_unavailable"  # the database cannot be reached (503)
     NAIVE_DATETIME = "naive_datetime"
     # --- coverage ---
     REGION_NOT_FOUND = "region_not_found"

@@ -4,6 +4,7 @@ stable ``code`` and a Chinese ``message``; a 500 never shows internals."""
 import logging
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import (
@@ -17,6 +18,7 @@ from ninja.renderers import JSONRenderer
 
 from portal.kernel.errors import DomainError
 from portal.kernel.staff_auth import staff_auth
+from portal.site.unavailable import unavailable_json
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +79,14 @@ def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error(request, exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A database restart or fail-over: 503 with Retry-After, not a 500 (portal.site.unavailable).
+    logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+    return unavailable_json()
 
 
 @api.exception_handler(Exception)

@@ -89,6 +89,15 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A persistent connection that died with a database restart is replaced at the next request's
+# start instead of failing it (portal.site.unavailable answers 503 only during the outage).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Seconds to wait for a connection: an unreachable server fails the request fast (503)
+    # instead of holding a web worker for the operating system's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server, the worker and beat use one demo database side by side.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -204,6 +213,9 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 # Shared by every process in production (Redis: rate limits, the reference-data version token
 # of portal.kernel.memo); a per-process memory cache is enough for one process and the tests.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A Redis outage turns reads into misses instead of 500s (portal.site.cache).
+    CACHES["default"]["BACKEND"] = "portal.site.cache.FailSoftRedisCache"
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None

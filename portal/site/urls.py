@@ -40,3 +40,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include((portal_patterns, "portal"))),
 ]
+
+# A database outage answers 503 (Chinese page or JSON), any other uncaught error the usual 500.
+handler500 = "portal.site.unavailable.server_error"

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.db import connection
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from benefits.calendar.services import calendar_years_confirm
@@ -23,6 +24,8 @@ from bookings.sla.clocks import breach_candidates, sla_scan, warning_candidates
 from bookings.sla.selectors import vendor_scorecard
 from bookings.tasks import recompute_sla_deadlines
 from portal.kernel.actor import Actor
+from portal.kernel.outbox import outbox_relay
+from portal.models import TaskOutbox
 from portal.site.celery import app as celery_app
 from tests.clock import Clock, at
 
@@ -166,25 +169,40 @@ def test_a_clock_running_into_unconfirmed_2027_is_provisional_until_the_year_is_
     assert contact.provisional is False
 
 
-def test_confirming_a_year_while_the_broker_is_down_still_moves_the_deadlines(
-    clock, superuser, monkeypatch, django_capture_on_commit_callbacks
+def test_confirming_a_year_while_the_broker_is_down_moves_the_deadlines_once_it_is_back(
+    clock, superuser, eager_tasks, monkeypatch, django_capture_on_commit_callbacks
 ):
     # given a provisional deadline in 2027 and a broker that refuses connections
     request = outpatient_assist(clock, at(2026, 12, 31, 20, 30))
 
+    broker = {"down": True}
+    publish = recompute_sla_deadlines.apply_async
+
     def refuse(*args, **kwargs):
-        raise BrokerUnavailable("Error 111 connecting to redis. Connection refused.")
+        if broker["down"]:
+            raise BrokerUnavailable("Error 111 connecting to redis. Connection refused.")
+        return publish(*args, **kwargs)
 
-    monkeypatch.setattr(recompute_sla_deadlines, "delay", refuse)
+    monkeypatch.setattr(recompute_sla_deadlines, "apply_async", refuse)
 
-    # when the admin confirms the year
+    # when the admin confirms the year: the change is saved, nothing raises
     with django_capture_on_commit_callbacks(execute=True):
         CalendarDay.objects.create(
             date=date(2027, 1, 1), kind="holiday", name="元旦", source="国办发明电〔2026〕"
         )
         calendar_years_confirm(years=[2027], user=superuser)
 
-    # then the change reached the deadline all the same
+    # then the recomputation waits in the outbox (a row per calendar change, one task)
+    waiting = TaskOutbox.objects.filter(sent_at__isnull=True)
+    assert [(row.task, row.args, row.attempts) for row in waiting] == [
+        (recompute_sla_deadlines.name, [[2027]], 1)
+    ] * 2
+    assert milestones(request)["contact"].provisional is True
+
+    # and once the broker is back the relay sends it and the deadline moves
+    broker["down"] = False
+    relayed = outbox_relay(now=timezone.now() + timedelta(minutes=1))
+    assert (relayed.sent, relayed.rows, relayed.failed) == (1, 2, 0)
     contact = milestones(request)["contact"]
     assert (contact.due_at, contact.provisional) == (at(2027, 1, 4, 10, 30), False)
 

@@ -28,6 +28,9 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("sla-scan", "bookings.tasks.scan_sla", "服务时效扫描：临期提醒与超时", minute="*/5"),
     Schedule("follow-ups", "bookings.tasks.send_follow_ups", "就诊前一日提醒与回访", minute="*/10"),
     # An interval rather than a crontab: retries are due at arbitrary seconds.
+    # Tasks queued by web requests wait in the outbox while the broker is down
+    # (portal.kernel.outbox); this sends them once it is back.
+    Schedule("task-outbox", "portal.tasks.relay_outbox", "任务发件箱投递", every_minutes=1),
     Schedule(
         "vendor-webhooks", "bookings.tasks.deliver_webhooks", "服务商回调投递", every_minutes=1
     ),
