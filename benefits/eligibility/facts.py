@@ -32,6 +32,7 @@ from benefits.eligibility.history import (
     pool_states,
     window_start,
 )
+from benefits.eligibility.members import MemberRow, find_member, policy_and_members
 from benefits.eligibility.model import (
     DiagnosisFacts,
     Facts,
@@ -49,16 +50,14 @@ from benefits.eligibility.places import (
     road_km,
 )
 from benefits.eligibility.tiers import AdvanceInput, TierFacts, great_circle_km
-from benefits.models import Benefit, Hospitalisation, Person, Policy, PolicyMember, Product
+from benefits.models import Benefit, Hospitalisation, Policy
 from benefits.quota.entitlements import PeriodUnknown, PoolSpec, pools_for, window_end
 from benefits.quota.periods import policy_year
 from benefits.terms.benefit_terms import BenefitTerms
 from benefits.terms.fulfilment import DistanceTier
 from portal.kernel.clock import SHANGHAI
 from portal.kernel.errors import DomainError, NotFound
-from portal.kernel.identity import id_number_digest
 from portal.kernel.memo import Memo
-from portal.kernel.prepared import PreparedQuery
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,6 @@ class EligibilityQuery:
 
 
 _benefits: Memo[Benefit | None] = Memo("benefits")
-_product_insurers: Memo[dict[int, int]] = Memo("product-insurers")
 
 
 def needs_calendar(terms: BenefitTerms) -> bool:
@@ -130,118 +128,6 @@ def benefit_cached(code: str) -> Benefit | None:
         return benefit
 
     return _benefits.get(code, build)
-
-
-@dataclass(frozen=True)
-class MemberRow:
-    """A member and what eligibility needs of their person (no model instance per member:
-    a family of eight costs eight tuples, not eight models)."""
-
-    id: int
-    ref: str
-    relation: str
-    person_id: int
-    id_digest: str
-    birth_date: date
-    mainland_citizen: bool
-    home_city_id: int | None
-
-    @classmethod
-    def of(cls, member: PolicyMember) -> MemberRow:
-        """The row of a member loaded with its person."""
-        person = member.person
-        return cls(
-            member.pk,
-            member.ref,
-            member.relation,
-            person.pk,
-            person.id_digest,
-            person.birth_date,
-            person.mainland_citizen,
-            person.home_city_id,
-        )
-
-    def person(self) -> Person:
-        """The person as a model, for the functions that take one (nothing is saved)."""
-        return Person(
-            id=self.person_id,
-            id_digest=self.id_digest,
-            birth_date=self.birth_date,
-            mainland_citizen=self.mainland_citizen,
-            home_city_id=self.home_city_id,
-        )
-
-
-# The policy's members with what eligibility needs of their people and of the policy (repeated
-# on each row; a family has at most a few members). Not the encrypted ID numbers: members are
-# matched by digest, so no number is decrypted.
-POLICY_FIELDS = (
-    "id",
-    "product_id",
-    "status",
-    "signed_on",
-    "effective_on",
-    "expires_on",
-    "transferred",
-    "waiting_days",
-    "cooling_off_days",
-)
-PERSON_FIELDS = ("id", "id_digest", "birth_date", "mainland_citizen", "home_city_id")
-_members_of_policy = PreparedQuery(
-    lambda number: (
-        PolicyMember.objects.filter(policy__number=number)
-        # order_by("id"): the default ordering would join the policy table a second time.
-        .order_by("id")
-        .values_list(
-            "id",
-            "ref",
-            "relation",
-            *(f"person__{name}" for name in PERSON_FIELDS),
-            *(f"policy__{name}" for name in POLICY_FIELDS),
-        )
-    )
-)
-
-
-def product_insurer_id(product_id: int) -> int | None:
-    """The insurer of a product, from a per-process memo of the (small) product table."""
-    insurers = _product_insurers.get(
-        "all", lambda: dict(Product.objects.order_by().values_list("id", "insurer_id"))
-    )
-    return insurers.get(product_id)
-
-
-def policy_and_members(
-    number: str, *, insurer_ids: frozenset[int] | None = None
-) -> tuple[Policy, list[MemberRow]]:
-    """One query. The policy is a model instance carrying the loaded fields (and its real
-    primary key), for the plain functions that take models; nothing here is saved.
-
-    With ``insurer_ids``, another insurer's policy is "保单不存在", like no policy at all."""
-    rows = _members_of_policy(number=number)
-    if not rows:
-        policies = Policy.objects.filter(number=number)
-        if insurer_ids is not None:
-            policies = policies.filter(product__insurer__in=insurer_ids)
-        if policies.exists():
-            raise NotFound("member：本保单没有此被保险人")
-        raise NotFound("保单不存在")
-    policy_at = 3 + len(PERSON_FIELDS)
-    policy = Policy(number=number, **dict(zip(POLICY_FIELDS, rows[0][policy_at:], strict=True)))
-    if insurer_ids is not None and product_insurer_id(policy.product_id) not in insurer_ids:
-        raise NotFound("保单不存在")
-    return policy, [MemberRow(*row[:policy_at]) for row in rows]
-
-
-def _find_member(members: list[MemberRow], text: str, field: str) -> MemberRow:
-    for member in members:
-        if member.ref == text:
-            return member
-    digests = {id_number_digest(id_type, text) for id_type in Person.IdType.values}
-    for member in members:
-        if member.id_digest in digests:
-            return member
-    raise NotFound(f"{field}：本保单没有此被保险人")
 
 
 POOL_NAMES = {
@@ -267,8 +153,8 @@ def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[Poo
     policy's members (one), the history (balances when the benefit has pools or
     prerequisites, deliveries when it has prerequisites), the stay (per-stay quotas only)."""
     policy, members = policy_and_members(query.policy, insurer_ids=query.insurer_ids)
-    member = _find_member(members, query.member, "member")
-    recipient = _find_member(members, query.recipient, "recipient") if query.recipient else member
+    member = find_member(members, query.member, "member")
+    recipient = find_member(members, query.recipient, "recipient") if query.recipient else member
     benefit = _benefit_of_policy(query.benefit, policy)
     terms = benefit.parsed_terms
     priors = prerequisites_of(terms)

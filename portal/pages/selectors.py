@@ -13,8 +13,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from benefits.eligibility.engine import evaluate
-from benefits.eligibility.facts import EligibilityQuery, MemberRow, facts_build
+from benefits.eligibility.facts import EligibilityQuery, facts_build
 from benefits.eligibility.history import History, PoolState, history_load
+from benefits.eligibility.members import MemberRow
 from benefits.eligibility.model import Missing, Reason, Verdict
 from benefits.models import Benefit, Person, PolicyMember
 from benefits.quota.selectors import plain
