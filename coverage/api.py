@@ -4,9 +4,13 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from coverage.models import CoverageList, Region
-from coverage.regions import region_index
-from coverage.resolver import Column
-from coverage.selectors import find_region, list_covers_region, lists_with_sizes
+from coverage.selectors import (
+    find_region,
+    list_covers_region,
+    lists_with_sizes,
+    place_resolve,
+    region_index_cached,
+)
 from portal.kernel.errors import DomainError
 from portal.kernel.staff_auth import staff_auth
 from portal.kernel.tenancy import get_scoped_or_404, scope
@@ -33,17 +37,22 @@ class ResolveIn(Schema):
     province: str | None = None
 
 
+class RegionOut(Schema):
+    code: str
+    name: str
+
+
+class CandidateOut(RegionOut):
+    full_name: str  # with its province and city: typed back, it resolves to this region
+
+
 class ResolveOut(Schema):
     status: str
     input_name: str
     region_code: str | None
     canonical_name: str | None
     message: str
-
-
-class RegionOut(Schema):
-    code: str
-    name: str
+    candidates: list[CandidateOut]  # the places an ambiguous name could mean
 
 
 class CoversOut(Schema):
@@ -88,28 +97,28 @@ def coverage_lists(request: HttpRequest) -> list[dict]:
 def resolve(request: HttpRequest, query: Query[ResolveIn]) -> dict:
     if not query.name.strip():
         raise DomainError("invalid_input", "请提供地名 name")
-    index = region_index()
-    province = index.resolve_province(query.province) if query.province else None
-    result = index.resolve(query.name, column="city", province=province)
+    result = place_resolve(query.name, query.province)
+    index = region_index_cached()
     return {
         "status": result.status,
         "input_name": result.input_name,
         "region_code": result.region_code,
         "canonical_name": result.canonical_name,
         "message": result.message,
+        "candidates": [
+            {"code": r.code, "name": r.name, "full_name": index.full_name(r)}
+            for r in result.candidates
+        ],
     }
 
 
 def _region(text: str) -> Region:
-    region = find_region(text)
-    if region is not None:
-        return region
-    column: Column = "county" if text.endswith(("区", "县")) else "city"
-    result = region_index().resolve(text, column=column)
-    if result.region_code is None:
+    result = place_resolve(text)
+    region = find_region(result.region_code) if result.region_code else None
+    if region is None:
         # The resolver says why: unknown, or several divisions share the name.
         raise DomainError("region_not_found", result.message, status=404)
-    return Region.objects.select_related("parent__parent").get(code=result.region_code)
+    return region
 
 
 @router.get(

@@ -115,6 +115,8 @@ class Resolution:
     input_name: str
     region: RegionRecord | None = None
     message: str = ""
+    # The divisions an ambiguous name could mean, for the caller to offer as suggestions.
+    candidates: tuple[RegionRecord, ...] = ()
 
     @property
     def region_code(self) -> str | None:
@@ -186,6 +188,8 @@ class RegionIndex:
         # form: 巢湖 is the abolished prefecture, not only today's county-level 巢湖市);
         # 3. the official short form; 4. an alias of the stem; 5. another suffix.
         text = query.text
+        if text in self.by_code:  # a 6-digit division code
+            return Resolution("ok", query.name, self.by_code[text])
         found = self._official(query, self._exact.get(text, []))
         if found is not None:
             return found
@@ -193,6 +197,10 @@ class RegionIndex:
         found = self._alias(text, query.name, text, query.column, query.province, query.city)
         if found is not None:
             return found
+        if len(self._levels(query, self._exact.get(text, []))) > 1:
+            # Several divisions carry exactly this name (朝阳区: 北京 and 长春) and the row
+            # does not say which: another suffix (朝阳市) would be a wrong guess.
+            return self._unresolved(query)
         found = self._official(query, self._short.get(text, []))
         if found is not None:
             return found
@@ -207,6 +215,9 @@ class RegionIndex:
         found = self._prefecture_short_name(query)
         if found is not None:
             return found
+        found = self._compound(query)
+        if found is not None:
+            return found
         return self._unresolved(query)
 
     def resolve_province(self, name: str) -> RegionRecord | None:
@@ -215,6 +226,14 @@ class RegionIndex:
         if result.region and result.region.level == 1:
             return result.region
         return None
+
+    def full_name(self, region: RegionRecord) -> str:
+        """The name with its province and city, as a person writes it (吉林省长春市朝阳区);
+        it resolves back to the region."""
+        chain = [region]
+        while chain[-1].parent_code and chain[-1].parent_code in self.by_code:
+            chain.append(self.by_code[chain[-1].parent_code])
+        return "".join(r.name for r in reversed(chain))
 
     def province_name(self, region: RegionRecord) -> str:
         province = self.by_code.get(region.province_code)
@@ -295,16 +314,69 @@ class RegionIndex:
             return None
         return Resolution("alias", query.name, chosen, f"“{text}”为简称，按“{chosen.name}”处理")
 
+    # --- a name written with its parents (浙江省杭州市上城区, 北京朝阳区) ---------------------
+
+    def _named(self, text: str) -> list[RegionRecord]:
+        """Every division this text names by itself: official name, short form or alias."""
+        found = self._exact.get(text, []) + self._short.get(text, [])
+        found += [self.by_code[a.code] for a in self._aliases.get(text, [])]
+        return list(dict.fromkeys(found))
+
+    @staticmethod
+    def _is_under(region: RegionRecord, parent: RegionRecord) -> bool:
+        if region.code == parent.code:
+            return False
+        return region.parent_code == parent.code or (
+            parent.level == 1 and region.province_code == parent.code
+        )
+
+    def _within(self, text: str, parent: RegionRecord) -> list[RegionRecord]:
+        """The divisions under ``parent`` that ``text`` names, itself possibly written
+        with an intermediate parent (杭州市上城区 under 浙江省)."""
+        found = [r for r in self._named(text) if self._is_under(r, parent)]
+        if found:
+            return found
+        for cut in range(2, len(text) - 1):
+            for middle in self._named(text[:cut]):
+                if middle.level < 3 and self._is_under(middle, parent):
+                    found += self._within(text[cut:], middle)
+        return list(dict.fromkeys(found))
+
+    def _compound(self, query: _Query) -> Resolution | None:
+        # Split the text where a province or city name ends and read the rest inside it;
+        # only the divisions' own names are used, so no place is special-cased here.
+        text, found = query.text, []
+        for cut in range(2, len(text) - 1):
+            for parent in self._named(text[:cut]):
+                if parent.level < 3:
+                    found += self._within(text[cut:], parent)
+        found = list(dict.fromkeys(found))
+        if query.province is not None:
+            found = [r for r in found if r.province_code == query.province.code] or found
+        if len(found) == 1:
+            return Resolution("ok", query.name, found[0], self._describe(found[0], query.column))
+        if found:
+            return self._ambiguous(query, found)
+        return None
+
+    def _ambiguous(self, query: _Query, candidates: list[RegionRecord]) -> Resolution:
+        where = "、".join(self.full_name(r) for r in candidates[:5])
+        return Resolution(
+            "unresolved",
+            query.name,
+            message=f"“{query.text}”有多个同名区划（{where}），请注明省份或添加别名",
+            candidates=tuple(candidates),
+        )
+
     def _unresolved(self, query: _Query) -> Resolution:
         text = query.text
-        ambiguous = self._exact.get(text, []) + self._short.get(text, [])
-        if len(ambiguous) > 1:
-            where = "、".join(f"{self.province_name(r)}{r.name}" for r in ambiguous[:5])
-            return Resolution(
-                "unresolved",
-                query.name,
-                message=f"“{text}”有多个同名区划（{where}），请注明省份或添加别名",
+        ambiguous = list(dict.fromkeys(self._exact.get(text, []) + self._short.get(text, [])))
+        if query.province is not None:
+            ambiguous = [r for r in ambiguous if r.province_code == query.province.code] or (
+                ambiguous
             )
+        if len(ambiguous) > 1:
+            return self._ambiguous(query, ambiguous)
         return Resolution(
             "unresolved", query.name, message=f"找不到“{text}”，请核对名称或在后台添加别名"
         )

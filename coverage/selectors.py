@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 
 from coverage.models import CoverageList, CoverageListMember, ListEntry, Region
 from coverage.regions import region_index
-from coverage.resolver import RegionIndex, normalise
+from coverage.resolver import Column, RegionIndex, Resolution, normalise
 from portal.kernel.memo import Memo
 
 if TYPE_CHECKING:
@@ -157,16 +157,23 @@ def region_index_cached() -> RegionIndex:
     return _index.get("all", region_index)
 
 
+def place_resolve(text: str, province: str | None = None) -> Resolution:
+    """A place as a person or a staff system types it (a code, 襄樊, 上海市浦东新区, 朝阳区
+    with ``province`` 北京), by the import's resolver: the one reading of a typed place
+    for the staff API, eligibility and the portal form."""
+    index = region_index_cached()
+    within = index.resolve_province(province) if province else None
+    # A name ending like a county names a county-level division: 邢台县 is not 邢台市.
+    column: Column = "county" if normalise(text).endswith(("区", "县", "旗")) else "city"
+    return index.resolve(text, column=column, province=within)
+
+
 def region_cached(text: str) -> Region | None:
-    """A region by code or unique official name (``find_region``), else by the names the
-    annexes use (北京, 襄樊: the resolver's short forms and aliases); parents loaded."""
+    """The region ``place_resolve`` finds for ``text``, with its parents loaded."""
 
     def build() -> Region | None:
-        region = find_region(text)
-        if region is None and not normalise(text).isdigit():
-            code = region_index_cached().resolve(text, column="city").region_code
-            region = find_region(code) if code else None
-        return region
+        code = place_resolve(text).region_code
+        return find_region(code) if code else None
 
     return _regions.get(("text", normalise(text)), build)
 

@@ -21,8 +21,10 @@ from coverage.selectors import (
     entry_region_cached,
     list_covers_region_cached,
     list_names_cached,
+    place_resolve,
     region_by_id_cached,
     region_cached,
+    region_index_cached,
     region_lineage,
 )
 from portal.kernel.errors import DomainError
@@ -52,14 +54,31 @@ def request_places(
 
 
 def region_named(text: str | None, field: str) -> Region | None:
-    """The region a request names (code or name), or ``invalid_region`` for ``field``."""
+    """The region a request names (code or name), or ``invalid_region`` for ``field``, with
+    the places an ambiguous name could mean as ``candidates``."""
     if not text:
         return None
     region = region_cached(text)
     if region is None:
-        message = _("%(field)s：无法识别的地区“%(text)s”") % {"field": field, "text": text}
-        raise DomainError("invalid_region", message, field=field)
+        problem, candidates = place_problem(text)
+        message = _("%(field)s：%(problem)s") % {"field": field, "problem": problem}
+        raise DomainError("invalid_region", message, field=field, candidates=candidates)
     return region
+
+
+def place_problem(text: str) -> tuple[str, list[str]]:
+    """Why a typed place cannot be used, in the policyholder's words, and the full names
+    of the places it could mean (each typed back resolves); for a form field as is."""
+    index = region_index_cached()
+    candidates = [index.full_name(r) for r in place_resolve(text).candidates[:5]]
+    if candidates:
+        message = _("“%(text)s”有多处同名地区，请写明省市，如：%(names)s") % {
+            "text": text,
+            "names": "、".join(candidates),
+        }
+    else:
+        message = _("无法识别“%(text)s”，请输入省市区名称，如：上海市浦东新区") % {"text": text}
+    return message, candidates
 
 
 def city_of(region: Region) -> Region:

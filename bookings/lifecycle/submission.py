@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from benefits.eligibility.engine import evaluate
 from benefits.eligibility.facts import (
@@ -30,7 +29,7 @@ from benefits.terms import display as terms_display
 from benefits.terms.benefit_terms import BenefitTerms
 from bookings.lifecycle.events import notify, record_event
 from bookings.models import QuotaOutcome, ServiceRequest
-from coverage.models import Region
+from coverage.selectors import region_cached
 from portal.kernel.actor import Actor
 from portal.kernel.clock import SHANGHAI
 from portal.kernel.errors import DomainError
@@ -141,7 +140,7 @@ def _evaluate(data: RequestInput) -> tuple[Verdict, list[PoolState]]:
 def _hospitalisation(data: RequestInput) -> Hospitalisation | None:
     if data.stay is None:
         return None
-    region = Region.objects.filter(code=data.stay.region).first() if data.stay.region else None
+    region = region_cached(data.stay.region) if data.stay.region else None
     stay, _created = Hospitalisation.objects.get_or_create(
         person=(data.recipient or data.member).person,
         admitted_on=data.stay.admitted_on,
@@ -182,7 +181,7 @@ def request_submit(data: RequestInput, *, actor: Actor) -> tuple[ServiceRequest,
     region = None
     place = data.region or (data.stay.region if data.stay else None)
     if place:
-        region = Region.objects.filter(Q(code=place) | Q(name=place)).first()
+        region = region_cached(place)  # the place as eligibility read it
     try:
         with transaction.atomic():
             stay = _hospitalisation(data)

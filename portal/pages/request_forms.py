@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from benefits.eligibility.facts import DiagnosisInput, StayInput
+from benefits.eligibility.places import place_problem
 from benefits.models import Benefit, PolicyMember
 from benefits.terms.benefit_terms import BenefitTerms
 from benefits.terms.rules import (
@@ -27,6 +28,7 @@ from benefits.terms.rules import (
     WaitingPeriodRule,
 )
 from bookings.lifecycle.submission import RequestInput
+from coverage.selectors import region_cached
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -259,6 +261,17 @@ class ServiceRequestForm(forms.Form):
                 % {"mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)},
                 widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
             )
+
+    def clean_region(self) -> str:
+        """The region's code: a place the resolver cannot read is this field's error, in
+        the policyholder's words, before the engine sees it."""
+        text = self.cleaned_data.get("region", "").strip()
+        if not text:
+            return ""
+        region = region_cached(text)
+        if region is None:
+            raise forms.ValidationError(place_problem(text)[0], code="invalid_region")
+        return region.code
 
     def clean(self):
         data = super().clean()

@@ -90,7 +90,10 @@ def request_new(request: HttpRequest, member_id: int, benefit_code: str) -> Http
     if request.method == "POST" and form.is_valid():
         data = form.to_input(policy=member.policy, family_by_pk=family_by_pk, at=timezone.now())
         if "check" in request.POST:
-            verdict = request_verdict(data)
+            try:
+                verdict = request_verdict(data)
+            except DomainError as exc:  # as on submit: the form says why, never a 500
+                form.add_error(None, exc.message)
         else:
             try:
                 with transaction.atomic():

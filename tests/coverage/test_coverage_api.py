@@ -120,7 +120,42 @@ def test_resolve_names_the_old_name_of_a_renamed_city(staff_client):
         "region_code": "420600",
         "canonical_name": "襄阳市",
         "message": "“襄樊”已更名（2010年12月起停用），按“襄阳市”处理",
+        "candidates": [],
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "canonical"),
+    [
+        ("北京市朝阳区", "110105", "朝阳区"),
+        ("上海市浦东新区", "310115", "浦东新区"),
+        ("杭州市上城区", "330102", "上城区"),
+        ("浙江省杭州市上城区", "330102", "上城区"),
+    ],
+)
+def test_resolve_reads_a_district_written_with_its_city(staff_client, name, code, canonical):
+    response = staff_client.get(f"{API}/resolve", {"name": name})
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["region_code"], body["canonical_name"]) == ("ok", code, canonical)
+
+
+def test_resolve_reads_a_bare_district_inside_the_province_given(staff_client):
+    body = staff_client.get(f"{API}/resolve", {"name": "朝阳区", "province": "北京"}).json()
+    assert (body["region_code"], body["canonical_name"]) == ("110105", "朝阳区")
+
+
+def test_resolve_reports_a_bare_district_several_places_share_with_its_candidates(staff_client):
+    # Not 朝阳市 in 辽宁: "朝阳区" names a district, and two provinces have one.
+    response = staff_client.get(f"{API}/resolve", {"name": "朝阳区"})
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["region_code"]) == ("unresolved", None)
+    assert "有多个同名区划" in body["message"]
+    assert body["candidates"] == [
+        {"code": "110105", "name": "朝阳区", "full_name": "北京市朝阳区"},
+        {"code": "220104", "name": "朝阳区", "full_name": "吉林省长春市朝阳区"},
+    ]
 
 
 def test_resolve_reports_an_unknown_name_as_unresolved_without_guessing(staff_client):

@@ -333,7 +333,7 @@ def test_a_county_name_that_does_not_exist_is_not_taken_for_its_city(index):
     assert result.region_code is None
 
 
-@pytest.mark.parametrize("printed", ["襄阳X", "不存在市", "襄阳市X", "北京朝阳"])
+@pytest.mark.parametrize("printed", ["襄阳X", "不存在市", "襄阳市X", "北京市火星区"])
 def test_unknown_names_are_unresolved_with_a_chinese_message_never_a_fuzzy_guess(index, printed):
     result = index.resolve(printed, column="city")
     assert result.status == "unresolved"
@@ -348,7 +348,38 @@ def test_an_ambiguous_district_name_without_context_is_unresolved_and_lists_the_
     result = index.resolve("朝阳区", column="county")
     assert result.status == "unresolved"
     assert "有多个同名区划" in result.message
-    assert "北京市朝阳区" in result.message and "吉林省朝阳区" in result.message
+    assert "北京市朝阳区" in result.message and "吉林省长春市朝阳区" in result.message
+    assert [r.code for r in result.candidates] == ["110105", "220104"]
+
+
+def test_an_ambiguous_district_in_a_city_column_is_not_taken_for_the_city_of_that_name(index):
+    # 朝阳市 is in 辽宁; "朝阳区" names a district, so it is ambiguous, not 朝阳市.
+    result = index.resolve("朝阳区", column="city")
+    assert result.status == "unresolved"
+    assert {r.code for r in result.candidates} == {"110105", "220104"}
+
+
+@pytest.mark.parametrize(
+    ("printed", "code"),
+    [
+        ("北京市朝阳区", "110105"),
+        ("北京朝阳", "110105"),
+        ("上海市浦东新区", "310115"),
+        ("杭州市上城区", "330102"),
+        ("浙江省杭州市上城区", "330102"),
+        ("吉林省长春市朝阳区", "220104"),
+        ("吉林省吉林市", "220200"),
+        ("南京鼓楼区", "320106"),
+    ],
+)
+def test_a_name_written_with_its_province_or_city_resolves_inside_them(index, printed, code):
+    assert index.resolve(printed, column="city").region_code == code
+
+
+def test_a_name_with_its_province_that_still_fits_two_places_lists_both(index):
+    result = index.resolve("江苏鼓楼区", column="city")
+    assert result.status == "unresolved"
+    assert "江苏省南京市鼓楼区" in result.message and "江苏省徐州市鼓楼区" in result.message
 
 
 def test_the_same_name_resolves_by_the_province_printed_on_the_row(index):
