@@ -11,8 +11,10 @@ from portal.kernel.identity import mask_phone
 from portal.kernel.tenancy import InsurerScopedAdmin
 from portal.kernel.tokens import ApiTokenAdmin
 from portal.models import PolicyholderAccount, SmsMessage, StaffMembership, StaffToken
-from portal.site import admin_audit  # noqa: F401 - the change history's admin (auditlog)
-from portal.site import customer_admin
+from portal.site import (
+    admin_audit,  # noqa: F401 - the change history's admin (auditlog)
+    customer_admin,
+)
 
 
 @admin.register(StaffToken)
