@@ -11,7 +11,10 @@ from portal.kernel.identity import mask_phone
 from portal.kernel.tenancy import InsurerScopedAdmin
 from portal.kernel.tokens import ApiTokenAdmin
 from portal.models import PolicyholderAccount, SmsMessage, StaffMembership, StaffToken
-from portal.site import admin_audit  # noqa: F401 - the change history's admin (auditlog)
+from portal.site import (
+    admin_audit,  # noqa: F401 - the change history's admin (auditlog)
+    customer_admin,
+)
 
 
 @admin.register(StaffToken)
@@ -148,3 +151,7 @@ class StaffUserAdmin(UserAdmin):
 
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), StaffUserAdmin)
+
+
+# The staff search box and the customer page (/admin/search/, /admin/customer/<id>/).
+customer_admin.install(admin.site)

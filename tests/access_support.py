@@ -357,6 +357,7 @@ def _values(world: World, route: Route) -> dict[str, str]:
         "benefit_code": world.request.benefit.code,
         "ref": world.request.ref,
         "document_id": str(world.document.pk),
+        "person_id": str(world.policy.holder_id),  # the customer page
     }
     if route.key == "admin:view_on_site":
         values["object_id"] = str(world.policy.pk)
@@ -367,6 +368,8 @@ def _values(world: World, route: Route) -> dict[str, str]:
 
 # Query strings that make a GET meaningful (a real autocomplete field, a city, a date).
 QUERIES = {
+    # Policyholder A's phone: one customer of insurer 1 (a redirect to the customer page).
+    "admin:customer_search": "?q=13800000101",
     "admin:autocomplete": "?app_label=benefits&model_name=policy&field_name=holder&term=王",
     "GET /api/staff/v1/coverage/lists/{code}/covers": "?region=上海市",
     "GET /api/staff/v1/coverage/resolve": "?name=襄樊",

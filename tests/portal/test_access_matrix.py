@@ -304,6 +304,10 @@ admin:coverage_unresolvedname_change                        302 302 302 302 302 
 admin:coverage_unresolvedname_changelist                    302 302 302 302 302 403 200 200 200 200
 admin:coverage_unresolvedname_delete                        302 302 302 302 302 403 403 404 403 200
 admin:coverage_unresolvedname_history                       302 302 302 302 302 403 200 404 200 200
+# Find the customer: a single hit (policyholder A's phone) redirects to the customer page;
+# insurer 2's operator finds nobody (200, empty list) and gets 404 for the customer page.
+admin:customer                                              302 302 302 302 302 403 200 404 200 200
+admin:customer_search                                       302 302 302 302 302 403 302 200 302 302
 admin:django_celery_beat_clockedschedule_add                302 302 302 302 302 403 403 403 403 200
 admin:django_celery_beat_clockedschedule_change             302 302 302 302 302 403 403 403 200 200
 admin:django_celery_beat_clockedschedule_changelist         302 302 302 302 302 403 403 403 200 200
