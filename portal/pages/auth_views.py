@@ -7,6 +7,8 @@ Chinese reason.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -21,7 +23,7 @@ from portal.kernel.identity import mask_phone
 from portal.pages.access import portal_account
 from portal.pages.accounts import account_bind, account_for_phone
 from portal.pages.forms import BindForm, CodeForm, PhoneForm
-from portal.pages.otp import CODE_LIFETIME, otp_request, otp_verify
+from portal.pages.otp import CODE_LIFETIME, otp_request, otp_verify, resend_wait, wait_text
 
 PHONE_SESSION_KEY = "portal_login_phone"
 NEXT_SESSION_KEY = "portal_login_next"
@@ -71,10 +73,15 @@ def login_code(request: HttpRequest) -> HttpResponse:
                 form.add_error("code", exc.message)
             else:
                 return _log_in(request, phone)
+    # The seconds left before 重新获取验证码 works, from the server: the page states them
+    # without JavaScript, and its small script counts them down on the button.
+    wait = resend_wait(phone)
     context = {
         "form": form,
         "masked_phone": mask_phone(phone),
         "code_minutes": int(CODE_LIFETIME.total_seconds() // 60),
+        "resend_wait": wait,
+        "resend_wait_text": wait_text(timedelta(seconds=wait)),
     }
     return render(request, "portal/login_code.html", context)
 

@@ -94,6 +94,30 @@ def otp_request(phone: str, ip: str | None, *, now: datetime | None = None) -> O
     )
 
 
+def resend_wait(phone: str, *, now: datetime | None = None) -> int:
+    """Seconds until the phone may ask for a new code (0: now), for the login page's
+    countdown: the resend interval, the phone's hourly limit and a wrong-code lock. The
+    per-IP limit is left out (it is not the phone's); ``otp_request`` still applies it."""
+    now = now or timezone.now()
+    waits = [timedelta(0)]
+    sent = list(
+        OneTimeCode.objects.filter(phone=phone, created_at__gt=now - HOUR)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:PHONE_HOURLY_LIMIT]
+    )
+    if sent:
+        waits.append(sent[0] + RESEND_INTERVAL - now)
+    if len(sent) >= PHONE_HOURLY_LIMIT:
+        waits.append(sent[-1] + HOUR - now)
+    locked_until = (
+        OtpThrottle.objects.filter(phone=phone).values_list("locked_until", flat=True).first()
+    )
+    if locked_until:
+        waits.append(locked_until - now)
+    wait = max(waits)
+    return _seconds(wait) if wait > timedelta(0) else 0
+
+
 def otp_verify(phone: str, code: str, ip: str | None, *, now: datetime | None = None) -> OtpResult:
     """Use the phone's current code if ``code`` matches it. ``ip`` is accepted for the audit
     trail callers keep; the wrong-code lock is per phone, because an attacker changes IPs."""

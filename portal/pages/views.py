@@ -32,6 +32,7 @@ from portal.kernel.actor import Actor
 from portal.kernel.errors import DomainError
 from portal.kernel.tenancy import request_user
 from portal.pages.access import actable_members, policyholder_required, portal_person
+from portal.pages.cancel_form import CancelForm
 from portal.pages.request_forms import ServiceRequestForm, UploadForm
 from portal.pages.selectors import benefits_overview, requests_for
 
@@ -251,15 +252,15 @@ def request_cancel(request: HttpRequest, ref: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("portal:request_detail", ref=ref)
-    if request.method == "POST":
-        reason = request.POST.get("reason", "").strip()[:300] or _("客户取消")
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         try:
             # The policyholder cancels for themself: the member's own cause, whatever is posted.
             request_transition(
                 service_request,
                 "cancelled",
                 actor=_actor(request),
-                reason=reason,
+                reason=form.reason_text(),
                 cause="member",
             )
         except DomainError as exc:
@@ -268,7 +269,9 @@ def request_cancel(request: HttpRequest, ref: str) -> HttpResponse:
             messages.success(request, _("申请已取消。") + outcome.message)
         return redirect("portal:request_detail", ref=ref)
     return render(
-        request, "portal/request_cancel.html", {"item": service_request, "outcome": outcome}
+        request,
+        "portal/request_cancel.html",
+        {"item": service_request, "outcome": outcome, "form": form},
     )
 
 

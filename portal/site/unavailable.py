@@ -11,13 +11,10 @@ themselves when the database is back.
 
 from __future__ import annotations
 
-import sys
-
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django.views.defaults import server_error as django_server_error
 
 from portal.kernel.errors import ErrorCode
 
@@ -54,13 +51,3 @@ def unavailable_page() -> HttpResponse:
     )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    """``handler500``: Django calls it for any exception a view or a middleware let through
-    (the session saved after the view, too), still inside the ``except`` block."""
-    if database_unavailable(sys.exc_info()[1]):
-        if request.path.startswith("/api/"):
-            return unavailable_json()
-        return unavailable_page()
-    return django_server_error(request)

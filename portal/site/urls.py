@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
@@ -33,7 +35,14 @@ portal_patterns = [
     path("logout/", auth_views.logout_view, name="logout"),
 ]
 
+
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """/favicon.ico, which browsers ask for on their own: the portal's SVG icon."""
+    return HttpResponsePermanentRedirect(static("portal/favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),  # public
     path("healthz", health.healthz, name="healthz"),  # public: the process answers
     path("readyz", health.readyz, name="readyz"),  # public: database, cache, broker
     path("admin/", admin.site.urls),
@@ -41,5 +50,9 @@ urlpatterns = [
     path("", include((portal_patterns, "portal"))),
 ]
 
-# A database outage answers 503 (Chinese page or JSON), any other uncaught error the usual 500.
-handler500 = "portal.site.unavailable.server_error"
+# Chinese pages in the portal's layout, JSON under /api/ (portal.site.errors); a database
+# outage answers 503 (Chinese page or JSON), any other uncaught error 500.
+handler400 = "portal.site.errors.bad_request"
+handler403 = "portal.site.errors.permission_denied"
+handler404 = "portal.site.errors.page_not_found"
+handler500 = "portal.site.errors.server_error"

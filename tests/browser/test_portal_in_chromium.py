@@ -82,6 +82,9 @@ def test_log_in_request_upload_and_cancel_at_phone_width(page, catalogue, tmp_pa
     page.get_by_role("button", name="获取验证码").click()
     page.wait_for_url(re.compile(r"/login/code/"))
     code = re.search(r"\d{6}", SmsMessage.objects.latest("id").body).group(0)
+    # The countdown's inline script ran under the CSP: the resend button waits its seconds.
+    assert page.get_by_role("button", name="重新获取验证码").is_disabled()
+    assert page.get_by_text("秒后可重新获取验证码").is_visible()
     page.get_by_label("验证码").fill(code)
     shot(page, "02-code")
     page.get_by_role("button", name="登录").click()

@@ -361,6 +361,9 @@ api:api-root                                                404 404 404 404 404 
 api:openapi-json                                            200 200 200 200 200 200 200 200 200 200
 api:openapi-view                                            200 200 200 200 200 200 200 200 200 200
 
+# The browser's icon request: a redirect to the static SVG, for everyone.
+favicon                                                     301 301 301 301 301 301 301 301 301 301
+
 # Health checks: public, for the load balancer (portal.site.health). /readyz runs with the
 # broker on a closed port (``broker_down`` below), so its row is 503 whether or not a Redis
 # answers here; tests/ops/test_health.py proves its 200.
