@@ -246,7 +246,7 @@ class ServiceRequestForm(forms.Form):
         unsuitable = [r for r in self.terms.rules if isinstance(r, UnsuitableConditionRule)]
         if unsuitable:
             self.fields["conditions"] = forms.MultipleChoiceField(
-                label=_("以下情况如有适用请勾选"),
+                label=_("以下情况不在服务范围内，如有请勾选"),
                 required=False,
                 widget=forms.CheckboxSelectMultiple,
                 choices=[(c.code, c.label) for r in unsuitable for c in r.conditions],
