@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from benefits.eligibility.engine import evaluate
-from benefits.eligibility.facts import EligibilityQuery, facts_build
+from benefits.eligibility.facts import EligibilityQuery, benefit_cached, facts_build
 from benefits.eligibility.history import History, PoolState, history_load
 from benefits.eligibility.members import MemberRow
 from benefits.eligibility.model import Missing, Reason, Verdict
@@ -66,10 +66,18 @@ def benefits_overview(person: Person, at: datetime) -> list[MemberBenefits]:
         return []
     policies = {m.policy_id: m.policy for m in members}
     benefits_by_product: dict[int, list[Benefit]] = defaultdict(list)
-    for benefit in Benefit.objects.filter(
-        product_id__in={p.product_id for p in policies.values()}, active=True
-    ).order_by("product_id", "position", "id"):
-        benefits_by_product[benefit.product_id].append(benefit)
+    # Which benefits, in order (one query); each as the process memo holds it, its terms
+    # parsed once per process rather than on every page.
+    for code in (
+        Benefit.objects.filter(
+            product_id__in={p.product_id for p in policies.values()}, active=True
+        )
+        .order_by("product_id", "position", "id")
+        .values_list("code", flat=True)
+    ):
+        benefit = benefit_cached(code)
+        if benefit is not None:
+            benefits_by_product[benefit.product_id].append(benefit)
     by_code = {b.code: b for lines in benefits_by_product.values() for b in lines}
     priors = {
         code: by_code[p.benefit]
