@@ -5,48 +5,23 @@ The sides alternate in short rounds and each keeps its best round, so that load 
 processes on the machine (which only ever slows a round down) skews neither side."""
 
 import json
-import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from benefits.demo import family_policy
 from portal.kernel.staff_auth import staff_token_issue
+from portal.site.side_by_side import SideBySideCommand, best_rates
 
 GOAL = 0.45
 
 
-class Rollback(Exception):
-    pass
-
-
-class Command(BaseCommand):
+class Command(SideBySideCommand):
     help = "基准：资格判断接口与最简单的已认证接口的吞吐量之比（目标 ≥ 0.45）。"
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--seconds", type=float, default=5.0, help="每一侧运行的总秒数")
-        parser.add_argument("--rounds", type=int, default=10, help="轮数（各侧交替，取最快一轮）")
-
-    def handle(self, *args: Any, seconds: float, rounds: int, **options: Any) -> None:
-        try:
-            with transaction.atomic():
-                self._run(seconds, max(rounds, 1))
-                raise Rollback  # leave nothing behind
-        except Rollback:
-            pass
-
-    @staticmethod
-    def _round(call: Any, seconds: float) -> float:
-        done, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            call()
-            done += 1
-        return done / (time.perf_counter() - start)
-
-    def _run(self, seconds: float, rounds: int) -> None:
+    def run(self, seconds: float, rounds: int) -> None:
         from portal.site.roles import staff_access_set
 
         # An operator of the policies' insurer, as a hotline agent calls it: roles and tenancy
@@ -99,10 +74,7 @@ class Command(BaseCommand):
             "BENCH-1": lambda: eligibility("BENCH-1"),
             "BENCH-8": lambda: eligibility("BENCH-8"),
         }
-        best = dict.fromkeys(sides, 0.0)
-        for _ in range(rounds):
-            for name, call in sides.items():
-                best[name] = max(best[name], self._round(call, seconds / rounds))
+        best = best_rates(sides, seconds, rounds)
         me_rate, one_rate, eight_rate = best["me"], best["BENCH-1"], best["BENCH-8"]
         ratio = min(one_rate, eight_rate) / me_rate
         self.stdout.write(

@@ -5,13 +5,10 @@ in-process on the same database; and the query count of 我的权益 for 1 membe
 The sides alternate in short rounds and each keeps its best round, so that load from other
 processes on the machine (which only ever slows a round down) skews neither side."""
 
-import time
 from datetime import date
-from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandParser
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -19,12 +16,9 @@ from django.utils import timezone
 from benefits.demo import family_policy, resident_id
 from benefits.models import Person, Policy, PolicyMember, Product
 from portal.models import PolicyholderAccount
+from portal.site.side_by_side import SideBySideCommand, best_rates
 
 GOAL = 0.25
-
-
-class Rollback(Exception):
-    pass
 
 
 def _second_policy(holder: Person, number: str, *, spouse: bool) -> Policy:
@@ -63,30 +57,10 @@ def _client_for(person: Person, phone: str) -> Client:
     return client
 
 
-class Command(BaseCommand):
+class Command(SideBySideCommand):
     help = "基准：“我的权益”与门户简单页面的吞吐量之比（8 名成员、2 张保单；目标 ≥ 0.25）。"
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--seconds", type=float, default=5.0, help="每一侧运行的总秒数")
-        parser.add_argument("--rounds", type=int, default=10, help="轮数（各侧交替，取最快一轮）")
-
-    def handle(self, *args: Any, seconds: float, rounds: int, **options: Any) -> None:
-        try:
-            with transaction.atomic():
-                self._run(seconds, max(rounds, 1))
-                raise Rollback  # leave nothing behind
-        except Rollback:
-            pass
-
-    @staticmethod
-    def _round(call: Any, seconds: float) -> float:
-        done, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            call()
-            done += 1
-        return done / (time.perf_counter() - start)
-
-    def _run(self, seconds: float, rounds: int) -> None:
+    def run(self, seconds: float, rounds: int) -> None:
         big = family_policy(number="BENCH-PORTAL-1", size=7, birth_year=1964, name="基准")
         # 7 + 1 members the holder acts for, on 2 policies; the single member holds the same
         # two products alone, so both read the same catalogue
@@ -110,10 +84,7 @@ class Command(BaseCommand):
                 get(client, "/")
             queries[label] = len(captured)
         sides = {"plain": lambda: get(family, "/requests/"), "home": lambda: get(family, "/")}
-        best = dict.fromkeys(sides, 0.0)
-        for _ in range(rounds):
-            for name, call in sides.items():
-                best[name] = max(best[name], self._round(call, seconds / rounds))
+        best = best_rates(sides, seconds, rounds)
         ratio = best["home"] / best["plain"]
         self.stdout.write(
             f"数据库：{connection.vendor}；每侧 {seconds:.0f} 秒，分 {rounds} 轮交替、"
