@@ -256,6 +256,11 @@ admin:bookings_servicerequest_add                           302 302 302 302 302 
 admin:bookings_servicerequest_change                        302 302 302 302 302 403 200 404 200 200
 admin:bookings_servicerequest_changelist                    302 302 302 302 302 403 200 200 200 200
 admin:bookings_servicerequest_delete                        302 302 302 302 302 403 403 404 403 403
+# A request's desk (its page's buttons and forms): who may act on requests, of its insurer.
+admin:bookings_servicerequest_step                          302 302 302 302 302 403 200 404 403 200
+admin:bookings_servicerequest_assignee                      302 302 302 302 302 403 200 404 403 200
+admin:bookings_servicerequest_note                          302 302 302 302 302 403 200 404 403 200
+admin:bookings_servicerequest_call                          302 302 302 302 302 403 200 404 403 200
 admin:bookings_servicerequest_history                       302 302 302 302 302 403 200 404 200 200
 admin:bookings_vendortoken_add                              302 302 302 302 302 403 403 403 403 200
 admin:bookings_vendortoken_change                           302 302 302 302 302 403 403 404 200 200
