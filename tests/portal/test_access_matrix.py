@@ -261,6 +261,8 @@ admin:bookings_servicerequest_step                          302 302 302 302 302 
 admin:bookings_servicerequest_assignee                      302 302 302 302 302 403 200 404 403 200
 admin:bookings_servicerequest_note                          302 302 302 302 302 403 200 404 403 200
 admin:bookings_servicerequest_call                          302 302 302 302 302 403 200 404 403 200
+# The queue's export: every role that reads requests, each of its insurers' rows only.
+admin:bookings_servicerequest_export                        302 302 302 302 302 403 200 200 200 200
 admin:bookings_servicerequest_history                       302 302 302 302 302 403 200 404 200 200
 admin:bookings_vendortoken_add                              302 302 302 302 302 403 403 403 403 200
 admin:bookings_vendortoken_change                           302 302 302 302 302 403 403 404 200 200
@@ -312,6 +314,7 @@ admin:coverage_unresolvedname_history                       302 302 302 302 302 
 # Find the customer: a single hit (policyholder A's phone) redirects to the customer page;
 # insurer 2's operator finds nobody (200, empty list) and gets 404 for the customer page.
 admin:customer                                              302 302 302 302 302 403 200 404 200 200
+admin:customer_requests_export                              302 302 302 302 302 403 200 404 200 200
 admin:customer_search                                       302 302 302 302 302 403 302 200 302 302
 admin:django_celery_beat_clockedschedule_add                302 302 302 302 302 403 403 403 403 200
 admin:django_celery_beat_clockedschedule_change             302 302 302 302 302 403 403 403 200 200
