@@ -241,6 +241,7 @@ admin:benefits_vendor_history                               302 302 302 302 302 
 admin:benefits_vendor_import                                302 302 302 302 302 403 403 403 403 200
 admin:benefits_vendor_process_import                        302 302 302 302 302 403 405 405 405 405
 admin:bookings_dashboard                                    302 302 302 302 302 403 200 200 200 200
+admin:bookings_workload                                     302 302 302 302 302 403 200 200 200 200
 admin:bookings_document_file                                302 302 302 302 302 403 200 404 403 200
 admin:bookings_documentaccess_add                           302 302 302 302 302 403 403 403 403 403
 admin:bookings_documentaccess_change                        302 302 302 302 302 403 403 404 200 200
