@@ -264,6 +264,15 @@ class ServiceRequestAdmin(RequestDeskMixin, InsurerScopedAdmin):
             return False
         return super().has_change_permission(request)
 
+    def get_object(self, request, object_id, from_field=None):
+        # The change page asks twice (its desk, then Django's view): one read per request.
+        cached = getattr(request, "_service_request", None)
+        if cached is not None and str(cached.pk) == str(object_id) and from_field is None:
+            return cached
+        obj = super().get_object(request, object_id, from_field)
+        request._service_request = obj
+        return obj
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
         context = dict(extra_context or {})
@@ -296,7 +305,15 @@ class ServiceRequestAdmin(RequestDeskMixin, InsurerScopedAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("policy__product", "member__person")
+            .select_related(
+                "policy__product",
+                "member__person",
+                "recipient__person",
+                "benefit",
+                "vendor",
+                "region",
+                "assignee",
+            )
             .annotate(
                 next_due_at=Min(
                     "milestones__due_at", filter=Q(milestones__state=Milestone.State.PENDING)
