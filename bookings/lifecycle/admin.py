@@ -222,7 +222,7 @@ class ServiceRequestAdmin(RequestDeskMixin, InsurerScopedAdmin):
                     "ref",
                     "status",
                     "assignee",
-                    "benefit",
+                    "benefit_name",
                     "option",
                     "policy_shown",
                     "member_shown",
@@ -237,7 +237,7 @@ class ServiceRequestAdmin(RequestDeskMixin, InsurerScopedAdmin):
                 "fields": [
                     "planned_at",
                     "hospital",
-                    "region",
+                    "region_name",
                     "context_shown",
                     "amount",
                     "note",
@@ -278,7 +278,13 @@ class ServiceRequestAdmin(RequestDeskMixin, InsurerScopedAdmin):
         context = dict(extra_context or {})
         if obj is not None:
             context.update(self.desk_context(request, obj))
+            # Read-only as a form, worked through the desk: not "查看 服务申请".
+            context.setdefault("title", _("处理服务申请"))
         return super().change_view(request, object_id, form_url, context)
+
+    @admin.display(description=_("服务城市"))
+    def region_name(self, obj: ServiceRequest) -> str:
+        return obj.region.name if obj.region else "—"
 
     @admin.display(description=_("保单"))
     def policy_shown(self, obj: ServiceRequest) -> str:

@@ -77,7 +77,12 @@ def line_chart(trend: Trend, *, title: str, dom_id: str, percent: bool) -> LineC
         title=title,
         dom_id=dom_id,
         lines=lines,
-        x_labels=[(LEFT + i * step, f"{w:%m-%d}") for i, w in enumerate(trend.weeks)][::2],
+        # every other week, counted from this week so that this week is always labelled
+        x_labels=[
+            (LEFT + i * step, f"{w:%m-%d}")
+            for i, w in enumerate(trend.weeks)
+            if (len(trend.weeks) - 1 - i) % 2 == 0
+        ],
         y_labels=[
             (TOP + plot_h - t / top * plot_h, f"{t:.0f}%" if percent else f"{t:.0f}") for t in ticks
         ],

@@ -104,6 +104,8 @@ def test_the_page_shows_names_masked_phones_and_chinese_labels_not_codes(client)
     assert "王一（本人） 139****1111" in page  # member and recipient: name, relation, phone
     assert "13900001111" not in page
     assert "DESK-CODES/M1" not in page  # the member's code
+    assert "pingan.health" not in page and "（310000）" not in page  # benefit, city codes
+    assert "处理服务申请" in page and "查看 服务申请" not in page
     assert re.search(r">\d+:\w+<", page) is None  # a milestone's "1:booked"
     assert "客户本人" in page  # who submitted, not "policyholder"
     assert ">submitted<" not in page and "提交申请" in page and "已提交" in page
