@@ -245,3 +245,37 @@ def test_the_request_page_reads_a_fixed_number_of_queries(client, django_assert_
     # (Django's backend: own and groups), milestones, documents, events, assignable staff
     with django_assert_max_num_queries(11):
         assert client.get(change_url(request)).status_code == 200
+
+
+def test_taking_a_request_is_in_its_change_history(client):
+    from auditlog.models import LogEntry
+
+    request = submitted("DESK-AUDIT")
+    me = staff_member("operator", ["pingan"])
+    client.force_login(me)
+    client.post(reverse("admin:bookings_servicerequest_assignee", args=[request.pk]), {"take": 1})
+    updates = LogEntry.objects.get_for_object(request).filter(action=LogEntry.Action.UPDATE)
+    entry = updates.filter(changes__has_key="assignee").get()
+    assert entry.actor == me and entry.changes["assignee"][1] == str(me.pk)
+
+
+def test_the_queue_reads_the_same_queries_for_more_requests(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    me = staff_member("operator", ["pingan"])
+    client.force_login(me)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(CHANGELIST, {"queue": "mine"}).status_code == 200
+        return len(queries)
+
+    for index in range(2):
+        ServiceRequest.objects.filter(pk=submitted(f"DESK-L{index}").pk).update(assignee=me)
+    count()  # warm the per-process memos
+    few = count()
+    for index in range(2, 8):
+        ServiceRequest.objects.filter(pk=submitted(f"DESK-L{index}").pk).update(assignee=me)
+    assert count() == few
+    assert few <= 15  # session, user, permissions, filters' choices, count, page of rows
