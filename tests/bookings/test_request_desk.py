@@ -279,3 +279,19 @@ def test_the_queue_reads_the_same_queries_for_more_requests(client):
         ServiceRequest.objects.filter(pk=submitted(f"DESK-L{index}").pk).update(assignee=me)
     assert count() == few
     assert few <= 15  # session, user, permissions, filters' choices, count, page of rows
+
+
+def test_the_service_refuses_an_assignee_of_another_insurer_whatever_the_form_offers():
+    from bookings.lifecycle.casework import request_assignee_set
+    from portal.kernel.errors import DomainError
+
+    request = submitted("DESK-SVC")
+    with pytest.raises(DomainError) as refused:
+        request_assignee_set(request=request, assignee=staff_member("operator", ["axa"]))
+    assert refused.value.code == "assignee_not_allowed"
+    auditor = staff_member("auditor", ["pingan"])  # of the insurer, but may not act
+    with pytest.raises(DomainError):
+        request_assignee_set(request=request, assignee=auditor)
+    request_assignee_set(request=request, assignee=staff_member("operator", ["pingan"]))
+    request.refresh_from_db()
+    assert request.assignee is not None
