@@ -295,3 +295,16 @@ def test_the_service_refuses_an_assignee_of_another_insurer_whatever_the_form_of
     request_assignee_set(request=request, assignee=staff_member("operator", ["pingan"]))
     request.refresh_from_db()
     assert request.assignee is not None
+
+
+def test_completing_records_what_was_consumed_and_asks_for_its_unit(client):
+    request = submitted("DESK-DONE")
+    client.force_login(staff_member("supervisor", ["pingan"]))
+    client.post(step_url(request, "approved"), {})
+    client.post(step_url(request, "assigned"), {"vendor": request.benefit.vendor.pk})
+    no_unit = client.post(step_url(request, "completed"), {"amount": "1"})
+    assert "填写了消耗数量时，请选择计量单位" in no_unit.text
+    client.post(step_url(request, "completed"), {"amount": "1", "measure": "times"})
+    request.refresh_from_db()
+    assert request.status == Status.COMPLETED
+    assert list(request.consumptions.values_list("measure", "amount")) == [("times", 1)]
