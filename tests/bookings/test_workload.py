@@ -104,6 +104,12 @@ def test_the_page_draws_its_charts_on_the_server_with_no_outside_asset(client):
     assert re.search(r'(src|href)="https?://', page) is None
 
 
+def test_the_bookings_app_list_links_to_the_page(client):
+    client.force_login(staff_member("operator", ["pingan"]))
+    index = client.get(reverse("admin:app_list", args=["bookings"])).text
+    assert f'href="{PAGE}"' in index and "工作量与趋势" in index
+
+
 def test_another_insurers_requests_are_not_counted(client):
     a_desk()
     client.force_login(staff_member("operator", ["axa"]))
