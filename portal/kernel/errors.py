@@ -53,6 +53,8 @@ class ErrorCode(StrEnum):
     CAUSE_NOT_ALLOWED = "cause_not_allowed"
     CHANGE_NOT_ALLOWED = "change_not_allowed"
     CONSUMPTION_EXCEEDS_HOLD = "consumption_exceeds_hold"
+    RATING_NOT_ALLOWED = "rating_not_allowed"
+    ALREADY_RATED = "already_rated"
     # --- uploads ---
     UPLOAD_EMPTY = "upload_empty"
     UPLOAD_CORRUPT = "upload_corrupt"
@@ -60,6 +62,7 @@ class ErrorCode(StrEnum):
     UPLOAD_TOO_LARGE = "upload_too_large"
     UPLOAD_TOO_MANY_PIXELS = "upload_too_many_pixels"
     UPLOAD_TYPE_NOT_ALLOWED = "upload_type_not_allowed"
+    DOCUMENT_NOT_REMOVABLE = "document_not_removable"
     # --- the policyholder's login (portal) ---
     PHONE_INVALID = "phone_invalid"
     OTP_FORMAT = "otp_format"
