@@ -30,10 +30,11 @@ from bookings.models import Document, Notification, ServiceRequest
 from portal.kernel.actor import Actor
 from portal.kernel.errors import DomainError
 from portal.kernel.tenancy import request_user
+from portal.pages import selectors
 from portal.pages.access import actable_members, policyholder_required, portal_person
 from portal.pages.cancel_form import CancelForm
 from portal.pages.request_forms import ServiceRequestForm
-from portal.pages.selectors import benefits_overview, requests_for
+from portal.pages.selectors import portal_overview, requests_for
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -57,12 +58,40 @@ def _own_request(request: HttpRequest, ref: str) -> ServiceRequest:
     return service_request
 
 
+def _member_param(request: HttpRequest) -> int | None:
+    value = request.GET.get("member", "")
+    return int(value) if value.isdigit() else None
+
+
 @policyholder_required
 def home(request: HttpRequest) -> HttpResponse:
+    """我的权益: one screen per member and policy, the others a tap away on the selector."""
     person = portal_person(request)
-    overview = benefits_overview(person, timezone.now())
+    overview = portal_overview(person, timezone.now(), _member_param(request))
     unread = Notification.objects.filter(person=person, read_at__isnull=True).count()
     return render(request, "portal/home.html", {"overview": overview, "unread": unread})
+
+
+@policyholder_required
+def benefit_detail(request: HttpRequest, member_id: int, benefit_code: str) -> HttpResponse:
+    """One benefit of one member: what it is, what is left, every reason it cannot be used."""
+    found = selectors.benefit_detail(
+        portal_person(request), timezone.now(), member_id, benefit_code
+    )
+    if found is None:
+        raise Http404
+    member, line = found
+    terms = line.benefit.parsed_terms
+    return render(
+        request,
+        "portal/benefit_detail.html",
+        {
+            "member": member,
+            "line": line,
+            "summary": terms.summary,
+            "promises": [terms_display.milestone(m) for m in terms.sla],
+        },
+    )
 
 
 @policyholder_required

@@ -17,6 +17,11 @@ admin.site.index_title = _("运营管理")
 portal_patterns = [
     path("", views.home, name="home"),
     path(
+        "members/<int:member_id>/benefits/<str:benefit_code>/",
+        views.benefit_detail,
+        name="benefit_detail",
+    ),
+    path(
         "members/<int:member_id>/benefits/<str:benefit_code>/request/",
         views.request_new,
         name="request_new",
