@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -67,7 +68,7 @@ def request_upload(request: HttpRequest, ref: str) -> HttpResponse:
                 requirement=form.cleaned_data.get("requirement") or "",
             )
         except DomainError as exc:
-            messages.error(request, f"{upload.name}：{exc.message}")
+            messages.error(request, f"{Truncator(upload.name).chars(40)}：{exc.message}")
         else:
             added += 1
     if added:
