@@ -323,3 +323,21 @@ def test_a_completed_request_is_rated_once_and_feeds_the_vendor_scorecard(client
         c.vendor_id: c for c in vendor_scorecards(now - timedelta(days=30), now + timedelta(1))
     }
     assert cards[vendor.pk].rating_count == 1 and str(cards[vendor.pk].rating_avg) == "4.0"
+
+
+# --- the CSRF failure page ---------------------------------------------------------------------
+
+
+def test_a_form_posted_without_its_token_gets_a_chinese_page_in_the_portal_layout(
+    client, owner
+):
+    client.handler.enforce_csrf_checks = True  # as a browser: the form's token is checked
+    response = client.post(reverse("portal:logout"))
+    assert response.status_code == 403
+    page = response.text
+    assert "页面已过期，请重新提交" in page and 'class="topbar"' in page
+    assert "CSRF" not in page and "Forbidden" not in page
+    api = Client(enforce_csrf_checks=True)
+    answer = api.post("/api/staff/v1/nothing-here", content_type="application/json")
+    assert answer.status_code in (401, 403, 404)  # JSON either way, never the HTML page
+    assert answer["Content-Type"].startswith("application/json")
