@@ -328,9 +328,7 @@ def test_a_completed_request_is_rated_once_and_feeds_the_vendor_scorecard(client
 # --- the CSRF failure page ---------------------------------------------------------------------
 
 
-def test_a_form_posted_without_its_token_gets_a_chinese_page_in_the_portal_layout(
-    client, owner
-):
+def test_a_form_posted_without_its_token_gets_a_chinese_page_in_the_portal_layout(client, owner):
     client.handler.enforce_csrf_checks = True  # as a browser: the form's token is checked
     response = client.post(reverse("portal:logout"))
     assert response.status_code == 403
