@@ -190,9 +190,9 @@ def vendor_scorecards(
 def vendor_ratings(
     since: datetime, until: datetime, milestones: QuerySet[Milestone] | None = None
 ) -> dict[int, tuple[int, Decimal]]:
-    """Count and average stars per vendor of the ratings given in [since, until), in one
+    """Count and average stars per vendor of the ratings given in [since, until], in one
     query; restricted to the requests of the visible milestones when those are given."""
-    rows = Rating.objects.filter(created_at__gte=since, created_at__lt=until, vendor__isnull=False)
+    rows = Rating.objects.filter(created_at__gte=since, created_at__lte=until, vendor__isnull=False)
     if milestones is not None:
         rows = rows.filter(request__in=milestones.values("request"))
     return {
