@@ -51,10 +51,20 @@ class UploadForm(forms.Form):
         ]
 
 
+# What each number of stars means, said in words beside it.
+STAR_WORDS = {5: _("非常满意"), 4: _("满意"), 3: _("一般"), 2: _("不满意"), 1: _("很不满意")}
+
+
+def star_choices() -> list[tuple[int, str]]:
+    """ "★★★★☆ 4星 满意": the stars, their number and their meaning (a callable, so the
+    words are translated per request, not at import)."""
+    return [(n, f"{'★' * n}{'☆' * (5 - n)} {n}星 {STAR_WORDS[n]}") for n in reversed(STARS)]
+
+
 class RatingForm(forms.Form):
     stars = forms.TypedChoiceField(
         label=_("服务评分"),
-        choices=[(n, f"{n}星") for n in reversed(STARS)],
+        choices=star_choices,
         coerce=int,
         widget=forms.RadioSelect,
         error_messages={"required": _("请选择1到5星")},
