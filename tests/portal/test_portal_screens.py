@@ -157,6 +157,11 @@ def test_a_usable_benefit_page_offers_the_request_with_the_quota_in_words(client
     member = owner.members.get(ref="M1")
     page = client.get(reverse("portal:benefit_detail", args=[member.pk, OUTPATIENT_ASSIST])).text
     assert "剩余1次（共1次）" in page and "全家共享" in page
+    home = client.get(reverse("portal:home")).text
+    tile = home.split(
+        f'href="{reverse("portal:benefit_detail", args=[member.pk, OUTPATIENT_ASSIST])}"'
+    )
+    assert '剩余1次（共1次） <span class="tile__tag">全家共享</span>' in tile[1].split("</li>")[0]
     assert reverse("portal:request_new", args=[member.pk, OUTPATIENT_ASSIST]) in page
 
 
