@@ -219,6 +219,14 @@ def test_a_vendor_takes_an_assigned_request_through_to_completion_with_a_report(
         "document_added",
         "completed",
     ]
+    # the policyholder's rating stays with the insurer: not on the vendor's timeline
+    from bookings.lifecycle.rating import request_rate
+    from portal.kernel.actor import Actor
+
+    request_rate(request, stars=2, comment="迟到", actor=Actor(label="policyholder"))
+    rated = get(client, token_a, f"/requests/{ref}").json()
+    assert [e["event"] for e in rated["timeline"]] == [e["event"] for e in after["timeline"]]
+    assert "迟到" not in str(rated)
     assert after["next_events"] == []
 
 
