@@ -28,6 +28,7 @@ from bookings.lifecycle.services import request_transition
 from bookings.models import (
     Document,
     Milestone,
+    Rating,
     RequestEvent,
     ServiceRequest,
 )
@@ -125,6 +126,13 @@ class DocumentInline(HistoryInline):
         return format_html('<a href="{}">{}</a>', url, obj.display_name)
 
 
+class RatingInline(HistoryInline):
+    """The policyholder's rating of the completed service (one per request)."""
+
+    model = Rating
+    fields = ["stars", "comment", "created_at"]
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("原因（将告知客户）"), max_length=300, widget=forms.Textarea)
 
@@ -197,7 +205,7 @@ class ServiceRequestAdmin(InsurerScopedAdmin):
         "updated_at",
     ]
     exclude = ["submitted_by"]
-    inlines = [MilestoneInline, DocumentInline, EventInline]
+    inlines = [MilestoneInline, DocumentInline, EventInline, RatingInline]
     actions = ["approve", "ask_for_records", "reject", "assign_vendor", "cancel"]
 
     def has_add_permission(self, request):

@@ -25,6 +25,7 @@ from tests.factories import (
     POLICYHOLDER,
     outpatient_request,
     policyholder_login,
+    staff_member,
 )
 
 pytestmark = pytest.mark.django_db
@@ -328,6 +329,11 @@ def test_a_completed_request_is_rated_once_and_feeds_the_vendor_scorecard(client
         c.vendor_id: c for c in vendor_scorecards(now - timedelta(days=30), now + timedelta(1))
     }
     assert cards[vendor.pk].rating_count == 1 and str(cards[vendor.pk].rating_avg) == "4.0"
+    # the insurer's operator reads it on the request in admin
+    staff = Client()
+    staff.force_login(staff_member("operator", ["pingan"]))
+    change = staff.get(reverse("admin:bookings_servicerequest_change", args=[request.pk]))
+    assert change.status_code == 200 and "陪诊很耐心" in change.text
 
 
 # --- the CSRF failure page ---------------------------------------------------------------------
