@@ -126,7 +126,9 @@ def _audit(page) -> list[dict]:
     return [v for v in json.loads(result) if v["impact"] in BLOCKING]
 
 
-def test_every_page_at_phone_and_desktop_width_has_no_serious_axe_violation(live_server, settings):
+def test_every_page_at_phone_and_desktop_width_has_no_serious_axe_violation(
+    live_server, settings, catalogue
+):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 

@@ -170,7 +170,7 @@ def owner(client, db):
 def test_a_used_up_pool_is_not_green_and_the_cancel_button_is_visible(client, owner):
     request = submit(owner)
     home = client.get(reverse("portal:home")).text
-    assert '<p class="tile__left tile__left--empty">本年度已用完</p>' in home
+    assert '<p class="tile__left tile__left--empty">本年度已用完 <span class="tile__tag">' in home
     detail = client.get(reverse("portal:request_detail", args=[request.ref])).text
     cancel_url = reverse("portal:request_cancel", args=[request.ref])
     assert f'<a class="button button--destructive" href="{cancel_url}">取消申请</a>' in detail
