@@ -396,6 +396,8 @@ def _url_probe(world: World, route: Route) -> Probe:
             url,
             data=lambda: {"file": SimpleUploadedFile("补充.pdf", MINIMAL_PDF, "application/pdf")},
         )
+    if route.key in ("portal:document_delete", "portal:request_rating"):  # POST only
+        return Probe("POST", url, data=lambda: {"stars": "5"})
     return Probe("GET", url)
 
 

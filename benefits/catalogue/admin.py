@@ -55,7 +55,7 @@ class InsurerAdmin(CatalogueAdmin):
 @admin.register(Vendor)
 class VendorAdmin(CatalogueAdmin):
     resource_classes = [VendorResource]
-    list_display = ("code", "name", "insurer", "active")
+    list_display = ("code", "name", "insurer", "hotline", "active")
     list_filter = ("active", "insurer")
     list_select_related = ("insurer",)
     search_fields = ("code", "name")

@@ -44,6 +44,7 @@ class VendorData(FileModel):
     code: str
     name: str
     insurer: str | None = None
+    hotline: str = ""
 
 
 class ServiceData(FileModel):

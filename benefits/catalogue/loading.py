@@ -157,7 +157,8 @@ def catalogue_load(
 
     insurers = sync(Insurer, _plain_rows(catalogue.insurers, ("name", "short_name", "hotline"), {}))
     vendors = sync(
-        Vendor, _plain_rows(catalogue.vendors, ("name", "insurer"), {"insurer": insurers})
+        Vendor,
+        _plain_rows(catalogue.vendors, ("name", "insurer", "hotline"), {"insurer": insurers}),
     )
     services = sync(Service, _plain_rows(catalogue.services, ("name", "category"), {}))
     products = sync(Product, _product_rows(catalogue, insurers))

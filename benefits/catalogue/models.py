@@ -57,6 +57,8 @@ class Vendor(CatalogueRecord):
         help_text=_("手册未指明服务商时，由保险公司自有团队承担"),
     )
     active = models.BooleanField(_("合作中"), default=True)
+    # As printed in the handbook: shown to the policyholder while the vendor serves them.
+    hotline = models.CharField(_("客服热线"), max_length=30, blank=True)
 
     class Meta(CatalogueRecord.Meta):
         verbose_name = _("服务商")

@@ -71,7 +71,7 @@ class VendorResource(CatalogueResource):
 
     class Meta(CatalogueResource.Meta):
         model = Vendor
-        fields = ("code", "name", "insurer", "active")
+        fields = ("code", "name", "insurer", "hotline", "active")
 
 
 class ServiceResource(CatalogueResource):

@@ -8,9 +8,12 @@ from typing import IO
 from django.db import transaction
 
 from bookings.documents.inspection import inspect_upload
-from bookings.documents.storage import open_upload, store_upload
+from bookings.documents.storage import delete_upload, open_upload, store_upload
+from bookings.lifecycle.events import record_event
+from bookings.lifecycle.workflow import BEFORE_REVIEW
 from bookings.models import Document, DocumentAccess, ServiceRequest
 from portal.kernel.actor import Actor
+from portal.kernel.errors import DomainError, ErrorCode
 
 
 @transaction.atomic
@@ -27,7 +30,7 @@ def document_add(
     ``UploadRejected`` (a DomainError with a Chinese message) for a file we refuse."""
     check = inspect_upload(name, data)
     storage_name = store_upload(check, data)
-    return Document.objects.create(
+    document = Document.objects.create(
         request=request,
         requirement=requirement,
         display_name=check.display_name,
@@ -39,6 +42,38 @@ def document_add(
         from_vendor=from_vendor,
         uploaded_by=actor.user,
     )
+    # Each upload is a row on the request's timeline (by name only: the content is private).
+    record_event(request, "document_added", request.status, actor, document.display_name)
+    return document
+
+
+def document_removable(document: Document, *, user_id: int | None) -> bool:
+    """Whether ``user_id`` may take the record back: their own upload, not a vendor's,
+    while the request is not yet reviewed."""
+    return (
+        user_id is not None
+        and document.uploaded_by_id == user_id
+        and not document.from_vendor
+        and document.request.status in BEFORE_REVIEW
+    )
+
+
+@transaction.atomic
+def document_remove(document: Document, *, actor: Actor) -> None:
+    """Delete the policyholder's own record before review; the timeline keeps a row saying
+    which file was removed. The stored file goes with the row (``storage`` is private)."""
+    user_id = actor.user.pk if actor.user is not None else None
+    if not document_removable(document, user_id=user_id):
+        raise DomainError(
+            ErrorCode.DOCUMENT_NOT_REMOVABLE,
+            "审核已开始或不是您上传的资料，不能删除；如需更正请联系客服",
+            status=409,
+        )
+    request = document.request
+    name, storage_name = document.display_name, document.storage_name
+    document.delete()
+    transaction.on_commit(lambda: delete_upload(storage_name))
+    record_event(request, "document_removed", request.status, actor, name)
 
 
 def document_open(

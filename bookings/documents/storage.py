@@ -65,3 +65,10 @@ def open_upload(name: str) -> File:
     if not _STORED_NAME.fullmatch(name):
         raise SuspiciousFileOperation("not a stored upload name")
     return private_storage().open(name, "rb")
+
+
+def delete_upload(name: str) -> None:
+    """Remove a stored upload (its row is gone); a name store_upload did not make is refused."""
+    if not _STORED_NAME.fullmatch(name):
+        raise SuspiciousFileOperation("not a stored upload name")
+    private_storage().delete(name)

@@ -38,6 +38,7 @@ from bookings.models import (
     OPEN_STATUSES,
     Document,
     Milestone,
+    Rating,
     RequestEvent,
     ServiceRequest,
 )
@@ -161,6 +162,13 @@ class DocumentInline(HistoryInline):
         return format_html('<a href="{}">{}</a>', url, obj.display_name)
 
 
+class RatingInline(HistoryInline):
+    """The policyholder's rating of the completed service (one per request)."""
+
+    model = Rating
+    fields = ["stars", "comment", "created_at"]
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("原因（将告知客户）"), max_length=300, widget=forms.Textarea)
 
@@ -251,7 +259,7 @@ class ServiceRequestAdmin(RequestDeskMixin, InsurerScopedAdmin):
         (None, {"fields": ["created_at", "updated_at"]}),
     ]
     readonly_fields = [str(field) for _title, options in fieldsets for field in options["fields"]]
-    inlines = [MilestoneInline, DocumentInline, EventInline]
+    inlines = [MilestoneInline, DocumentInline, EventInline, RatingInline]
     actions = ["approve", "ask_for_records", "reject", "assign_vendor", "cancel"]
 
     def has_add_permission(self, request):

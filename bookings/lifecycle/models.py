@@ -196,10 +196,9 @@ class RequestEvent(models.Model):
     @property
     def label(self) -> object:
         """The event as the policyholder's timeline names it: its transition's label."""
-        from bookings.lifecycle.workflow import TRANSITIONS  # workflow imports the models
+        from bookings.lifecycle.workflow import event_label  # workflow imports the models
 
-        transition = TRANSITIONS.get(self.event)
-        return transition.label if transition else self.event
+        return event_label(self.event)
 
     @property
     def cause_label(self) -> str:
@@ -299,3 +298,46 @@ class CallLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} · {self.get_party_display()}"
+
+
+class Rating(models.Model):
+    """The policyholder's rating of a completed request: 1–5 stars and a comment, one per
+    request. Feeds the vendor scorecard of the SLA dashboard."""
+
+    request = models.OneToOneField(
+        ServiceRequest, verbose_name=_("服务申请"), on_delete=models.CASCADE, related_name="rating"
+    )
+    # The vendor that delivered, kept with the rating so the scorecard needs no join back.
+    vendor = models.ForeignKey(
+        "benefits.Vendor",
+        verbose_name=_("服务商"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ratings",
+    )
+    stars = models.PositiveSmallIntegerField(_("评分"))
+    comment = models.TextField(_("评价"), blank=True, max_length=500)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("评价人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("评价时间"), auto_now_add=True, db_index=True)
+
+    insurer_lookup = "request__policy__product__insurer"
+
+    class Meta:
+        verbose_name = _("服务评价")
+        verbose_name_plural = _("服务评价")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stars__gte=1, stars__lte=5), name="rating_stars_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}:{self.stars}"

@@ -89,6 +89,23 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+# Events on a request's timeline that are no transition: they change neither the status nor
+# the quota (a record added or removed, a rating).
+NOTE_EVENTS: dict[str, object] = {
+    "document_added": _("上传资料"),
+    "document_removed": _("删除资料"),
+    "rated": _("评价服务"),
+}
+# Until the request is reviewed, the policyholder may take back a record they uploaded.
+BEFORE_REVIEW = frozenset({S.SUBMITTED, S.NEEDS_RECORDS})
+
+
+def event_label(event: str) -> object:
+    """The event as the policyholder's timeline names it."""
+    transition = TRANSITIONS.get(event)
+    return transition.label if transition else NOTE_EVENTS.get(event, event)
+
+
 class TransitionNotAllowed(DomainError):
     def __init__(self, event: str, status: str):
         label = TRANSITIONS[event].label if event in TRANSITIONS else event

@@ -275,6 +275,8 @@ def dashboard_context(data: SlaDashboard, days: int) -> dict[str, Any]:
                 "count": card.count,
                 "on_time": card.on_time,
                 "on_time_pct": card.on_time_pct,
+                "rating_count": card.rating_count,
+                "rating_avg": card.rating_avg,
                 "lines": [
                     {
                         "line": line,

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Avg, Count, Q, QuerySet
 
 from benefits.calendar.selectors import current_calendar
 from benefits.calendar.workcalendar import years_needing_confirmation
 from benefits.models import Vendor
-from bookings.models import OPEN_STATUSES, Milestone
+from bookings.models import OPEN_STATUSES, Milestone, Rating
 from bookings.sla.selectors import ONE_DECIMAL, ScoreLine, vendor_scorecard
 from portal.kernel.clock import SHANGHAI
 
@@ -57,6 +57,9 @@ class VendorScorecard:
     vendor_id: int
     vendor_name: str
     lines: list[ScoreLine]
+    # The policyholders' ratings of requests this vendor delivered, rated in the period.
+    rating_count: int = 0
+    rating_avg: Decimal | None = None
 
     @property
     def count(self) -> int:
@@ -174,12 +177,31 @@ def vendor_scorecards(
 ) -> list[VendorScorecard]:
     """One scorecard per vendor active in the period: one query for the vendors, then at
     most ``QUERIES_PER_VENDOR`` each (``vendor_scorecard`` reads the calendar itself)."""
+    ratings = vendor_ratings(since, until, milestones)
     cards = []
     for vendor in scorecard_vendors(since, until, milestones):
         lines = vendor_scorecard(vendor, since, until, milestones)
         if lines:
-            cards.append(VendorScorecard(vendor.pk, vendor.name, lines))
+            count, average = ratings.get(vendor.pk, (0, None))
+            cards.append(VendorScorecard(vendor.pk, vendor.name, lines, count, average))
     return cards
+
+
+def vendor_ratings(
+    since: datetime, until: datetime, milestones: QuerySet[Milestone] | None = None
+) -> dict[int, tuple[int, Decimal]]:
+    """Count and average stars per vendor of the ratings given in [since, until], in one
+    query; restricted to the requests of the visible milestones when those are given."""
+    rows = Rating.objects.filter(created_at__gte=since, created_at__lte=until, vendor__isnull=False)
+    if milestones is not None:
+        rows = rows.filter(request__in=milestones.values("request"))
+    return {
+        row["vendor"]: (
+            row["count"],
+            Decimal(row["average"]).quantize(ONE_DECIMAL, ROUND_HALF_UP),
+        )
+        for row in rows.values("vendor").annotate(count=Count("id"), average=Avg("stars"))
+    }
 
 
 def _all(milestones: QuerySet[Milestone] | None) -> QuerySet[Milestone]:
@@ -191,7 +213,7 @@ def sla_dashboard(
 ) -> SlaDashboard:
     """Everything the dashboard shows; the scorecards cover the ``days`` before ``now``.
     ``milestones``: the ones the viewer may see (their insurers'); default all.
-    Queries: 1 (counts) + 2 (calendar) + 1 (urgent) + 1 (vendors) + at most
+    Queries: 1 (counts) + 2 (calendar) + 1 (urgent) + 1 (ratings) + 1 (vendors) + at most
     ``QUERIES_PER_VENDOR`` per vendor with decided milestones in the period."""
     since = now - timedelta(days=days)
     return SlaDashboard(

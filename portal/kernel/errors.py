@@ -54,6 +54,8 @@ class ErrorCode(StrEnum):
     CHANGE_NOT_ALLOWED = "change_not_allowed"
     CONSUMPTION_EXCEEDS_HOLD = "consumption_exceeds_hold"
     ASSIGNEE_NOT_ALLOWED = "assignee_not_allowed"  # admin: 负责人 not of the insurer
+    RATING_NOT_ALLOWED = "rating_not_allowed"
+    ALREADY_RATED = "already_rated"
     # --- uploads ---
     UPLOAD_EMPTY = "upload_empty"
     UPLOAD_CORRUPT = "upload_corrupt"
@@ -61,6 +63,7 @@ class ErrorCode(StrEnum):
     UPLOAD_TOO_LARGE = "upload_too_large"
     UPLOAD_TOO_MANY_PIXELS = "upload_too_many_pixels"
     UPLOAD_TYPE_NOT_ALLOWED = "upload_type_not_allowed"
+    DOCUMENT_NOT_REMOVABLE = "document_not_removable"
     # --- the policyholder's login (portal) ---
     PHONE_INVALID = "phone_invalid"
     OTP_FORMAT = "otp_format"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -326,17 +326,3 @@ class ServiceRequestForm(forms.Form):
             days=Decimal(data["days"]) if data.get("days") else None,
             submission_key=data["submission_key"],
         )
-
-
-class UploadForm(forms.Form):
-    file = forms.FileField(
-        label=_("选择文件"), widget=forms.ClearableFileInput(attrs={"accept": ACCEPT})
-    )
-    requirement = forms.ChoiceField(label=_("资料类型"), required=False)
-
-    def __init__(self, *args: Any, terms: BenefitTerms, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        # Declared above as a ChoiceField; its choices depend on the benefit's terms.
-        cast(forms.ChoiceField, self.fields["requirement"]).choices = [("", _("其他资料"))] + [
-            (d.code, d.label) for d in terms.documents
-        ]

@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from benefits.models import Benefit, PolicyMember
 from benefits.terms import display as terms_display
@@ -26,15 +26,15 @@ from bookings.lifecycle.submission import (
     request_submit,
     request_verdict,
 )
-from bookings.lifecycle.workflow import TRANSITIONS
 from bookings.models import Document, Notification, ServiceRequest
 from portal.kernel.actor import Actor
 from portal.kernel.errors import DomainError
 from portal.kernel.tenancy import request_user
+from portal.pages import selectors
 from portal.pages.access import actable_members, policyholder_required, portal_person
 from portal.pages.cancel_form import CancelForm
-from portal.pages.request_forms import ServiceRequestForm, UploadForm
-from portal.pages.selectors import benefits_overview, requests_for
+from portal.pages.request_forms import ServiceRequestForm
+from portal.pages.selectors import portal_overview, requests_for
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -48,19 +48,50 @@ def _client_ip(request: HttpRequest) -> str | None:
 def _own_request(request: HttpRequest, ref: str) -> ServiceRequest:
     person = portal_person(request)
     service_request = (
-        requests_for(person, timezone.localdate()).filter(ref=ref).select_related("vendor").first()
+        requests_for(person, timezone.localdate())
+        .filter(ref=ref)
+        .select_related("vendor", "region", "policy__product__insurer")
+        .first()
     )
     if service_request is None:
         raise Http404
     return service_request
 
 
+def _member_param(request: HttpRequest) -> int | None:
+    value = request.GET.get("member", "")
+    return int(value) if value.isdigit() else None
+
+
 @policyholder_required
 def home(request: HttpRequest) -> HttpResponse:
+    """我的权益: one screen per member and policy, the others a tap away on the selector."""
     person = portal_person(request)
-    overview = benefits_overview(person, timezone.now())
+    overview = portal_overview(person, timezone.now(), _member_param(request))
     unread = Notification.objects.filter(person=person, read_at__isnull=True).count()
     return render(request, "portal/home.html", {"overview": overview, "unread": unread})
+
+
+@policyholder_required
+def benefit_detail(request: HttpRequest, member_id: int, benefit_code: str) -> HttpResponse:
+    """One benefit of one member: what it is, what is left, every reason it cannot be used."""
+    found = selectors.benefit_detail(
+        portal_person(request), timezone.now(), member_id, benefit_code
+    )
+    if found is None:
+        raise Http404
+    member, line = found
+    terms = line.benefit.parsed_terms
+    return render(
+        request,
+        "portal/benefit_detail.html",
+        {
+            "member": member,
+            "line": line,
+            "summary": terms.summary,
+            "promises": [terms_display.milestone(m) for m in terms.sla],
+        },
+    )
 
 
 @policyholder_required
@@ -171,66 +202,12 @@ def request_list(request: HttpRequest) -> HttpResponse:
 
 
 @policyholder_required
-def request_detail(request: HttpRequest, ref: str) -> HttpResponse:
-    service_request = _own_request(request, ref)
-    terms = service_request.benefit.parsed_terms
-    events = list(service_request.events.all())
-    return render(
-        request,
-        "portal/request_detail.html",
-        {
-            "item": service_request,
-            "events": events,
-            "documents": list(service_request.documents.all()),
-            "milestones": list(service_request.milestones.all()),
-            "upload_form": UploadForm(terms=terms),
-            "can_cancel": service_request.status in TRANSITIONS["cancelled"].sources,
-            "can_upload": service_request.is_open,
-        },
-    )
-
-
-@policyholder_required
-@require_POST
-def request_upload(request: HttpRequest, ref: str) -> HttpResponse:
-    service_request = _own_request(request, ref)
-    if not service_request.is_open:
-        messages.error(request, _("该申请已结束，不能再上传资料"))
-        return redirect("portal:request_detail", ref=ref)
-    form = UploadForm(request.POST, request.FILES, terms=service_request.benefit.parsed_terms)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                # An ErrorList yields each message as text; the stubs say ValidationError too.
-                messages.error(request, str(error))
-        return redirect("portal:request_detail", ref=ref)
-    upload = form.cleaned_data["file"]
-    try:
-        document_add(
-            service_request,
-            name=upload.name,
-            data=upload,
-            actor=_actor(request),
-            requirement=form.cleaned_data.get("requirement") or "",
-        )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("资料已上传"))
-        if service_request.status == "needs_records":
-            request_transition(
-                service_request, "records_complete", actor=_actor(request), reason="客户补充资料"
-            )
-    return redirect("portal:request_detail", ref=ref)
-
-
-@policyholder_required
 def document_file(request: HttpRequest, ref: str, document_id: int) -> FileResponse:
     service_request = _own_request(request, ref)
     document = get_object_or_404(Document, pk=document_id, request=service_request)
-    handle = document_open(
-        document, actor=_actor(request), purpose="portal_view", ip=_client_ip(request)
-    )
+    # An image's preview on the request page is an access too, logged as such.
+    purpose = "portal_preview" if request.GET.get("preview") else "portal_view"
+    handle = document_open(document, actor=_actor(request), purpose=purpose, ip=_client_ip(request))
     response = FileResponse(
         handle,
         content_type=document.content_type,

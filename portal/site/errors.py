@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -59,3 +60,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return json_error(500, ErrorCode.SERVER_ERROR, _("服务器内部错误，请稍后重试"))
     # Django's view renders 500.html with no context at all (no request, no user).
     return defaults.server_error(request, template_name="500.html")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a form posted from a page kept open too long (its token
+    expired with the session) or with cookies blocked. Chinese, in the portal's layout, with
+    what to do; the technical ``reason`` goes nowhere the user sees."""
+    if is_api(request):
+        return json_error(403, ErrorCode.PERMISSION_DENIED, _("请求已失效，请刷新页面后重试"))
+    response = render(request, "403_csrf.html", status=403)
+    response["Cache-Control"] = "no-store"
+    return response

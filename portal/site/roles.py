@@ -43,7 +43,7 @@ LEDGER = ("quotabalance", "quotaledgerentry")
 CATALOGUE = ("insurer", "vendor", "product", "service", "benefit")
 COVERAGE = ("coveragelist", "coveragelistmember", "listentry", "unresolvedname")
 REFERENCE = ("region", "regionalias", "calendarday", "calendaryear")
-REQUEST_RECORDS = ("requestevent", "document", "milestone", "followup", "consumption")
+REQUEST_RECORDS = ("requestevent", "document", "milestone", "followup", "consumption", "rating")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ if not SECRET_KEY:
     raise environ.ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A refused form post answers a Chinese page in the portal's layout, not Django's English one.
+CSRF_FAILURE_VIEW = "portal.site.errors.csrf_failure"
 
 INSTALLED_APPS = [
     # django.contrib.admin with our site: 403 for staff without any permission.

@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from portal.pages import auth_views, views
+from portal.pages import auth_views, request_views, views
 from portal.site import health
 from portal.site.api import api
 
@@ -17,16 +17,27 @@ admin.site.index_title = _("运营管理")
 portal_patterns = [
     path("", views.home, name="home"),
     path(
+        "members/<int:member_id>/benefits/<str:benefit_code>/",
+        views.benefit_detail,
+        name="benefit_detail",
+    ),
+    path(
         "members/<int:member_id>/benefits/<str:benefit_code>/request/",
         views.request_new,
         name="request_new",
     ),
     path("requests/", views.request_list, name="request_list"),
-    path("requests/<str:ref>/", views.request_detail, name="request_detail"),
-    path("requests/<str:ref>/upload/", views.request_upload, name="request_upload"),
+    path("requests/<str:ref>/", request_views.request_detail, name="request_detail"),
+    path("requests/<str:ref>/upload/", request_views.request_upload, name="request_upload"),
+    path("requests/<str:ref>/rating/", request_views.request_rating, name="request_rating"),
     path("requests/<str:ref>/cancel/", views.request_cancel, name="request_cancel"),
     path(
         "requests/<str:ref>/documents/<int:document_id>/", views.document_file, name="document_file"
+    ),
+    path(
+        "requests/<str:ref>/documents/<int:document_id>/delete/",
+        request_views.document_delete,
+        name="document_delete",
     ),
     path("notifications/", views.notifications, name="notifications"),
     path("login/", auth_views.login_phone, name="login"),

@@ -271,8 +271,8 @@ def test_staff_who_may_view_the_queue_find_the_dashboard_in_the_admin_index(clie
 
 # Session and user (2), the user's permissions (2), the user's insurers (1, memoised after the
 # first page), then the page: counts (1), calendar days and confirmed years (2), urgent
-# milestones (1), vendors with results (1).
-PAGE_QUERIES = 10
+# milestones (1), ratings (1), vendors with results (1).
+PAGE_QUERIES = 11
 
 
 def test_the_page_costs_a_fixed_number_of_queries_plus_a_few_per_vendor(
@@ -298,7 +298,28 @@ def test_the_page_costs_a_fixed_number_of_queries_plus_a_few_per_vendor(
     with django_assert_max_num_queries(PAGE_QUERIES + 3 * QUERIES_PER_VENDOR):
         page = client.get(dashboard_url()).text
     assert page.count('class="sla-chart"') == 3
-    # counts, calendar (2), urgent, vendors; per vendor: counts, times, benefits, calendar (2)
-    with django_assert_num_queries(5 + 3 * QUERIES_PER_VENDOR):
+    # counts, calendar (2), urgent, ratings, vendors; per vendor: counts, times, benefits,
+    # calendar (2)
+    with django_assert_num_queries(6 + 3 * QUERIES_PER_VENDOR):
         data = sla_dashboard(now=NOW, days=30)
     assert len(data.urgent) == 20
+
+
+def test_the_scorecard_shows_the_policyholders_ratings_average_and_count(client, clock):
+    # given an operator, and a vendor with two completed requests rated 5 and 2 stars
+    from bookings.lifecycle.rating import request_rate
+
+    client.force_login(staff_member("operator", ["pingan"]))
+    vendor = outpatient_vendor()
+    for hour, stars in ((10, 5), (13, 2)):
+        request = submit(clock, at(2026, 3, 2, hour))
+        step(clock, request, "approved", at(2026, 3, 2, hour, 5))
+        step(clock, request, "assigned", at(2026, 3, 2, hour, 5), vendor=vendor)
+        step(clock, request, "contacted", at(2026, 3, 2, hour, 30))
+        step(clock, request, "completed", at(2026, 3, 2, hour, 45))
+        request.refresh_from_db()
+        request_rate(request, stars=stars, comment="", actor=OPS)
+    # then the vendor's scorecard says so (3.5 = (5 + 2) / 2)
+    page = client.get(dashboard_url()).text
+    assert f"{vendor.name}：总体准时率" in page
+    assert "客户评价平均 3.5 星（2 条）" in page

@@ -196,10 +196,11 @@ def test_a_vendor_takes_an_assigned_request_through_to_completion_with_a_report(
     assert request.scheduled_at == at(2026, 3, 10, 9, 30)  # no offset sent: Beijing time
     assert request.place == "华山医院门诊楼"
     events = list(request.events.values_list("event", "actor_label"))
-    assert events[-4:] == [
+    assert events[-5:] == [
         ("contacted", "vendor:pingan_team"),
         ("scheduled", "vendor:pingan_team"),
         ("in_service", "vendor:pingan_team"),
+        ("document_added", "vendor:pingan_team"),  # the report, a row on the timeline
         ("completed", "vendor:pingan_team"),
     ]
     report = Document.objects.get(request=request)
@@ -211,12 +212,21 @@ def test_a_vendor_takes_an_assigned_request_through_to_completion_with_a_report(
     after = get(client, token_a, f"/requests/{ref}").json()
     assert after["scheduled_at"] == "2026-03-10T09:30:00+08:00"
     assert [d["name"] for d in after["documents"]] == ["二诊报告.pdf"]
-    assert [e["event"] for e in after["timeline"]][-4:] == [
+    assert [e["event"] for e in after["timeline"]][-5:] == [
         "contacted",
         "scheduled",
         "in_service",
+        "document_added",
         "completed",
     ]
+    # the policyholder's rating stays with the insurer: not on the vendor's timeline
+    from bookings.lifecycle.rating import request_rate
+    from portal.kernel.actor import Actor
+
+    request_rate(request, stars=2, comment="迟到", actor=Actor(label="policyholder"))
+    rated = get(client, token_a, f"/requests/{ref}").json()
+    assert [e["event"] for e in rated["timeline"]] == [e["event"] for e in after["timeline"]]
+    assert "迟到" not in str(rated)
     assert after["next_events"] == []
 
 

@@ -1,7 +1,8 @@
 """The portal in a real Chromium (Debian's package, driven by Playwright through its
 executable path) at phone width: log in with the SMS code from the outbox, bind the ID
 number, see the benefits, request a service, upload a PDF, see it on the timeline, cancel.
-Screenshots of every step are kept in ``test-artifacts/browser/``."""
+Screenshots of every step are kept in ``test-artifacts/screenshots/flow/`` (CI keeps
+``test-artifacts/`` as an artifact; git ignores it)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from portal.models import SmsMessage
 from tests.factories import MINIMAL_PDF
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots" / "flow"
 # Flags for a root, offline machine: no sandbox, no background calls to Google's hosts.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -95,15 +96,17 @@ def test_log_in_request_upload_and_cancel_at_phone_width(page, catalogue, tmp_pa
     page.get_by_role("button", name="验证并继续").click()
 
     page.wait_for_url(re.compile(r"/$"))
-    # One collapsible section per member and policy; open the holder's 平安 one.
-    section = page.locator("details.member", has_text="DEMO-PA-0001").first
-    section.locator(":scope > summary").click()
-    outpatient = section.locator("li.benefit", has_text="门诊协助").first
-    assert outpatient.get_by_role("heading", name="门诊协助").is_visible()
-    assert "剩余" in outpatient.inner_text()
+    # One screen per member and policy; choose the holder on the 平安 policy.
+    chooser = page.get_by_role("navigation", name="选择保单和被保险人")
+    chooser.get_by_role("link", name="王小明").nth(1).click()
+    page.wait_for_url(re.compile(r"\?member="))
+    assert page.get_by_text("保单号 DEMO-PA-0001").is_visible()
+    outpatient = page.locator("li.tile", has_text="门诊协助").first
+    assert "剩余1次（共1次）" in outpatient.inner_text()
     shot(page, "04-benefits")
-
-    outpatient.get_by_role("link", name="申请服务").click()
+    outpatient.get_by_role("link", name="门诊协助").click()
+    assert page.get_by_role("heading", name="剩余额度").is_visible()
+    page.get_by_role("link", name="申请服务").click()
     page.get_by_label("服务所在城市").fill("上海市")
     page.get_by_role("button", name="检查是否符合条件").click()
     assert page.get_by_text("符合申请条件").is_visible()
@@ -114,7 +117,7 @@ def test_log_in_request_upload_and_cancel_at_phone_width(page, catalogue, tmp_pa
     assert page.get_by_text("申请已提交").is_visible()
     pdf = tmp_path / "门诊病历.pdf"
     pdf.write_bytes(MINIMAL_PDF)
-    page.get_by_label("选择文件").set_input_files(str(pdf))
+    page.get_by_label("选择文件").set_input_files([str(pdf)])
     page.get_by_role("button", name="上传资料").click()
     page.wait_for_load_state()
     assert page.get_by_role("link", name="门诊病历.pdf").is_visible()

@@ -381,6 +381,8 @@ readyz                                                      503 503 503 503 503 
 
 # Portal: visitors (vendors too: a token is no login) go to the SMS login; another person's
 # request, member or file is 404; staff have no policyholder account (404).
+portal:benefit_detail                                       302 200 404 302 302 404 404 404 404 404
+portal:document_delete                                      302 302 404 302 302 404 404 404 404 404
 portal:document_file                                        302 200 404 302 302 404 404 404 404 404
 portal:home                                                 302 200 200 302 302 404 404 404 404 404
 portal:login                                                200 200 200 200 200 200 200 200 200 200
@@ -392,6 +394,7 @@ portal:request_cancel                                       302 200 404 302 302 
 portal:request_detail                                       302 200 404 302 302 404 404 404 404 404
 portal:request_list                                         302 200 200 302 302 404 404 404 404 404
 portal:request_new                                          302 200 404 302 302 404 404 404 404 404
+portal:request_rating                                       302 302 404 302 302 404 404 404 404 404
 portal:request_upload                                       302 302 404 302 302 404 404 404 404 404
 """
 

@@ -491,26 +491,27 @@ def member_of(policy: Policy, ref: str) -> PolicyMember:
 
 
 def line_html(page: str, member: PolicyMember, benefit: Benefit) -> str:
-    """The HTML of the benefit's line in the member's block of 我的权益."""
-    start = page.index(f'id="member-{member.pk}"')
-    end = page.find('<details class="card member"', start)
-    block = page[start : end if end != -1 else len(page)]
-    lines = [
-        chunk for chunk in block.split('<li class="benefit') if f"<h3>{benefit.name}</h3>" in chunk
-    ]
-    assert len(lines) == 1, f"{benefit.name} shown {len(lines)} times for the member"
-    return lines[0]
+    """The HTML of the benefit's tile on the member's screen of 我的权益."""
+    link = reverse("portal:benefit_detail", args=[member.pk, benefit.code])
+    tiles = [chunk for chunk in page.split('<li class="tile') if f'href="{link}">' in chunk]
+    assert len(tiles) == 1, f"{benefit.name} shown {len(tiles)} times for the member"
+    return tiles[0]
 
 
 def overview_answer(world: World, policy: Policy, case: Case) -> tuple[Any, str]:
-    """The overview line of the member and benefit, and its HTML."""
-    page = world.portal.get(reverse("portal:home"))
-    assert page.status_code == 200
+    """The member's line for the benefit on 我的权益 (its tile is there), and the HTML of the
+    benefit's own page, which says everything: every reason, what to supply, when."""
     member = member_of(policy, case.member)
+    page = world.portal.get(reverse("portal:home"), {"member": member.pk})
+    assert page.status_code == 200
     benefit = Benefit.objects.get(code=case.benefit)
-    (block,) = [b for b in page.context["overview"] if b.member.pk == member.pk]
-    (line,) = [line for line in block.lines if line.benefit.code == case.benefit]
-    return line, line_html(page.text, member, benefit)
+    assert page.context["overview"].member.pk == member.pk
+    (line,) = [line for line in page.context["overview"].lines if line.benefit.code == case.benefit]
+    tile = line_html(page.text, member, benefit)
+    assert ("tile--blocked" in tile.split(">")[0]) is (not line.usable)
+    detail = world.portal.get(reverse("portal:benefit_detail", args=[member.pk, benefit.code]))
+    assert detail.status_code == 200
+    return line, detail.text.split('<main class="page" id="main">')[1]
 
 
 def form_url(policy: Policy, case: Case) -> str:
@@ -794,10 +795,15 @@ def test_the_overview_costs_the_same_queries_with_prerequisites_for_1_and_8_memb
     # And the page says what the history means: every member of the large family has the
     # guide delivered (no 须先完成); the holder has visits left, the others used theirs.
     lines = {
-        block.member.ref: [r.code for r in line.reasons]
-        for block in page.context["overview"]
-        for line in block.lines
-        if line.benefit.code == HOME_REHAB
+        member.ref: [
+            r.code
+            for line in client.get(reverse("portal:home"), {"member": member.pk})
+            .context["overview"]
+            .lines
+            if line.benefit.code == HOME_REHAB
+            for r in line.reasons
+        ]
+        for member in large.members.all()
     }
     assert lines == {"M1": [], **{f"M{i}": ["quota_exhausted"] for i in range(2, 9)}}
     assert "须先完成" not in page.text

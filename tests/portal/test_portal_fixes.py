@@ -151,7 +151,9 @@ def test_the_stylesheet_colours_success_green_warning_amber_error_red():
         assert css_rule(f".alert--{kind}")["color"] == f"var(--{colour})"
     assert css_rule(".message--success")["color"] == "var(--success)"
     assert css_rule(".message--warning")["background"] == "var(--warning-surface)"
-    assert css_rule(".benefit__left--empty strong")["color"] == "var(--danger)"
+    # what is left is green; a used-up pool is plain grey words, neither green nor alarming
+    assert css_rule(".tile__left")["color"] == "var(--success)"
+    assert css_rule(".tile__left--empty")["color"] == "var(--muted)"
     destructive = css_rule(".button--destructive")
     assert (destructive["color"], destructive["background"]) == ("var(--danger)", "var(--surface)")
     # the white outline button is the green top bar's only
@@ -168,7 +170,7 @@ def owner(client, db):
 def test_a_used_up_pool_is_not_green_and_the_cancel_button_is_visible(client, owner):
     request = submit(owner)
     home = client.get(reverse("portal:home")).text
-    assert '<p class="benefit__left benefit__left--empty">剩余 <strong>0</strong> / 1次' in home
+    assert '<p class="tile__left tile__left--empty">本年度已用完 <span class="tile__tag">' in home
     detail = client.get(reverse("portal:request_detail", args=[request.ref])).text
     cancel_url = reverse("portal:request_cancel", args=[request.ref])
     assert f'<a class="button button--destructive" href="{cancel_url}">取消申请</a>' in detail

@@ -60,7 +60,12 @@ def test_benefits_page_shows_what_is_left_and_why_a_benefit_cannot_be_used(
     assert "门诊协助" in text and "王一" in text and "李二" in text
     last_day = policy.effective_on + timedelta(days=29)
     assert f"等待期至{last_day.year}年{last_day.month}月{last_day.day}日结束" in text
-    assert "剩余 <strong>1</strong> / 1次" in text
+    # the benefit's own page says what is left in plain words, and every reason
+    member = policy.members.get(ref="M1")
+    detail = client.get(
+        reverse("portal:benefit_detail", args=[member.pk, "pingan.health.outpatient_assist"])
+    )
+    assert "剩余1次（共1次）" in detail.text and "暂不可用的原因" in detail.text
 
 
 def test_a_family_member_requests_the_pooled_outpatient_assist_from_the_portal(client, owner):
@@ -82,7 +87,8 @@ def test_a_family_member_requests_the_pooled_outpatient_assist_from_the_portal(c
     assert again.status_code == 302 and ServiceRequest.objects.count() == 1
     # The pool is the family's: the holder now sees it used up.
     home = client.get(reverse("portal:home"))
-    assert "剩余 <strong>0</strong> / 1次" in home.text
+    assert "本年度已用完" in home.text  # plain words, not "剩余0"
+    assert f"家庭共享：李二 已于{timezone.localdate():%-m月%-d日}申请，处理中" in home.text
 
 
 def test_a_bad_city_re_renders_the_form_with_the_reason_in_chinese(client, owner):
