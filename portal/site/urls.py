@@ -21,6 +21,11 @@ portal_patterns = [
         views.request_new,
         name="request_new",
     ),
+    path(
+        "members/<int:member_id>/benefits/<str:benefit_code>/request/places/",
+        views.place_picker,
+        name="place_picker",
+    ),
     path("requests/", views.request_list, name="request_list"),
     path("requests/<str:ref>/", views.request_detail, name="request_detail"),
     path("requests/<str:ref>/upload/", views.request_upload, name="request_upload"),
