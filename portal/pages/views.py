@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from benefits.models import Benefit, PolicyMember
+from benefits.policies.consent import consent_problem
 from benefits.terms import display as terms_display
 from bookings.documents.services import document_add, document_open
 from bookings.lifecycle.cancellation import request_cancel_preview
@@ -150,6 +151,9 @@ def request_new(request: HttpRequest, member_id: int, benefit_code: str) -> Http
             if benefit.parsed_terms.cancellation
             else [],
             "promises": [terms_display.milestone(m) for m in benefit.parsed_terms.sla],
+            "consent_refusal": consent_problem(
+                benefit.parsed_terms, (member.policy.holder_id, member.person_id)
+            ),
             **_picker_context(form, member, benefit),
         },
     )

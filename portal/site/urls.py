@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from portal.pages import auth_views, views
+from portal.pages import auth_views, privacy_views, views
 from portal.site import health
 from portal.site.api import api
 
@@ -34,6 +34,7 @@ portal_patterns = [
         "requests/<str:ref>/documents/<int:document_id>/", views.document_file, name="document_file"
     ),
     path("notifications/", views.notifications, name="notifications"),
+    path("privacy/consent/", privacy_views.consent, name="consent"),
     path("login/", auth_views.login_phone, name="login"),
     path("login/code/", auth_views.login_code, name="login_code"),
     path("login/bind/", auth_views.login_bind, name="login_bind"),
