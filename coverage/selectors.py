@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, Model, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from coverage.annex import ALIAS_COLUMN
@@ -299,3 +299,40 @@ def region_children(code: str | None) -> list[tuple[str, str]]:
             if (r.parent_code == code if code else r.level == Region.Level.PROVINCE)
         ),
     )
+
+
+# --- 我能在哪里用: a list's places and hospitals, searchable ---------------------------------
+
+
+def list_members_search(coverage_list: CoverageList, query: str) -> QuerySet[CoverageListMember]:
+    """The cities (and listed counties) of a city list in printed order, with their
+    province loaded, those naming ``query`` in the city, county or province."""
+    members = CoverageListMember.objects.filter(coverage_list=coverage_list).select_related(
+        "region__parent", "county"
+    )
+    text = normalise(query)
+    if text:
+        members = members.filter(
+            Q(region__name__contains=text)
+            | Q(region__parent__name__contains=text)
+            | Q(county__name__contains=text)
+            | Q(printed_name__contains=text)
+        )
+    return members.order_by("line", "id")
+
+
+def list_entries_search(coverage_list: CoverageList, query: str) -> QuerySet[ListEntry]:
+    """The hospitals (pharmacies) of a list in printed order, with their city and province
+    loaded, those naming ``query`` in the name, city or province."""
+    entries = ListEntry.objects.filter(coverage_list=coverage_list).select_related(
+        "region__parent__parent"
+    )
+    text = normalise(query)
+    if text:
+        entries = entries.filter(
+            Q(name__contains=text)
+            | Q(region__name__contains=text)
+            | Q(region__parent__name__contains=text)
+            | Q(region__parent__parent__name__contains=text)
+        )
+    return entries.order_by("line", "id")

@@ -37,6 +37,7 @@ from portal.pages.access import actable_members, policyholder_required, portal_p
 from portal.pages.cancel_form import CancelForm
 from portal.pages.request_forms import PICKER_FIELDS, ServiceRequestForm, UploadForm
 from portal.pages.selectors import benefits_overview, requests_for
+from portal.pages.where_views import benefit_networks
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -151,6 +152,9 @@ def request_new(request: HttpRequest, member_id: int, benefit_code: str) -> Http
             if benefit.parsed_terms.cancellation
             else [],
             "promises": [terms_display.milestone(m) for m in benefit.parsed_terms.sla],
+            "where_url": reverse("portal:where_benefit", args=[benefit.code])
+            if benefit_networks(benefit)
+            else None,
             "consent_refusal": consent_problem(
                 benefit.parsed_terms, (member.policy.holder_id, member.person_id)
             ),

@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from portal.pages import auth_views, privacy_views, views
+from portal.pages import auth_views, privacy_views, views, where_views
 from portal.site import health
 from portal.site.api import api
 
@@ -35,6 +35,8 @@ portal_patterns = [
     ),
     path("notifications/", views.notifications, name="notifications"),
     path("privacy/consent/", privacy_views.consent, name="consent"),
+    path("where/", where_views.where_index, name="where"),
+    path("where/<str:benefit_code>/", where_views.where_benefit, name="where_benefit"),
     path("login/", auth_views.login_phone, name="login"),
     path("login/code/", auth_views.login_code, name="login_code"),
     path("login/bind/", auth_views.login_bind, name="login_bind"),

@@ -372,6 +372,7 @@ readyz                                                      503 503 503 503 503 
 
 # Portal: visitors (vendors too: a token is no login) go to the SMS login; another person's
 # request, member or file is 404; staff have no policyholder account (404).
+portal:consent                                              302 200 200 302 302 404 404 404 404 404
 portal:document_file                                        302 200 404 302 302 404 404 404 404 404
 portal:home                                                 302 200 200 302 302 404 404 404 404 404
 portal:login                                                200 200 200 200 200 200 200 200 200 200
@@ -379,11 +380,14 @@ portal:login_bind                                           302 302 302 302 302 
 portal:login_code                                           302 302 302 302 302 302 302 302 302 302
 portal:logout                                               405 405 405 405 405 405 405 405 405 405
 portal:notifications                                        302 200 200 302 302 404 404 404 404 404
+portal:place_picker                                         302 200 404 302 302 404 404 404 404 404
 portal:request_cancel                                       302 200 404 302 302 404 404 404 404 404
 portal:request_detail                                       302 200 404 302 302 404 404 404 404 404
 portal:request_list                                         302 200 200 302 302 404 404 404 404 404
 portal:request_new                                          302 200 404 302 302 404 404 404 404 404
 portal:request_upload                                       302 302 404 302 302 404 404 404 404 404
+portal:where                                                302 200 200 302 302 404 404 404 404 404
+portal:where_benefit                                        302 200 200 302 302 404 404 404 404 404
 """
 
 
