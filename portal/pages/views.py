@@ -27,6 +27,7 @@ from bookings.lifecycle.submission import (
     next_step_text,
     request_submit,
     request_verdict,
+    submission_consent_problem,
 )
 from bookings.lifecycle.workflow import TRANSITIONS
 from bookings.models import Document, Notification, ServiceRequest
@@ -119,6 +120,9 @@ def request_new(request: HttpRequest, member_id: int, benefit_code: str) -> Http
                 verdict = request_verdict(data)
             except DomainError as exc:  # as on submit: the form says why, never a 500
                 form.add_error(None, exc.message)
+            if (refused := submission_consent_problem(data)) is not None:
+                form.add_error(None, refused.message)  # what submitting would answer
+                verdict = None
         else:
             try:
                 with transaction.atomic():

@@ -121,6 +121,10 @@ def test_after_a_withdrawal_a_service_needing_records_is_refused_on_the_form(hol
     assert page.status_code == 200
     assert "王一已撤回处理健康信息的同意" in page.text
     assert not ServiceRequest.objects.exists()
+    # checking does not say "符合申请条件" when submitting would be refused
+    checked = second_opinion_post(holder_client, policy, button="check")
+    assert "王一已撤回处理健康信息的同意" in str(checked.context["form"].non_field_errors())
+    assert "符合申请条件" not in checked.text
 
 
 def test_with_consent_the_same_request_is_submitted(holder_client, policy):
