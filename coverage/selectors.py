@@ -308,13 +308,14 @@ def list_members_search(coverage_list: CoverageList, query: str) -> QuerySet[Cov
     """The cities (and listed counties) of a city list in printed order, with their
     province loaded, those naming ``query`` in the city, county or province."""
     members = CoverageListMember.objects.filter(coverage_list=coverage_list).select_related(
-        "region__parent", "county"
+        "region__parent__parent", "county"
     )
     text = normalise(query)
     if text:
         members = members.filter(
             Q(region__name__contains=text)
             | Q(region__parent__name__contains=text)
+            | Q(region__parent__parent__name__contains=text)
             | Q(county__name__contains=text)
             | Q(printed_name__contains=text)
         )

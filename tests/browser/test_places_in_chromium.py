@@ -125,4 +125,12 @@ def test_awkward_place_names_get_useful_answers_at_phone_width(browser_page):
     assert page.get_by_label("区县").input_value() == "330102"
     shot(page, "08-picker-checked")
 
+    # 我能在哪里用, from the form's link: the network's cities, searched on the phone
+    page.get_by_role("link", name="我能在哪里用：查看可用城市与医院").click()
+    page.get_by_label("查找城市").fill("杭州")
+    page.get_by_role("button", name="查找").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("浙江省 杭州市").is_visible()
+    shot(page, "09-where-杭州")
+
     assert page.failures == []

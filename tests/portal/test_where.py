@@ -69,7 +69,7 @@ def test_a_city_list_shows_province_city_and_hospital_count(holder_client):
     assert page.status_code == 200
     assert "浙江省 杭州市" in page.text and "合作医院 46 家" in page.text
     # 建德市, a county-level city of 杭州, is listed on its own line and found too
-    assert "找到 2 条" in page.text and "杭州市 建德市" in page.text
+    assert "找到 2 条" in page.text and "浙江省 杭州市 建德市" in page.text
     assert "湖州市" not in page.text
 
 
