@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -54,6 +55,13 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.version}"
+
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> Q:
+        # Seen by the insurers of the person (portal.kernel.tenancy).
+        from benefits.policies.models import Person
+
+        return Q(person__in=Person.objects.filter(Person.insurer_q(ids)))
 
     @property
     def active(self) -> bool:

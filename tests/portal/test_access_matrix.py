@@ -101,6 +101,7 @@ admin/benefits/diagnosis/<path:object_id>/                  302 302 302 302 302 
 admin/benefits/hospitalisation/<path:object_id>/            302 302 302 302 302 403 302 302 302 302
 admin/benefits/insurer/<path:object_id>/                    302 302 302 302 302 403 302 302 302 302
 admin/benefits/person/<path:object_id>/                     302 302 302 302 302 403 302 302 302 302
+admin/benefits/consentrecord/<path:object_id>/              302 302 302 302 302 403 302 302 302 302
 admin/benefits/phonechange/<path:object_id>/                302 302 302 302 302 403 302 302 302 302
 admin/benefits/policy/<path:object_id>/                     302 302 302 302 302 403 302 302 302 302
 admin/benefits/product/<path:object_id>/                    302 302 302 302 302 403 302 302 302 302
@@ -204,10 +205,15 @@ admin:benefits_person_change                                302 302 302 302 302 
 admin:benefits_person_changelist                            302 302 302 302 302 403 200 200 200 200
 admin:benefits_person_delete                                302 302 302 302 302 403 403 404 403 200
 admin:benefits_person_history                               302 302 302 302 302 403 200 404 200 200
+admin:benefits_consentrecord_add                            302 302 302 302 302 403 403 403 403 403
 admin:benefits_phonechange_add                              302 302 302 302 302 403 403 403 403 403
+admin:benefits_consentrecord_change                         302 302 302 302 302 403 200 404 200 200
 admin:benefits_phonechange_change                           302 302 302 302 302 403 200 404 200 200
+admin:benefits_consentrecord_changelist                     302 302 302 302 302 403 200 200 200 200
 admin:benefits_phonechange_changelist                       302 302 302 302 302 403 200 200 200 200
+admin:benefits_consentrecord_delete                         302 302 302 302 302 403 403 404 403 403
 admin:benefits_phonechange_delete                           302 302 302 302 302 403 403 404 403 403
+admin:benefits_consentrecord_history                        302 302 302 302 302 403 200 404 200 200
 admin:benefits_phonechange_history                          302 302 302 302 302 403 200 404 200 200
 admin:benefits_policy_add                                   302 302 302 302 302 403 403 403 403 200
 admin:benefits_policy_change                                302 302 302 302 302 403 200 404 200 200
