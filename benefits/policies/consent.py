@@ -72,10 +72,11 @@ def current_consent(person: Person, kind: str = HEALTH) -> ConsentRecord | None:
     )
 
 
-def consent_needed(person: Person) -> bool:
+def consent_needed(person: Person, record: ConsentRecord | None = None) -> bool:
     """Whether the person has not agreed to the current text (never, withdrawn, or an
-    older version): the portal asks before they go on."""
-    record = current_consent(person)
+    older version): the portal asks before they go on. ``record``: their current consent,
+    when already read."""
+    record = record or current_consent(person)
     return record is None or not record.active or record.version != HEALTH_CONSENT_VERSION
 
 

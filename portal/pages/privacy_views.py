@@ -53,7 +53,7 @@ def consent(request: HttpRequest) -> HttpResponse:
     context = {
         "terms": health_consent_terms(person),
         "record": record,
-        "needed": consent_needed(person),
+        "needed": consent_needed(person, record),
         "next": next_url or "",
     }
     return render(request, "portal/consent.html", context)
