@@ -28,8 +28,13 @@ HEADERS = {
     "pharmacy": ["省份", "城市", "药房名称", "地址", "备注"],
     "drug": ["序号", "通用名", "商品名", "适应症", "生产企业", "备注"],
     "device": ["序号", "器械名称", "适应症", "备注"],
-    "disease": ["序号", "疾病名称", "定义", "备注"],
+    "disease": ["序号", "疾病名称", "定义", "备注", "别名"],
 }
+# Trailing columns a file may leave out (files written before the column existed). 别名: the
+# other names of a listed disease, "、"-separated (肺癌、乳腺癌 for 恶性肿瘤), which the
+# eligibility check reads as the listed disease (``coverage.selectors.list_names_cached``).
+OPTIONAL_COLUMNS = {"disease": ["别名"]}
+ALIAS_COLUMN = "别名"
 # The column that names an entry of a non-city list.
 NAME_COLUMN = {
     "hospital": "医院名称",
@@ -119,6 +124,9 @@ def read_table(content: bytes, filename: str, kind: str) -> Table:
     headers = [h.lstrip("\ufeff") for h in headers]
     while headers and not headers[-1]:
         headers.pop()
+    optional = OPTIONAL_COLUMNS.get(kind, [])
+    if optional and headers == expected[: len(expected) - len(optional)]:
+        headers = expected
     if headers != expected:
         raise AnnexFileError(
             f"表头应为：{','.join(expected)}（当前为：{','.join(headers) or '空'}）"

@@ -5,12 +5,14 @@ first call, for the eligibility endpoint, which asks the same few questions all 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, Model, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from coverage.annex import ALIAS_COLUMN
 from coverage.models import CoverageList, CoverageListMember, ListEntry, Region
 from coverage.regions import region_index
 from coverage.resolver import Column, RegionIndex, Resolution, normalise
@@ -150,6 +152,9 @@ _lists: Memo[CoverageList | None] = Memo("coverage-lists")
 _answers: Memo[bool] = Memo("coverage-answers")
 _names: Memo[frozenset[str]] = Memo("list-entry-names")
 _index: Memo[RegionIndex] = Memo("region-index")
+_choices: Memo[tuple[EntryChoice, ...]] = Memo("list-choices")
+_children: Memo[list[tuple[str, str]]] = Memo("region-children")
+_ALIAS_SEPARATORS = re.compile(r"[、，,;；/]")
 
 
 def region_index_cached() -> RegionIndex:
@@ -212,12 +217,123 @@ def list_covers_region_cached(coverage_list: CoverageList, region: Region) -> bo
     )
 
 
+def entry_aliases(attributes: dict[str, str]) -> list[str]:
+    """The other names a list entry is known by (its 别名 column), in printed order."""
+    return [
+        alias
+        for alias in (
+            normalise(part) for part in _ALIAS_SEPARATORS.split(attributes.get(ALIAS_COLUMN, ""))
+        )
+        if alias
+    ]
+
+
 def list_names_cached(coverage_list: CoverageList) -> frozenset[str]:
-    """Every entry's name and number in a non-city list (hospitals, drugs, diseases),
-    normalised; one query per list."""
+    """Every entry's name, number and other names (别名: 肺癌 for 恶性肿瘤) in a non-city list
+    (hospitals, drugs, diseases), normalised; one query per list."""
 
     def build() -> frozenset[str]:
-        rows = ListEntry.objects.filter(coverage_list=coverage_list).values_list("name", "code")
-        return frozenset(normalise(value) for row in rows for value in row if value)
+        rows = ListEntry.objects.filter(coverage_list=coverage_list).values_list(
+            "name", "code", "attributes"
+        )
+        names: set[str] = set()
+        for name, code, attributes in rows:
+            names.update(normalise(value) for value in (name, code) if value)
+            names.update(entry_aliases(attributes or {}))
+        return frozenset(names)
 
     return _names.get(coverage_list.pk, build)
+
+
+@dataclass(frozen=True)
+class EntryChoice:
+    """A list entry as a picker offers it: its printed name, other names and grade."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    grade: str = ""
+    region_id: int | None = None
+    city_id: int | None = None  # the entry's prefecture-level city (its region's, or itself)
+
+
+def list_choices_cached(code: str) -> tuple[EntryChoice, ...]:
+    """The entries of a non-city list in printed order, for a picker; one query per list."""
+
+    def build() -> tuple[EntryChoice, ...]:
+        rows = (
+            ListEntry.objects.filter(coverage_list__code=code)
+            .select_related("region")
+            .order_by("line", "id")
+        )
+        return tuple(
+            EntryChoice(
+                name=entry.name,
+                aliases=tuple(entry_aliases(entry.attributes or {})),
+                grade=(entry.attributes or {}).get("等级", ""),
+                region_id=entry.region_id,
+                city_id=_city_id(entry.region) if entry.region else None,
+            )
+            for entry in rows
+        )
+
+    return _choices.get(code, build)
+
+
+def _city_id(region: Region) -> int:
+    # Entries name a city (or a province when only the province is printed): a county's
+    # city is its parent.
+    if region.level == Region.Level.COUNTY and region.parent_id is not None:
+        return region.parent_id
+    return region.id
+
+
+def region_children(code: str | None) -> list[tuple[str, str]]:
+    """(code, name) of the provinces (``code`` None) or of a division's direct children, in
+    code order, for the 省/市/区 picker; from the in-memory index, no query."""
+    index = region_index_cached()
+    return _children.get(
+        code or "",
+        lambda: sorted(
+            (r.code, r.name)
+            for r in index.by_code.values()
+            if (r.parent_code == code if code else r.level == Region.Level.PROVINCE)
+        ),
+    )
+
+
+# --- 我能在哪里用: a list's places and hospitals, searchable ---------------------------------
+
+
+def list_members_search(coverage_list: CoverageList, query: str) -> QuerySet[CoverageListMember]:
+    """The cities (and listed counties) of a city list in printed order, with their
+    province loaded, those naming ``query`` in the city, county or province."""
+    members = CoverageListMember.objects.filter(coverage_list=coverage_list).select_related(
+        "region__parent__parent", "county"
+    )
+    text = normalise(query)
+    if text:
+        members = members.filter(
+            Q(region__name__contains=text)
+            | Q(region__parent__name__contains=text)
+            | Q(region__parent__parent__name__contains=text)
+            | Q(county__name__contains=text)
+            | Q(printed_name__contains=text)
+        )
+    return members.order_by("line", "id")
+
+
+def list_entries_search(coverage_list: CoverageList, query: str) -> QuerySet[ListEntry]:
+    """The hospitals (pharmacies) of a list in printed order, with their city and province
+    loaded, those naming ``query`` in the name, city or province."""
+    entries = ListEntry.objects.filter(coverage_list=coverage_list).select_related(
+        "region__parent__parent"
+    )
+    text = normalise(query)
+    if text:
+        entries = entries.filter(
+            Q(name__contains=text)
+            | Q(region__name__contains=text)
+            | Q(region__parent__name__contains=text)
+            | Q(region__parent__parent__name__contains=text)
+        )
+    return entries.order_by("line", "id")

@@ -26,6 +26,7 @@ from benefits.models import (
     Benefit,
     CalendarDay,
     CalendarYear,
+    ConsentRecord,
     Diagnosis,
     Hospitalisation,
     Insurer,
@@ -35,6 +36,7 @@ from benefits.models import (
     Service,
     Vendor,
 )
+from benefits.policies.consent import consent_grant
 from bookings.documents.services import document_add, document_open
 from bookings.lifecycle.services import request_transition
 from bookings.models import (
@@ -143,6 +145,7 @@ def build_world() -> World:
     PhoneChange.objects.create(
         person=holder, new_masked="138****0101", actor_label="test", channel="admin"
     )
+    consent_grant(holder, channel="portal")
     city_list = CoverageList.objects.get(code=CITY_LIST)
     UnresolvedName.objects.create(name="不存在市", province="湖北", coverage_list=city_list)
     CalendarDay.objects.create(date=date(2027, 1, 1), kind="holiday", name="元旦", source="test")
@@ -157,6 +160,7 @@ def build_world() -> World:
         Benefit: request.benefit,
         Policy: policy,
         PhoneChange: PhoneChange.objects.get(person=holder),
+        ConsentRecord: ConsentRecord.objects.get(person=holder),
         Hospitalisation: Hospitalisation.objects.get(person=holder),
         Diagnosis: Diagnosis.objects.get(person=holder),
         ServiceRequest: request,

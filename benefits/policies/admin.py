@@ -14,6 +14,7 @@ from import_export.formats import base_formats
 from import_export.results import Result
 
 from benefits.models import (
+    ConsentRecord,
     Diagnosis,
     Hospitalisation,
     Person,
@@ -153,6 +154,39 @@ class PhoneChangeAdmin(InsurerScopedAdmin):
     search_fields = ("actor_label",)
     date_hierarchy = "at"
     fields = ("person", "old_masked", "new_masked", "channel", "actor_label", "changed_by", "at")
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(InsurerScopedAdmin):
+    """Consents to process health information, as given and withdrawn: read only (the person
+    gives and withdraws them; a hotline grant goes through ``consent_grant``)."""
+
+    list_display = ("granted_at", "person", "kind", "version", "channel", "withdrawn_at")
+    list_filter = ("kind", "channel", "version")
+    list_select_related = ("person",)
+    date_hierarchy = "granted_at"
+    fields = (
+        "person",
+        "kind",
+        "version",
+        "purpose",
+        "recipients",
+        "channel",
+        "granted_at",
+        "withdrawn_at",
+        "recorded_by",
+    )
     readonly_fields = fields
     show_full_result_count = False
 

@@ -23,6 +23,7 @@ from benefits.eligibility.history import PoolState
 from benefits.eligibility.model import Verdict
 from benefits.eligibility.tiers import AdvanceInput
 from benefits.models import Benefit, Hospitalisation, Policy, PolicyMember
+from benefits.policies.consent import consent_problem
 from benefits.quota.entitlements import pools_for
 from benefits.quota.ledger import balance_open, quota_hold
 from benefits.terms import display as terms_display
@@ -165,6 +166,16 @@ def next_step_text(terms: BenefitTerms) -> str:
     return "；".join(terms_display.milestone(m) for m in first) + "。"
 
 
+def submission_consent_problem(data: RequestInput) -> DomainError | None:
+    """The consent check of a new request (``benefits.policies.consent``), for the people
+    whose health information it would carry: every channel's submission asks this."""
+    recipient = data.recipient or data.member
+    return consent_problem(
+        data.benefit.parsed_terms,
+        (data.policy.holder_id, data.member.person_id, recipient.person_id),
+    )
+
+
 def request_submit(data: RequestInput, *, actor: Actor) -> tuple[ServiceRequest, bool]:
     """Create the request and hold its quota in one transaction. The same submission key
     from the same user returns the first request (``created`` False) instead of a second."""
@@ -174,6 +185,9 @@ def request_submit(data: RequestInput, *, actor: Actor) -> tuple[ServiceRequest,
         ).first()
         if existing is not None:
             return existing, False
+    refused = submission_consent_problem(data)
+    if refused is not None:
+        raise refused
     verdict, pools = _evaluate(data)
     if not verdict.eligible:
         raise NotEligible(verdict)

@@ -43,6 +43,8 @@ class ErrorCode(StrEnum):
     NOT_ELIGIBLE = "not_eligible"
     INCOMPLETE = "incomplete"
     STAY_REQUIRED = "stay_required"
+    # --- consent (PIPL) ---
+    CONSENT_WITHDRAWN = "consent_withdrawn"  # records needed, health-information consent withdrawn
     # --- calendar ---
     CALENDAR_YEAR_NOT_ENTERED = "calendar_year_not_entered"
     # --- requests and vendors ---

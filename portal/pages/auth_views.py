@@ -14,10 +14,12 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from benefits.policies.consent import consent_needed
 from portal.kernel.errors import DomainError
 from portal.kernel.identity import mask_phone
 from portal.pages.access import portal_account
@@ -104,7 +106,12 @@ def login_bind(request: HttpRequest) -> HttpResponse:
             form.add_error("id_number" if exc.code == "invalid_id_number" else None, exc.message)
         else:
             messages.success(request, _("身份验证成功"))
-            return redirect(request.session.pop(NEXT_SESSION_KEY, None) or HOME_URL)
+            next_url = request.session.pop(NEXT_SESSION_KEY, None) or HOME_URL
+            if account.person is not None and consent_needed(account.person):
+                # PIPL art. 29: the separate consent for health information, asked at once.
+                query = urlencode({"next": next_url})
+                return redirect(f"{reverse('portal:consent')}?{query}")
+            return redirect(next_url)
     return render(request, "portal/login_bind.html", {"form": form})
 
 

@@ -28,15 +28,30 @@ from benefits.terms.rules import (
     WaitingPeriodRule,
 )
 from bookings.lifecycle.submission import RequestInput
-from coverage.selectors import region_cached
+from coverage.selectors import region_children
+from portal.pages.pickers import (
+    DISEASE_LIST_ID,
+    HOSPITAL_LIST_ID,
+    DatalistInput,
+    city_choices,
+    county_choices,
+    disease_options,
+    hospital_options,
+    picked_code,
+    typed_place_code,
+)
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 ACCEPT = ".pdf,.jpg,.jpeg,.png,.heic,application/pdf,image/jpeg,image/png,image/heic"
 
+
+# The place group of the form: the three choices, then the place typed.
+PICKER_FIELDS = ("province", "city", "county", "region")
 
 # The form fields that give each fact the engine may ask for (``Missing.fact``).
 FACT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -86,7 +101,16 @@ def _needs(terms: BenefitTerms) -> set[str]:
     return needs
 
 
+def _select(
+    label: StrOrPromise, blank: StrOrPromise, options: list[tuple[str, str]]
+) -> forms.CharField:
+    """An optional choice of the place picker; its value is checked in ``clean_region``."""
+    choices: list[tuple[str, StrOrPromise]] = [("", blank), *options]
+    return forms.CharField(label=label, required=False, widget=forms.Select(choices=choices))
+
+
 class ServiceRequestForm(forms.Form):
+    region_required: StrOrPromise | None = None  # the engine's message when the place is asked for
     submission_key = forms.CharField(widget=forms.HiddenInput)
     note = forms.CharField(
         label=_("补充说明"),
@@ -137,6 +161,11 @@ class ServiceRequestForm(forms.Form):
                 field.required = fact in asked
                 if fact in asked:
                     field.error_messages["required"] = asked[fact]
+        if "region" in self.fields:
+            # The place may be chosen instead of typed: required is checked in clean().
+            region = self.fields["region"]
+            self.region_required = region.error_messages["required"] if region.required else None
+            region.required = False
 
     def _add_site_field(self) -> None:
         # Lead times per clinic (博鳌: 普通门诊 2 天 … 专家门诊 15 天): the clinic decides.
@@ -186,19 +215,44 @@ class ServiceRequestForm(forms.Form):
     def _add_place_fields(self) -> None:
         f = self.fields
         if "region" in self.needs:
-            f["region"] = forms.CharField(
-                label=_("服务所在城市"),
-                max_length=60,
-                help_text=_("如：上海市、杭州市上城区，或6位行政区划代码"),
-            )
+            self._add_place_picker(_("服务所在城市"), required=True)
         if "hospital" in self.needs or "hospital_name" in self.needs:
             f["hospital"] = forms.CharField(
-                label=_("医院名称"), max_length=200, required="hospital" in self.needs
+                label=_("医院名称"),
+                max_length=200,
+                required="hospital" in self.needs,
+                widget=DatalistInput(
+                    hospital_options(self.terms, self._picked_place()), HOSPITAL_LIST_ID
+                ),
+                help_text=_("可从列表中选择服务网络内的医院，也可直接输入"),
             )
-            f.setdefault(
-                "region",
-                forms.CharField(label=_("医院所在城市"), max_length=60, required=False),
-            )
+            if "region" not in f:
+                self._add_place_picker(_("医院所在城市"), required=False)
+
+    def _add_place_picker(self, label: StrOrPromise, *, required: bool) -> None:
+        """省/市/区 choices (``portal.pages.pickers``) and, beside them, the place typed."""
+        province, city = self._value("province"), self._value("city")
+        self.fields["province"] = _select(_("省份"), _("请选择省份"), region_children(None))
+        self.fields["city"] = _select(_("城市"), _("请选择城市"), city_choices(province))
+        self.fields["county"] = _select(_("区县"), _("全市/请选择区县"), county_choices(city))
+        self.fields["region"] = forms.CharField(
+            label=label,
+            max_length=60,
+            required=required,
+            help_text=_(
+                "可用上方选择，或直接输入，如：上海市浦东新区、杭州市上城区，或6位行政区划代码"
+            ),
+        )
+
+    def _value(self, name: str) -> str:
+        value = self.data.get(name) if self.is_bound else self.initial.get(name)
+        return str(value or "").strip()
+
+    def _picked_place(self) -> str | None:
+        """The place chosen or typed so far (for the hospital choices), without checking it."""
+        return picked_code(self._value("province"), self._value("city"), self._value("county")) or (
+            self._value("region") or None
+        )
 
     def _add_stay_fields(self) -> None:
         if "stay" in self.needs:
@@ -212,7 +266,12 @@ class ServiceRequestForm(forms.Form):
     def _add_diagnosis_fields(self) -> None:
         if "diagnosis" in self.needs:
             f = self.fields
-            f["disease"] = forms.CharField(label=_("疾病名称"), max_length=120)
+            f["disease"] = forms.CharField(
+                label=_("疾病名称"),
+                max_length=120,
+                widget=DatalistInput(disease_options(self.terms), DISEASE_LIST_ID),
+                help_text=_("可从列表中选择，也可输入诊断书上的疾病名称（如：肺癌）"),
+            )
             f["confirmed"] = forms.TypedChoiceField(
                 label=_("诊断情况"),
                 choices=[("1", _("已确诊")), ("0", _("疑似"))],
@@ -263,18 +322,26 @@ class ServiceRequestForm(forms.Form):
             )
 
     def clean_region(self) -> str:
-        """The region's code: a place the resolver cannot read is this field's error, in
-        the policyholder's words, before the engine sees it."""
+        """The region's code, from the place typed (read inside the province chosen, so
+        朝阳区 with 北京 is 北京市朝阳区) or else the deepest place chosen: a place the
+        resolver cannot read is this field's error, in the policyholder's words, with the
+        places it could mean."""
         text = self.cleaned_data.get("region", "").strip()
+        province, city, county = (
+            self.cleaned_data.get(k, "") for k in ("province", "city", "county")
+        )
         if not text:
-            return ""
-        region = region_cached(text)
-        if region is None:
+            return picked_code(province, city, county)
+        code = typed_place_code(text, province)
+        if code is None:
             raise forms.ValidationError(place_problem(text)[0], code="invalid_region")
-        return region.code
+        return code
 
     def clean(self):
         data = super().clean()
+        if getattr(self, "region_required", None) and not data.get("region"):
+            if "region" not in self.errors:
+                self.add_error("region", self.region_required)
         admitted, discharged = data.get("admitted_on"), data.get("discharged_on")
         if admitted and discharged and discharged < admitted:
             self.add_error("discharged_on", _("出院日期不能早于入院日期"))

@@ -8,13 +8,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from benefits.models import Benefit, PolicyMember
+from benefits.policies.consent import consent_problem
 from benefits.terms import display as terms_display
 from bookings.documents.services import document_add, document_open
 from bookings.lifecycle.cancellation import request_cancel_preview
@@ -25,6 +27,7 @@ from bookings.lifecycle.submission import (
     next_step_text,
     request_submit,
     request_verdict,
+    submission_consent_problem,
 )
 from bookings.models import Document, Notification, ServiceRequest
 from portal.kernel.actor import Actor
@@ -33,8 +36,9 @@ from portal.kernel.tenancy import request_user
 from portal.pages import selectors
 from portal.pages.access import actable_members, policyholder_required, portal_person
 from portal.pages.cancel_form import CancelForm
-from portal.pages.request_forms import ServiceRequestForm
+from portal.pages.request_forms import PICKER_FIELDS, ServiceRequestForm
 from portal.pages.selectors import portal_overview, requests_for
+from portal.pages.where_views import benefit_networks
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -94,12 +98,13 @@ def benefit_detail(request: HttpRequest, member_id: int, benefit_code: str) -> H
     )
 
 
-@policyholder_required
-@require_http_methods(["GET", "POST"])
-def request_new(request: HttpRequest, member_id: int, benefit_code: str) -> HttpResponse:
+def _member_and_benefit(
+    request: HttpRequest, member_id: int, benefit_code: str
+) -> tuple[PolicyMember, Benefit, list[PolicyMember]]:
+    """The member (one the logged-in person acts for), the benefit of their product and the
+    member's family on the policy; anything else answers 404."""
     person = portal_person(request)
-    members = list(actable_members(person))
-    member = next((m for m in members if m.pk == member_id), None)
+    member = next((m for m in actable_members(person) if m.pk == member_id), None)
     if member is None:
         raise Http404
     benefit = get_object_or_404(Benefit, code=benefit_code, product_id=member.policy.product_id)
@@ -109,23 +114,46 @@ def request_new(request: HttpRequest, member_id: int, benefit_code: str) -> Http
         .exclude(pk=member.pk)
         .select_related("person")
     ]
+    return member, benefit, family
+
+
+def _echo(data: QueryDict) -> dict[str, object]:
+    """Posted or queried values as a form's initial data (lists kept for multiple choices)."""
+    return {key: values if len(values) > 1 else values[0] for key, values in data.lists()}
+
+
+@policyholder_required
+@require_http_methods(["GET", "POST"])
+def request_new(request: HttpRequest, member_id: int, benefit_code: str) -> HttpResponse:
+    member, benefit, family = _member_and_benefit(request, member_id, benefit_code)
     family_by_pk = {m.pk: m for m in [member, *family]}
-    form = ServiceRequestForm(
-        request.POST or None,
-        request.FILES or None,
-        benefit=benefit,
-        member=member,
-        family=family,
-        asked=_asked(member, benefit),
-    )
+    refreshing = request.method == "POST" and "pick" in request.POST
+    if refreshing:
+        # Without JavaScript, "更新列表" posts the form back to offer the next choices: shown
+        # again as typed, unchecked (no errors for fields not filled in yet).
+        form = ServiceRequestForm(
+            initial=_echo(request.POST), benefit=benefit, member=member, family=family
+        )
+    else:
+        form = ServiceRequestForm(
+            request.POST or None,
+            request.FILES or None,
+            benefit=benefit,
+            member=member,
+            family=family,
+            asked=_asked(member, benefit),
+        )
     verdict = None
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not refreshing and form.is_valid():
         data = form.to_input(policy=member.policy, family_by_pk=family_by_pk, at=timezone.now())
         if "check" in request.POST:
             try:
                 verdict = request_verdict(data)
             except DomainError as exc:  # as on submit: the form says why, never a 500
                 form.add_error(None, exc.message)
+            if (refused := submission_consent_problem(data)) is not None:
+                form.add_error(None, refused.message)  # what submitting would answer
+                verdict = None
         else:
             try:
                 with transaction.atomic():
@@ -159,8 +187,40 @@ def request_new(request: HttpRequest, member_id: int, benefit_code: str) -> Http
             if benefit.parsed_terms.cancellation
             else [],
             "promises": [terms_display.milestone(m) for m in benefit.parsed_terms.sla],
+            "where_url": reverse("portal:where_benefit", args=[benefit.code])
+            if benefit_networks(benefit)
+            else None,
+            "consent_refusal": consent_problem(
+                benefit.parsed_terms, (member.policy.holder_id, member.person_id)
+            ),
+            **_picker_context(form, member, benefit),
         },
     )
+
+
+def _picker_context(form: ServiceRequestForm, member: PolicyMember, benefit: Benefit) -> dict:
+    if "province" not in form.fields:
+        return {"picker_names": ()}
+    return {
+        "picker_names": PICKER_FIELDS,
+        "picker_fields": [form[name] for name in PICKER_FIELDS[:3]],
+        "picker_url": reverse("portal:place_picker", args=[member.pk, benefit.code]),
+    }
+
+
+@policyholder_required
+@require_GET
+def place_picker(request: HttpRequest, member_id: int, benefit_code: str) -> HttpResponse:
+    """The 省/市/区 group again for the choices so far, with the hospitals of that city as
+    an out-of-band datalist (htmx asks for it when a choice changes)."""
+    member, benefit, family = _member_and_benefit(request, member_id, benefit_code)
+    form = ServiceRequestForm(
+        initial=_echo(request.GET), benefit=benefit, member=member, family=family
+    )
+    if "province" not in form.fields:
+        raise Http404
+    context = {"form": form, "oob": True, **_picker_context(form, member, benefit)}
+    return render(request, "portal/_place_picker.html", context)
 
 
 def _asked(member: PolicyMember, benefit: Benefit) -> dict[str, str]:

@@ -37,8 +37,8 @@ PRODUCT_APPS = ("portal", "coverage", "benefits", "bookings")
 LIBRARY_APPS = ("auditlog", "axes", "django_celery_beat")
 
 POLICY_DATA = ("person", "policy", "policymember", "hospitalisation", "diagnosis")
-# Read-only records of what happened to policy data (phone changes).
-POLICY_HISTORY = ("phonechange",)
+# Read-only records of what happened to policy data (phone changes, consents given).
+POLICY_HISTORY = ("phonechange", "consentrecord")
 LEDGER = ("quotabalance", "quotaledgerentry")
 CATALOGUE = ("insurer", "vendor", "product", "service", "benefit")
 COVERAGE = ("coveragelist", "coveragelistmember", "listentry", "unresolvedname")

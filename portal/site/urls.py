@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from portal.pages import auth_views, request_views, views
+from portal.pages import auth_views, privacy_views, request_views, views, where_views
 from portal.site import health
 from portal.site.api import api
 
@@ -26,6 +26,11 @@ portal_patterns = [
         views.request_new,
         name="request_new",
     ),
+    path(
+        "members/<int:member_id>/benefits/<str:benefit_code>/request/places/",
+        views.place_picker,
+        name="place_picker",
+    ),
     path("requests/", views.request_list, name="request_list"),
     path("requests/<str:ref>/", request_views.request_detail, name="request_detail"),
     path("requests/<str:ref>/upload/", request_views.request_upload, name="request_upload"),
@@ -40,6 +45,9 @@ portal_patterns = [
         name="document_delete",
     ),
     path("notifications/", views.notifications, name="notifications"),
+    path("privacy/consent/", privacy_views.consent, name="consent"),
+    path("where/", where_views.where_index, name="where"),
+    path("where/<str:benefit_code>/", where_views.where_benefit, name="where_benefit"),
     path("login/", auth_views.login_phone, name="login"),
     path("login/code/", auth_views.login_code, name="login_code"),
     path("login/bind/", auth_views.login_bind, name="login_bind"),

@@ -95,6 +95,12 @@ def test_log_in_request_upload_and_cancel_at_phone_width(page, catalogue, tmp_pa
     shot(page, "03-bind")
     page.get_by_role("button", name="验证并继续").click()
 
+    # The separate consent to process health information (PIPL art. 29), asked once.
+    page.wait_for_url(re.compile(r"/privacy/consent/"))
+    assert page.get_by_text("接收健康信息的服务商").is_visible()
+    shot(page, "03b-consent")
+    page.get_by_role("button", name="同意处理我的健康信息").click()
+
     page.wait_for_url(re.compile(r"/$"))
     # One screen per member and policy; choose the holder on the 平安 policy.
     chooser = page.get_by_role("navigation", name="选择保单和被保险人")

@@ -101,6 +101,7 @@ admin/benefits/diagnosis/<path:object_id>/                  302 302 302 302 302 
 admin/benefits/hospitalisation/<path:object_id>/            302 302 302 302 302 403 302 302 302 302
 admin/benefits/insurer/<path:object_id>/                    302 302 302 302 302 403 302 302 302 302
 admin/benefits/person/<path:object_id>/                     302 302 302 302 302 403 302 302 302 302
+admin/benefits/consentrecord/<path:object_id>/              302 302 302 302 302 403 302 302 302 302
 admin/benefits/phonechange/<path:object_id>/                302 302 302 302 302 403 302 302 302 302
 admin/benefits/policy/<path:object_id>/                     302 302 302 302 302 403 302 302 302 302
 admin/benefits/product/<path:object_id>/                    302 302 302 302 302 403 302 302 302 302
@@ -204,10 +205,15 @@ admin:benefits_person_change                                302 302 302 302 302 
 admin:benefits_person_changelist                            302 302 302 302 302 403 200 200 200 200
 admin:benefits_person_delete                                302 302 302 302 302 403 403 404 403 200
 admin:benefits_person_history                               302 302 302 302 302 403 200 404 200 200
+admin:benefits_consentrecord_add                            302 302 302 302 302 403 403 403 403 403
 admin:benefits_phonechange_add                              302 302 302 302 302 403 403 403 403 403
+admin:benefits_consentrecord_change                         302 302 302 302 302 403 200 404 200 200
 admin:benefits_phonechange_change                           302 302 302 302 302 403 200 404 200 200
+admin:benefits_consentrecord_changelist                     302 302 302 302 302 403 200 200 200 200
 admin:benefits_phonechange_changelist                       302 302 302 302 302 403 200 200 200 200
+admin:benefits_consentrecord_delete                         302 302 302 302 302 403 403 404 403 403
 admin:benefits_phonechange_delete                           302 302 302 302 302 403 403 404 403 403
+admin:benefits_consentrecord_history                        302 302 302 302 302 403 200 404 200 200
 admin:benefits_phonechange_history                          302 302 302 302 302 403 200 404 200 200
 admin:benefits_policy_add                                   302 302 302 302 302 403 403 403 403 200
 admin:benefits_policy_change                                302 302 302 302 302 403 200 404 200 200
@@ -383,6 +389,7 @@ readyz                                                      503 503 503 503 503 
 # request, member or file is 404; staff have no policyholder account (404).
 portal:benefit_detail                                       302 200 404 302 302 404 404 404 404 404
 portal:document_delete                                      302 302 404 302 302 404 404 404 404 404
+portal:consent                                              302 200 200 302 302 404 404 404 404 404
 portal:document_file                                        302 200 404 302 302 404 404 404 404 404
 portal:home                                                 302 200 200 302 302 404 404 404 404 404
 portal:login                                                200 200 200 200 200 200 200 200 200 200
@@ -390,12 +397,15 @@ portal:login_bind                                           302 302 302 302 302 
 portal:login_code                                           302 302 302 302 302 302 302 302 302 302
 portal:logout                                               405 405 405 405 405 405 405 405 405 405
 portal:notifications                                        302 200 200 302 302 404 404 404 404 404
+portal:place_picker                                         302 200 404 302 302 404 404 404 404 404
 portal:request_cancel                                       302 200 404 302 302 404 404 404 404 404
 portal:request_detail                                       302 200 404 302 302 404 404 404 404 404
 portal:request_list                                         302 200 200 302 302 404 404 404 404 404
 portal:request_new                                          302 200 404 302 302 404 404 404 404 404
 portal:request_rating                                       302 302 404 302 302 404 404 404 404 404
 portal:request_upload                                       302 302 404 302 302 404 404 404 404 404
+portal:where                                                302 200 200 302 302 404 404 404 404 404
+portal:where_benefit                                        302 200 200 302 302 404 404 404 404 404
 """
 
 

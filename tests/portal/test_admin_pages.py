@@ -61,6 +61,9 @@ def policy_rows():
 
     person.phone = "13900139000"
     person_save(person=person, channel="admin")
+    from benefits.policies.consent import consent_grant
+
+    consent_grant(person, channel="portal")
     return policy
 
 

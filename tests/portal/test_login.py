@@ -76,8 +76,9 @@ def test_first_login_sends_a_code_logs_in_binds_and_lands_on_my_policies(client,
     response = client.post(
         reverse("portal:login_bind"), {"id_type": "resident_id", "id_number": holder_id()}
     )
-    # then the account is bound and they land on "my policies"
-    assert response["Location"] == "/"
+    # then the account is bound and they are asked, separately, to consent to the processing
+    # of health information before landing on "my policies"
+    assert response["Location"] == reverse("portal:consent") + "?next=%2F"
     account.refresh_from_db()
     assert account.person == holder
     assert account.bound_at is not None
