@@ -76,8 +76,22 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"places-{name}.png"), full_page=True)
 
 
-def check(page, typed: str) -> None:
+def open_form(page) -> None:
+    """The form, once htmx has taken charge of the picker (a choice made before would post
+    nothing: the page looks ready to the user a moment before it is)."""
     page.goto(page.form_url)
+    picker_ready(page)
+
+
+def picker_ready(page) -> None:
+    """htmx has taken charge of the (new) picker: its handlers are on."""
+    page.wait_for_function(
+        "() => window.htmx && document.querySelector('#place-picker')['htmx-internal-data']"
+    )
+
+
+def check(page, typed: str) -> None:
+    open_form(page)
     page.get_by_label("直接输入服务所在城市").fill(typed)
     page.get_by_role("button", name="检查是否符合条件").click()
     page.wait_for_load_state()
@@ -102,9 +116,10 @@ def test_awkward_place_names_get_useful_answers_at_phone_width(browser_page):
     shot(page, "05-朝阳区")
 
     # 朝阳区 typed with 北京 chosen in the picker: 北京市朝阳区
-    page.goto(page.form_url)
-    page.get_by_label("省份").select_option(label="北京市")
-    page.locator('#id_city option[value="110000"]').wait_for(state="attached")  # htmx swap
+    open_form(page)
+    with page.expect_response(lambda r: "/places/" in r.url and "province=110000" in r.url):
+        page.get_by_label("省份").select_option(label="北京市")  # htmx asks for the cities
+    page.locator('#id_city option[value="110000"]').wait_for(state="attached")  # and swaps
     page.get_by_label("直接输入服务所在城市").fill("朝阳区")
     page.get_by_role("button", name="检查是否符合条件").click()
     page.wait_for_load_state()
@@ -112,11 +127,15 @@ def test_awkward_place_names_get_useful_answers_at_phone_width(browser_page):
     shot(page, "06-朝阳区-北京")
 
     # the picker alone, down to the district, through htmx
-    page.goto(page.form_url)
-    page.get_by_label("省份").select_option(label="浙江省")
+    open_form(page)
+    with page.expect_response(lambda r: "/places/" in r.url and "province=330000" in r.url):
+        page.get_by_label("省份").select_option(label="浙江省")
     page.locator('#id_city option[value="330100"]').wait_for(state="attached")
-    page.get_by_label("城市", exact=True).select_option(label="杭州市")
+    picker_ready(page)
+    with page.expect_response(lambda r: "/places/" in r.url and "city=330100" in r.url):
+        page.get_by_label("城市", exact=True).select_option(label="杭州市")
     page.locator('#id_county option[value="330102"]').wait_for(state="attached")
+    picker_ready(page)
     page.get_by_label("区县").select_option(label="上城区")
     shot(page, "07-picker")
     page.get_by_role("button", name="检查是否符合条件").click()
@@ -130,7 +149,7 @@ def test_awkward_place_names_get_useful_answers_at_phone_width(browser_page):
     page.get_by_label("查找城市").fill("杭州")
     page.get_by_role("button", name="查找").click()
     page.wait_for_load_state()
-    assert page.get_by_text("浙江省 杭州市").is_visible()
+    assert page.get_by_text("浙江省 杭州市", exact=True).is_visible()  # not 建德市 under it
     shot(page, "09-where-杭州")
 
     assert page.failures == []
