@@ -12,7 +12,13 @@ from bookings.lifecycle.models import (
 )
 from bookings.messages.models import FollowUp, Notification
 from bookings.sla.models import Milestone
-from bookings.vendors.models import IdempotentResponse, VendorToken, VendorWebhook, WebhookDelivery
+from bookings.vendors.models import (
+    IdempotentResponse,
+    VendorAccount,
+    VendorToken,
+    VendorWebhook,
+    WebhookDelivery,
+)
 
 __all__ = [
     "OPEN_STATUSES",
@@ -27,6 +33,7 @@ __all__ = [
     "RequestEvent",
     "ServiceRequest",
     "Status",
+    "VendorAccount",
     "VendorToken",
     "VendorWebhook",
     "WebhookDelivery",

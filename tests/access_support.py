@@ -42,6 +42,7 @@ from bookings.models import (
     DocumentAccess,
     Notification,
     ServiceRequest,
+    VendorAccount,
     VendorToken,
     VendorWebhook,
     WebhookDelivery,
@@ -134,6 +135,10 @@ def build_world() -> World:
         vendor=vendor_x, url="https://example.com/hook", secret="s"
     )
     WebhookDelivery.objects.create(webhook=webhook, event="request.assigned", payload={})
+    workbench_user = user_model.objects.create_user(username="matrix-vendor-x", password="v-pass-1")
+    vendor_account = VendorAccount.objects.create(
+        user=workbench_user, vendor=vendor_x, phone="13900000109"
+    )
     staff_token_issue(user=users["operator_1"], name="operator 1's integration")
     SmsMessage.objects.create(phone=holder.phone, template="login_code", body="验证码为123456")
     Hospitalisation.objects.create(
@@ -163,6 +168,7 @@ def build_world() -> World:
         DocumentAccess: DocumentAccess.objects.get(document=document),
         Notification: Notification.objects.filter(request=request).first(),
         VendorToken: VendorToken.objects.get(vendor=vendor_x),
+        VendorAccount: vendor_account,
         VendorWebhook: webhook,
         WebhookDelivery: webhook.deliveries.get(),
         CoverageList: city_list,

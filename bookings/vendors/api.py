@@ -9,7 +9,6 @@ make ``VENDOR_RATE`` calls; beyond that the answer is 429 ``rate_limited`` with
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
@@ -20,7 +19,13 @@ from ninja.throttling import AuthRateThrottle
 
 from benefits.models import Vendor
 from bookings.documents.services import document_open
-from bookings.idempotency import KeyOwner, StoredResponse, idempotent_call, request_fingerprint
+from bookings.idempotency import (
+    KeyOwner,
+    StoredResponse,
+    idempotent_call,
+    request_fingerprint,
+    upload_sha256,
+)
 from bookings.models import VendorToken
 from bookings.vendors import schemas
 from bookings.vendors.schemas import (
@@ -53,7 +58,6 @@ from portal.kernel.errors import DomainError
 # wrong is stopped within a minute. The counts live in Django's cache: with several web
 # processes the cache must be shared (Redis) for the limit to hold across them.
 VENDOR_RATE = "120/min"
-HASH_CHUNK_BYTES = 1024 * 1024
 
 IdempotencyKey = Header(
     ...,
@@ -277,21 +281,13 @@ def post_deliverable(
     fingerprint = request_fingerprint(
         "POST",
         request.path,
-        {"name": name, "requirement": requirement, "sha256": _sha256(file)},
+        {"name": name, "requirement": requirement, "sha256": upload_sha256(file)},
     )
     return _answer(
         idempotent_call(
             owner=KeyOwner(vendor=vendor), key=idempotency_key, fingerprint=fingerprint, apply=apply
         )
     )
-
-
-def _sha256(upload: UploadedFile) -> str:
-    digest = hashlib.sha256()
-    for chunk in upload.chunks(HASH_CHUNK_BYTES):
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
 
 
 @router.post(

@@ -47,6 +47,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),  # public: database, cache, broker
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("vendor/", include("portal.vendor.urls")),  # the vendor workbench (portal.vendor)
     path("", include((portal_patterns, "portal"))),
 ]
 

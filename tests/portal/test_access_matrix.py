@@ -110,6 +110,7 @@ admin/bookings/documentaccess/<path:object_id>/             302 302 302 302 302 
 admin/bookings/notification/<path:object_id>/               302 302 302 302 302 403 302 302 302 302
 admin/bookings/servicerequest/<path:object_id>/             302 302 302 302 302 403 302 302 302 302
 admin/bookings/vendortoken/<path:object_id>/                302 302 302 302 302 403 302 302 302 302
+admin/bookings/vendoraccount/<path:object_id>/               302 302 302 302 302 403 302 302 302 302
 admin/bookings/vendorwebhook/<path:object_id>/              302 302 302 302 302 403 302 302 302 302
 admin/bookings/webhookdelivery/<path:object_id>/            302 302 302 302 302 403 302 302 302 302
 admin/coverage/coveragelist/<path:object_id>/               302 302 302 302 302 403 302 302 302 302
@@ -262,6 +263,11 @@ admin:bookings_vendortoken_change                           302 302 302 302 302 
 admin:bookings_vendortoken_changelist                       302 302 302 302 302 403 403 403 200 200
 admin:bookings_vendortoken_delete                           302 302 302 302 302 403 403 404 403 200
 admin:bookings_vendortoken_history                          302 302 302 302 302 403 403 404 200 200
+admin:bookings_vendoraccount_add                            302 302 302 302 302 403 403 403 403 200
+admin:bookings_vendoraccount_change                         302 302 302 302 302 403 403 404 200 200
+admin:bookings_vendoraccount_changelist                     302 302 302 302 302 403 403 403 200 200
+admin:bookings_vendoraccount_delete                         302 302 302 302 302 403 403 404 403 200
+admin:bookings_vendoraccount_history                        302 302 302 302 302 403 403 404 200 200
 admin:bookings_vendorwebhook_add                            302 302 302 302 302 403 403 403 403 200
 admin:bookings_vendorwebhook_change                         302 302 302 302 302 403 403 404 200 200
 admin:bookings_vendorwebhook_changelist                     302 302 302 302 302 403 403 403 200 200
@@ -384,6 +390,19 @@ portal:request_detail                                       302 200 404 302 302 
 portal:request_list                                         302 200 200 302 302 404 404 404 404 404
 portal:request_new                                          302 200 404 302 302 404 404 404 404 404
 portal:request_upload                                       302 302 404 302 302 404 404 404 404 404
+
+# Vendor workbench (portal.vendor): its own login (password + SMS code), no token; without a
+# workbench session every page goes to that login. The actions are POST only. Isolation
+# between vendors: tests/portal/test_vendor_workbench.py.
+vendor:document_file                                        302 302 302 302 302 302 302 302 302 302
+vendor:home                                                 302 302 302 302 302 302 302 302 302 302
+vendor:login                                                200 200 200 200 200 200 200 200 200 200
+vendor:login_code                                           302 302 302 302 302 302 302 302 302 302
+vendor:logout                                               405 405 405 405 405 405 405 405 405 405
+vendor:request_consumption                                  405 405 405 405 405 405 405 405 405 405
+vendor:request_deliverable                                  405 405 405 405 405 405 405 405 405 405
+vendor:request_detail                                       302 302 302 302 302 302 302 302 302 302
+vendor:request_event                                        405 405 405 405 405 405 405 405 405 405
 """
 
 
