@@ -75,7 +75,7 @@ def upload_sha256(upload: Any) -> str:
 
 
 def error_body(exc: DomainError) -> dict[str, Any]:
-    """The API's error shape (``portal.site.api.error``), so a replayed error reads the same."""
+    """The API's error shape (``portal.site.api``), so a replayed error reads the same."""
     return {"code": exc.code, "message": exc.message, **exc.details}
 
 

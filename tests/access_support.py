@@ -59,7 +59,7 @@ from coverage.models import (
 from portal.kernel.actor import Actor
 from portal.kernel.staff_auth import staff_token_issue
 from portal.models import PolicyholderAccount, SmsMessage, StaffToken
-from portal.site.api import api
+from portal.site.api import api, vendor_api
 from tests.factories import (
     MINIMAL_PDF,
     OUTPATIENT_ASSIST,
@@ -296,9 +296,9 @@ def url_routes() -> Iterator[Route]:
 def api_operations() -> dict[str, tuple[str, str]]:
     """``"GET /api/staff/v1/me"`` → (method, path template) for every operation of the
     OpenAPI schema (staff and vendor API)."""
-    schema = api.get_openapi_schema()
     return {
         f"{method.upper()} {path}": (method.upper(), path)
+        for schema in (api.get_openapi_schema(), vendor_api.get_openapi_schema())
         for path, operations in schema["paths"].items()
         for method in operations
     }

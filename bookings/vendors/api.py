@@ -1,4 +1,4 @@
-"""The vendor API, mounted at /api/vendor/v1/ (docs at /api/docs, tag "vendor").
+"""The vendor API, mounted at /api/vendor/v1/ (its own docs at /api/vendor/v1/docs).
 
 A vendor authenticates with ``Authorization: Bearer <token>`` (issued in admin, one per
 integration), sees only the requests assigned to it, reports progress with events, uploads
@@ -66,7 +66,7 @@ IdempotencyKey = Header(
     max_length=100,
     description="每个写操作唯一的键（如 UUID）。重试时使用同一个键，不会重复执行",
 )
-# Every endpoint may answer these; listed so /api/docs shows the shape of each.
+# Every endpoint may answer these; listed so the docs show the shape of each.
 AUTH_ERRORS = {401: ErrorOut, 429: ErrorOut}
 WRITE_ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}
 

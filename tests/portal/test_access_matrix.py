@@ -362,10 +362,14 @@ admin:portal_stafftoken_delete                              302 302 302 302 302 
 admin:portal_stafftoken_history                             302 302 302 302 302 403 200 404 404 200
 admin:view_on_site                                          302 302 302 302 302 403 404 404 404 404
 
-# API documentation: public (it describes the API, it holds no data).
+# API documentation: the staff API's behind the staff login (admin's login page); the
+# vendor API's public (it describes the API, it holds no data).
 api:api-root                                                404 404 404 404 404 404 404 404 404 404
-api:openapi-json                                            200 200 200 200 200 200 200 200 200 200
-api:openapi-view                                            200 200 200 200 200 200 200 200 200 200
+api:openapi-json                                            302 302 302 302 302 200 200 200 200 200
+api:openapi-view                                            302 302 302 302 302 200 200 200 200 200
+vendor_api:api-root                                         404 404 404 404 404 404 404 404 404 404
+vendor_api:openapi-json                                     200 200 200 200 200 200 200 200 200 200
+vendor_api:openapi-view                                     200 200 200 200 200 200 200 200 200 200
 
 # The browser's icon request: a redirect to the static SVG, for everyone.
 favicon                                                     301 301 301 301 301 301 301 301 301 301
