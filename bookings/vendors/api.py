@@ -68,7 +68,8 @@ IdempotencyKey = Header(
 )
 # Every endpoint may answer these; listed so the docs show the shape of each.
 AUTH_ERRORS = {401: ErrorOut, 429: ErrorOut}
-WRITE_ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}
+# 400: a body that is not JSON (or not multipart) at all.
+WRITE_ERRORS = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}
 
 
 class VendorTokenAuth(HttpBearer):
@@ -166,7 +167,7 @@ def get_request(request: HttpRequest, ref: str) -> dict:
 
 @router.get(
     "/requests/{ref}/documents/{document_id}",
-    response={200: None, 404: ErrorOut, **AUTH_ERRORS},
+    response={200: None, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
     summary="下载资料",
     description=(
         "下载申请的一份资料（客户上传的病历或服务商上传的报告），以附件形式返回原文件。"

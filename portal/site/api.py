@@ -19,6 +19,7 @@ from ninja.errors import (
 )
 from ninja.renderers import JSONRenderer
 
+from portal.kernel.api_errors import STAFF_AUTH_ERRORS, error_responses
 from portal.kernel.errors import DomainError
 from portal.kernel.staff_auth import staff_auth
 from portal.site.api_docs import STAFF_DESCRIPTION, VENDOR_DESCRIPTION
@@ -30,6 +31,10 @@ logger = logging.getLogger(__name__)
 class ChineseJSONRenderer(JSONRenderer):
     # Chinese as characters, not \u escapes: readable in logs, curl and the docs.
     json_dumps_params = {"ensure_ascii": False}
+
+
+# django-ninja's message for a body its parser refuses (HttpError 400).
+UNPARSABLE_BODY = "Cannot parse request body"
 
 
 def build_api(
@@ -92,6 +97,8 @@ def _install_error_handlers(target: NinjaAPI) -> None:
 
     @target.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 400 and str(exc).startswith(UNPARSABLE_BODY):
+            return error(request, 400, "invalid_json", "请求体无法解析：请发送 UTF-8 编码的 JSON")
         return error(request, exc.status_code, "http_error", str(exc))
 
     @target.exception_handler(OperationalError)
@@ -126,7 +133,13 @@ class MeOut(Schema):
     via: str
 
 
-@api.get("/staff/v1/me", auth=staff_auth(), response=MeOut, tags=["auth"], summary="当前员工身份")
+@api.get(
+    "/staff/v1/me",
+    auth=staff_auth(),
+    response={200: MeOut, **error_responses(*STAFF_AUTH_ERRORS)},
+    tags=["auth"],
+    summary="当前员工身份",
+)
 def me(request: HttpRequest) -> dict:
     """Who the credentials belong to: lets an integrator check a token before using it."""
     via = "token" if request.headers.get("authorization", "").startswith("Bearer ") else "session"

@@ -31,6 +31,8 @@ ERRORS = """
 
 | HTTP | code | 含义 |
 |---|---|---|
+| 400 | `invalid_json` | 请求体不是有效的 JSON（或 multipart） |
+| 400 | 其他代码 | 业务规则不接受该内容，见 `message` |
 | 401 | `not_authenticated` | 未提供或无效的凭证 |
 | 403 | `permission_denied` | 凭证有效，但无此操作的权限 |
 | 404 | `not_found` | 对象不存在或不属于调用方（不区分两者） |
