@@ -23,7 +23,9 @@ from portal.kernel.logmask import mask_personal_numbers
 
 
 def is_vendor_login(request: HttpRequest) -> bool:
-    return getattr(request, "path", None) == reverse("vendor:login")
+    """The workbench's two login steps: the password (counted, locked) and the SMS code,
+    after which the user is logged in and the wrong passwords are forgotten."""
+    return getattr(request, "path", None) in (reverse("vendor:login"), reverse("vendor:login_code"))
 
 
 class AdminOnlyDatabaseHandler(AxesDatabaseHandler):

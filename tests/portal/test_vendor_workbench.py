@@ -160,6 +160,15 @@ def test_wrong_passwords_lock_the_workbench_login_as_the_admin_login(client, acc
     assert "Retry-After" in locked
 
 
+def test_a_complete_login_forgets_the_wrong_passwords(client, account_a):
+    from axes.models import AccessAttempt
+
+    client.post(reverse("vendor:login"), {"username": "zhang.wei", "password": "nope"})
+    assert AccessAttempt.objects.filter(username="zhang.wei").exists()
+    log_in(client, account_a)
+    assert not AccessAttempt.objects.filter(username="zhang.wei").exists()
+
+
 def test_an_account_is_created_in_admin_with_its_password(client, superuser, vendor_a):
     client.force_login(superuser)
     response = client.post(
