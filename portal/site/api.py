@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Swagger
 from ninja.errors import (
     AuthenticationError,
     AuthorizationError,
@@ -47,6 +47,8 @@ def build_api(
         version="1",
         description=description,
         urls_namespace=namespace,
+        # No online validator badge: it would load an image from validator.swagger.io.
+        docs=Swagger(settings={"validatorUrl": None}),
         docs_url="/docs",
         docs_decorator=docs_decorator,
         renderer=ChineseJSONRenderer(),

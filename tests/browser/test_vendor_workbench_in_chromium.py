@@ -69,3 +69,24 @@ def test_a_vendor_completes_an_assigned_request_at_phone_width(page, catalogue):
     request.refresh_from_db()
     assert request.status == Status.COMPLETED
     assert request.quota_outcome == QuotaOutcome.USED
+
+
+def test_the_api_docs_render_with_nothing_from_another_host(page, live_server, superuser):  # noqa: F811
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    page.goto("/api/vendor/v1/docs")
+    page.locator(".opblock").first.wait_for()  # Swagger UI drew the operations
+    assert page.get_by_text("X-Signature").first.is_visible()
+    shot(page, "docs-01-vendor")
+    page.goto("/api/docs")  # the staff docs: through the admin login first
+    page.get_by_label("用户名").fill("root")
+    page.get_by_label("密码").fill("root-password-1")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/api/docs$"))
+    page.locator(".opblock").first.wait_for()
+    shot(page, "docs-02-staff")
+
+    foreign = [url for url in requested if not url.startswith((live_server.url, "data:"))]
+    assert foreign == []
+    assert any(url.endswith("swagger-ui-bundle.js") for url in requested)
