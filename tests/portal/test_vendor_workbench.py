@@ -320,3 +320,27 @@ def test_the_list_costs_the_same_queries_for_one_or_many_requests(
         many = bench.get("/vendor/")
     assert one.content.decode().count("/vendor/requests/") == 1
     assert many.content.decode().count("/vendor/requests/") == 4
+
+
+def test_a_request_page_costs_the_same_queries_however_long_its_history(
+    bench, vendor_a, django_assert_num_queries
+):
+    request = assigned_request("PA-BENCH-10", vendor_a)
+    url = reverse("vendor:request_detail", args=[request.ref])
+    bench.get(url)
+    # session, user, account+vendor, request, documents, milestones, events, consumptions
+    with django_assert_num_queries(8):
+        bench.get(url)
+    for number in range(3):
+        document_add(request, name=f"病历{number}.pdf", data=pdf(), actor=OPS)
+    act(bench, request.ref, "contacted")
+    with django_assert_num_queries(8):
+        page = bench.get(url).content.decode()
+    assert page.count("/documents/") == 3
+
+
+def test_a_policyholder_or_staff_session_is_sent_to_the_workbench_login(client, staff_user):
+    client.force_login(staff_user)
+    response = client.get("/vendor/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/vendor/login/")
