@@ -5,11 +5,13 @@ submit that applies once."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -344,3 +346,16 @@ def test_a_policyholder_or_staff_session_is_sent_to_the_workbench_login(client, 
     response = client.get("/vendor/")
     assert response.status_code == 302
     assert response["Location"].startswith("/vendor/login/")
+
+
+def test_the_demo_has_a_workbench_login(client):
+    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", stdout=io.StringIO())  # idempotent
+
+    account = VendorAccount.objects.get(user__username="demo-vendor")
+    assert account.vendor.code == "pingan_team"  # the vendor of the demo's 门诊协助
+    client.post(
+        reverse("vendor:login"), {"username": "demo-vendor", "password": "demo-vendor-2026"}
+    )
+    client.post(reverse("vendor:login_code"), {"code": code_from_outbox(account.phone)})
+    assert client.get("/vendor/").status_code == 200
