@@ -4,9 +4,11 @@ vendors); Django and callers import them from here."""
 from bookings.documents.models import Document, DocumentAccess
 from bookings.lifecycle.models import (
     OPEN_STATUSES,
+    CallLog,
     Consumption,
     QuotaOutcome,
     RequestEvent,
+    RequestNote,
     ServiceRequest,
     Status,
 )
@@ -22,6 +24,7 @@ from bookings.vendors.models import (
 
 __all__ = [
     "OPEN_STATUSES",
+    "CallLog",
     "Consumption",
     "Document",
     "DocumentAccess",
@@ -31,6 +34,7 @@ __all__ = [
     "Notification",
     "QuotaOutcome",
     "RequestEvent",
+    "RequestNote",
     "ServiceRequest",
     "Status",
     "VendorAccount",
