@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('benefits', '0009_deliveries'),
-        ('bookings', '0006_idempotency_staff_user'),
+        ('bookings', '0007_request_casework'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
