@@ -11,7 +11,8 @@ from bookings.lifecycle.cancellation import CAUSES, EVENT_CAUSES
 from bookings.lifecycle.workflow import TRANSITIONS
 from bookings.vendors.services import CONSUMPTION_MEASURES, VENDOR_EVENTS
 
-KEY_MAX_CHARS = 100
+# Within IdempotentResponse.key (100) with the workbench prefix; a UUID is 32 hex digits.
+KEY_MAX_CHARS = 64
 MEASURE_LABELS = {"days": _("天"), "cny": _("元"), "times": _("次")}
 
 

@@ -359,3 +359,12 @@ def test_the_demo_has_a_workbench_login(client):
     )
     client.post(reverse("vendor:login_code"), {"code": code_from_outbox(account.phone)})
     assert client.get("/vendor/").status_code == 200
+
+
+def test_a_tampered_form_key_is_refused_in_the_form_not_with_a_500(bench, vendor_a):
+    request = assigned_request("PA-BENCH-11", vendor_a)
+    url = reverse("vendor:request_event", args=[request.ref])
+    for key in ("", "k" * 100):
+        response = bench.post(url, {"event": "contacted", "idempotency_key": key})
+        assert response.status_code == 422
+    assert not RequestEvent.objects.filter(request=request, event="contacted").exists()
