@@ -61,8 +61,21 @@ def request_fingerprint(method: str, path: str, payload: dict[str, Any]) -> str:
     return hashlib.sha256(f"{method.upper()}\n{path}\n{canonical}".encode()).hexdigest()
 
 
+HASH_CHUNK_BYTES = 1024 * 1024
+
+
+def upload_sha256(upload: Any) -> str:
+    """The digest of an uploaded file (read in chunks, then rewound), for the fingerprint of
+    an upload: the same file posted twice is the same request."""
+    digest = hashlib.sha256()
+    for chunk in upload.chunks(HASH_CHUNK_BYTES):
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
 def error_body(exc: DomainError) -> dict[str, Any]:
-    """The API's error shape (``portal.site.api.error``), so a replayed error reads the same."""
+    """The API's error shape (``portal.site.api``), so a replayed error reads the same."""
     return {"code": exc.code, "message": exc.message, **exc.details}
 
 

@@ -15,7 +15,13 @@ from bookings.lifecycle.models import (
 )
 from bookings.messages.models import FollowUp, Notification
 from bookings.sla.models import Milestone
-from bookings.vendors.models import IdempotentResponse, VendorToken, VendorWebhook, WebhookDelivery
+from bookings.vendors.models import (
+    IdempotentResponse,
+    VendorAccount,
+    VendorToken,
+    VendorWebhook,
+    WebhookDelivery,
+)
 
 __all__ = [
     "OPEN_STATUSES",
@@ -33,6 +39,7 @@ __all__ = [
     "RequestNote",
     "ServiceRequest",
     "Status",
+    "VendorAccount",
     "VendorToken",
     "VendorWebhook",
     "WebhookDelivery",

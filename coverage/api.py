@@ -11,6 +11,7 @@ from coverage.selectors import (
     place_resolve,
     region_index_cached,
 )
+from portal.kernel.api_errors import STAFF_AUTH_ERRORS, error_responses
 from portal.kernel.errors import DomainError
 from portal.kernel.staff_auth import staff_auth
 from portal.kernel.tenancy import get_scoped_or_404, scope
@@ -65,7 +66,7 @@ class CoversOut(Schema):
 
 @router.get(
     "/coverage/lists",
-    response=list[ListOut],
+    response={200: list[ListOut], **error_responses(*STAFF_AUTH_ERRORS)},
     summary="覆盖名单及其规模",
     auth=staff_auth("coverage.view_coveragelist"),
 )
@@ -90,7 +91,7 @@ def coverage_lists(request: HttpRequest) -> list[dict]:
 
 @router.get(
     "/coverage/resolve",
-    response=ResolveOut,
+    response={200: ResolveOut, **error_responses(400, *STAFF_AUTH_ERRORS, 404, 422)},
     summary="地名识别（与导入报告相同的规则）",
     auth=staff_auth("coverage.view_region"),
 )
@@ -123,7 +124,7 @@ def _region(text: str) -> Region:
 
 @router.get(
     "/coverage/lists/{code}/covers",
-    response=CoversOut,
+    response={200: CoversOut, **error_responses(400, *STAFF_AUTH_ERRORS, 404, 422)},
     summary="某地区是否在名单覆盖范围内",
     auth=staff_auth("coverage.view_coveragelist"),
 )

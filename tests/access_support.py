@@ -44,6 +44,7 @@ from bookings.models import (
     DocumentAccess,
     Notification,
     ServiceRequest,
+    VendorAccount,
     VendorToken,
     VendorWebhook,
     WebhookDelivery,
@@ -60,7 +61,7 @@ from coverage.models import (
 from portal.kernel.actor import Actor
 from portal.kernel.staff_auth import staff_token_issue
 from portal.models import PolicyholderAccount, SmsMessage, StaffToken
-from portal.site.api import api
+from portal.site.api import api, vendor_api
 from tests.factories import (
     MINIMAL_PDF,
     OUTPATIENT_ASSIST,
@@ -136,6 +137,10 @@ def build_world() -> World:
         vendor=vendor_x, url="https://example.com/hook", secret="s"
     )
     WebhookDelivery.objects.create(webhook=webhook, event="request.assigned", payload={})
+    workbench_user = user_model.objects.create_user(username="matrix-vendor-x", password="v-pass-1")
+    vendor_account = VendorAccount.objects.create(
+        user=workbench_user, vendor=vendor_x, phone="13900000109"
+    )
     staff_token_issue(user=users["operator_1"], name="operator 1's integration")
     SmsMessage.objects.create(phone=holder.phone, template="login_code", body="验证码为123456")
     Hospitalisation.objects.create(
@@ -167,6 +172,7 @@ def build_world() -> World:
         DocumentAccess: DocumentAccess.objects.get(document=document),
         Notification: Notification.objects.filter(request=request).first(),
         VendorToken: VendorToken.objects.get(vendor=vendor_x),
+        VendorAccount: vendor_account,
         VendorWebhook: webhook,
         WebhookDelivery: webhook.deliveries.get(),
         CoverageList: city_list,
@@ -294,9 +300,9 @@ def url_routes() -> Iterator[Route]:
 def api_operations() -> dict[str, tuple[str, str]]:
     """``"GET /api/staff/v1/me"`` → (method, path template) for every operation of the
     OpenAPI schema (staff and vendor API)."""
-    schema = api.get_openapi_schema()
     return {
         f"{method.upper()} {path}": (method.upper(), path)
+        for schema in (api.get_openapi_schema(), vendor_api.get_openapi_schema())
         for path, operations in schema["paths"].items()
         for method in operations
     }

@@ -7,6 +7,7 @@ from benefits.catalogue.schemas import CatalogueOut
 from benefits.catalogue.selectors import catalogue_products
 from benefits.models import Benefit, Product
 from benefits.terms.display import describe_terms
+from portal.kernel.api_errors import STAFF_AUTH_ERRORS, error_responses
 from portal.kernel.staff_auth import staff_auth
 from portal.kernel.tenancy import scope
 
@@ -53,7 +54,7 @@ def _product(product: Product, include_clauses: bool) -> dict:
 
 @router.get(
     "/catalogue",
-    response=CatalogueOut,
+    response={200: CatalogueOut, **error_responses(*STAFF_AUTH_ERRORS, 422)},
     summary="产品目录：产品、权益、服务商与条款",
     auth=staff_auth("benefits.view_product", "benefits.view_benefit"),
 )

@@ -17,6 +17,7 @@ from benefits.eligibility.facts import (
 )
 from benefits.eligibility.tiers import AdvanceInput
 from benefits.quota.selectors import plain
+from portal.kernel.api_errors import STAFF_AUTH_ERRORS, error_responses
 from portal.kernel.clock import SHANGHAI
 from portal.kernel.errors import DomainError
 from portal.kernel.staff_auth import staff_auth
@@ -155,7 +156,7 @@ class EligibilityOut(Schema):
 
 @router.post(
     "/eligibility",
-    response=EligibilityOut,
+    response={200: EligibilityOut, **error_responses(400, *STAFF_AUTH_ERRORS, 404, 422)},
     summary="权益资格判断（列出全部不符合的原因）",
     auth=staff_auth("benefits.view_policy"),
 )

@@ -9,6 +9,7 @@ from ninja.responses import Status
 from benefits.models import Policy, Product
 from benefits.policies.services import MemberInput, PersonInput, PolicyInput, policy_upsert
 from portal.kernel.actor import staff_actor
+from portal.kernel.api_errors import STAFF_AUTH_ERRORS, error_responses
 from portal.kernel.errors import DomainError, NotFound
 from portal.kernel.staff_auth import staff_auth
 from portal.kernel.tenancy import insurer_ids, request_user, scope
@@ -75,7 +76,7 @@ def _person(data: PersonIn, **extra: object) -> PersonInput:
 
 @router.post(
     "/policies",
-    response={200: PolicyOut, 201: PolicyOut},
+    response={200: PolicyOut, 201: PolicyOut, **error_responses(400, *STAFF_AUTH_ERRORS, 404, 422)},
     summary="按保单号新建或更新保单",
     auth=staff_auth("benefits.add_policy", "benefits.change_policy", "benefits.change_person"),
 )

@@ -8,6 +8,7 @@ from ninja import Router, Schema
 
 from benefits.models import Policy
 from benefits.quota.selectors import policy_entitlements
+from portal.kernel.api_errors import STAFF_AUTH_ERRORS, error_responses
 from portal.kernel.staff_auth import staff_auth
 from portal.kernel.tenancy import scope
 
@@ -56,7 +57,7 @@ class EntitlementsOut(Schema):
 
 @router.get(
     "/policies/{number}/entitlements",
-    response=EntitlementsOut,
+    response={200: EntitlementsOut, **error_responses(*STAFF_AUTH_ERRORS, 404, 422)},
     summary="保单各被保险人各项权益的额度、使用与流水",
     auth=staff_auth("benefits.view_policy", "benefits.view_quotabalance"),
 )

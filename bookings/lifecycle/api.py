@@ -32,7 +32,8 @@ router = Router(tags=["requests"])
 CHANGE = "bookings.change_servicerequest"
 VIEW = "bookings.view_servicerequest"
 AUTH_ERRORS = {401: ErrorOut, 403: ErrorOut}
-WRITE_ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}
+# 400: a body that is not JSON at all.
+WRITE_ERRORS = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}
 
 
 def _answer(stored: StoredResponse) -> HttpResponse:

@@ -1,18 +1,23 @@
-"""Admin for the vendor integration: API tokens (shown once on issue, revocable), webhook
-endpoints (secret generated here and shown once) and the webhook delivery log."""
+"""Admin for the vendor integration: API tokens (shown once on issue, revocable), workbench
+accounts (login and password set here), webhook endpoints (secret generated here and shown
+once) and the webhook delivery log."""
 
 from __future__ import annotations
 
 import secrets
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bookings.models import VendorToken, VendorWebhook, WebhookDelivery
+from bookings.models import VendorAccount, VendorToken, VendorWebhook, WebhookDelivery
+from portal.kernel.identity import PhoneNumberError, mask_phone, normalise_phone
 from portal.kernel.tenancy import InsurerScopedAdmin
 from portal.kernel.tokens import ApiTokenAdmin
 
@@ -27,6 +32,82 @@ class VendorTokenAdmin(ApiTokenAdmin):
     list_select_related = ("vendor",)
     search_fields = ("name", "hint", "vendor__name", "vendor__code")
     autocomplete_fields = ("vendor",)
+
+
+class VendorAccountForm(forms.ModelForm):
+    """Creates the login with the account: a username and a password (Django's password
+    rules), never a staff user. On change, a new password may be set."""
+
+    username = forms.CharField(label=_("登录名"), max_length=150, required=False)
+    password = forms.CharField(
+        label=_("密码"),
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text=_("修改账号时留空表示不修改密码"),
+    )
+
+    phone = forms.CharField(label=_("手机号（接收登录验证码）"), max_length=20)
+
+    class Meta:
+        model = VendorAccount
+        fields = ("vendor", "phone", "active")
+
+    def clean_phone(self) -> str:
+        try:
+            return normalise_phone(self.cleaned_data["phone"])
+        except PhoneNumberError:
+            raise forms.ValidationError(_("请输入正确的11位中国大陆手机号码")) from None
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        if self.instance.pk is None:
+            if not username:
+                raise forms.ValidationError(_("请填写登录名"))
+            if get_user_model().objects.filter(username=username).exists():
+                raise forms.ValidationError(_("该登录名已被使用"))
+        return username
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if self.instance.pk is None and not password:
+            raise forms.ValidationError(_("请设置密码"))
+        if password:
+            validate_password(password)
+        return password
+
+    def save(self, commit: bool = True) -> VendorAccount:
+        account = super().save(commit=False)
+        password = self.cleaned_data.get("password")
+        if account.pk is None:
+            account.user = get_user_model().objects.create_user(
+                username=self.cleaned_data["username"], password=password, is_staff=False
+            )
+        elif password:
+            account.user.set_password(password)
+            account.user.save(update_fields=["password"])
+        if commit:
+            account.save()
+        return account
+
+
+@admin.register(VendorAccount)
+class VendorAccountAdmin(InsurerScopedAdmin):
+    """Workbench logins of vendor staff (password + SMS code at /vendor/)."""
+
+    form = VendorAccountForm
+    list_display = ("__str__", "vendor", "masked_phone", "active", "created_at")
+    list_filter = ("active", "vendor")
+    list_select_related = ("vendor", "user")
+    search_fields = ("user__username", "vendor__name", "vendor__code")
+    autocomplete_fields = ("vendor",)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        login = ["password"] if obj is not None else ["username", "password"]
+        return [*login, "vendor", "phone", "active"]
+
+    @admin.display(description=_("手机号"))
+    def masked_phone(self, obj: VendorAccount) -> str:
+        return mask_phone(obj.phone)
 
 
 @admin.register(VendorWebhook)

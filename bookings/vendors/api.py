@@ -1,4 +1,4 @@
-"""The vendor API, mounted at /api/vendor/v1/ (docs at /api/docs, tag "vendor").
+"""The vendor API, mounted at /api/vendor/v1/ (its own docs at /api/vendor/v1/docs).
 
 A vendor authenticates with ``Authorization: Bearer <token>`` (issued in admin, one per
 integration), sees only the requests assigned to it, reports progress with events, uploads
@@ -9,7 +9,6 @@ make ``VENDOR_RATE`` calls; beyond that the answer is 429 ``rate_limited`` with
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
@@ -20,7 +19,13 @@ from ninja.throttling import AuthRateThrottle
 
 from benefits.models import Vendor
 from bookings.documents.services import document_open
-from bookings.idempotency import KeyOwner, StoredResponse, idempotent_call, request_fingerprint
+from bookings.idempotency import (
+    KeyOwner,
+    StoredResponse,
+    idempotent_call,
+    request_fingerprint,
+    upload_sha256,
+)
 from bookings.models import VendorToken
 from bookings.vendors import schemas
 from bookings.vendors.schemas import (
@@ -53,7 +58,6 @@ from portal.kernel.errors import DomainError
 # wrong is stopped within a minute. The counts live in Django's cache: with several web
 # processes the cache must be shared (Redis) for the limit to hold across them.
 VENDOR_RATE = "120/min"
-HASH_CHUNK_BYTES = 1024 * 1024
 
 IdempotencyKey = Header(
     ...,
@@ -62,9 +66,10 @@ IdempotencyKey = Header(
     max_length=100,
     description="每个写操作唯一的键（如 UUID）。重试时使用同一个键，不会重复执行",
 )
-# Every endpoint may answer these; listed so /api/docs shows the shape of each.
+# Every endpoint may answer these; listed so the docs show the shape of each.
 AUTH_ERRORS = {401: ErrorOut, 429: ErrorOut}
-WRITE_ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}
+# 400: a body that is not JSON (or not multipart) at all.
+WRITE_ERRORS = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}
 
 
 class VendorTokenAuth(HttpBearer):
@@ -162,7 +167,7 @@ def get_request(request: HttpRequest, ref: str) -> dict:
 
 @router.get(
     "/requests/{ref}/documents/{document_id}",
-    response={200: None, 404: ErrorOut, **AUTH_ERRORS},
+    response={200: None, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
     summary="下载资料",
     description=(
         "下载申请的一份资料（客户上传的病历或服务商上传的报告），以附件形式返回原文件。"
@@ -277,21 +282,13 @@ def post_deliverable(
     fingerprint = request_fingerprint(
         "POST",
         request.path,
-        {"name": name, "requirement": requirement, "sha256": _sha256(file)},
+        {"name": name, "requirement": requirement, "sha256": upload_sha256(file)},
     )
     return _answer(
         idempotent_call(
             owner=KeyOwner(vendor=vendor), key=idempotency_key, fingerprint=fingerprint, apply=apply
         )
     )
-
-
-def _sha256(upload: UploadedFile) -> str:
-    digest = hashlib.sha256()
-    for chunk in upload.chunks(HASH_CHUNK_BYTES):
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
 
 
 @router.post(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.kernel.identity import PhoneNumberError, normalise_phone
 from portal.kernel.tokens import ApiToken
 
 
@@ -23,6 +25,48 @@ class VendorToken(ApiToken):
     class Meta(ApiToken.Meta):
         verbose_name = _("服务商令牌")
         verbose_name_plural = _("服务商令牌")
+
+    @classmethod
+    def insurer_q(cls, ids: frozenset[int]) -> Q:
+        from benefits.models import Vendor
+
+        return Q(vendor__in=Vendor.objects.filter(Vendor.insurer_q(ids)))
+
+
+class VendorAccount(models.Model):
+    """A vendor staff member's login to the workbench at /vendor/ (``portal.vendor``):
+    password, then a code sent by SMS to ``phone``. It sees what the vendor's API token sees
+    (the requests assigned to ``vendor``) and acts through the same services. Created in
+    admin; the user is not staff and reaches neither admin nor the staff API."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="vendor_account",
+        verbose_name=_("登录账号"),
+    )
+    vendor = models.ForeignKey(
+        "benefits.Vendor",
+        on_delete=models.CASCADE,
+        related_name="accounts",
+        verbose_name=_("服务商"),
+    )
+    phone = models.CharField(_("手机号（接收登录验证码）"), max_length=11)
+    active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("服务商工作台账号")
+        verbose_name_plural = _("服务商工作台账号")
+
+    def __str__(self) -> str:
+        return self.user.get_username()
+
+    def clean(self) -> None:
+        try:
+            self.phone = normalise_phone(self.phone)
+        except PhoneNumberError:
+            raise ValidationError({"phone": _("请输入正确的11位中国大陆手机号码")}) from None
 
     @classmethod
     def insurer_q(cls, ids: frozenset[int]) -> Q:

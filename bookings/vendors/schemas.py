@@ -1,6 +1,8 @@
 """Shapes of the vendor API: what a vendor sends and what it gets back. Times go out in
 Asia/Shanghai (``+08:00``); a time sent without an offset is read as Beijing time."""
 
+# ErrorOut is shared by every API (portal.kernel.api_errors); re-exported for the routers.
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,6 +22,7 @@ from bookings.models import (
     Status,
 )
 from bookings.vendors.services import VENDOR_EVENTS
+from portal.kernel.api_errors import ErrorOut as ErrorOut
 from portal.kernel.clock import SHANGHAI
 from portal.kernel.identity import mask_phone
 
@@ -40,11 +43,6 @@ BeijingDateTimeIn = Annotated[datetime, AfterValidator(_assume_shanghai)]
 VendorEventCode = Literal[
     "contacted", "plan_confirmed", "scheduled", "in_service", "completed", "failed"
 ]
-
-
-class ErrorOut(Schema):
-    code: str = Field(description="稳定的错误代码，例如 not_found、transition_not_allowed")
-    message: str = Field(description="中文说明，可直接展示给业务人员")
 
 
 # --- input --------------------------------------------------------------------------------

@@ -8,10 +8,11 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from benefits.models import Vendor
+from bookings.lifecycle.workflow import DELIVERING_STATUSES
 from bookings.models import Document, Milestone, RequestEvent, ServiceRequest
 from portal.kernel.errors import DomainError, NotFound
 
@@ -26,6 +27,22 @@ def vendor_requests(vendor: Vendor) -> QuerySet[ServiceRequest]:
         .defer("benefit__terms", "benefit__clause_text")
         .order_by("updated_at", "id")
     )
+
+
+def vendor_worklist(vendor: Vendor, *, delivering_only: bool) -> QuerySet[ServiceRequest]:
+    """The workbench's list: the vendor's requests with their next SLA deadline
+    (``next_due``: the earliest running milestone) and how many milestones are breached.
+    ``delivering_only``: those the vendor still has to serve, most urgent first; otherwise
+    all of them, latest change first."""
+    queryset = vendor_requests(vendor).annotate(
+        next_due=Min("milestones__due_at", filter=Q(milestones__state=Milestone.State.PENDING)),
+        breached=Count("milestones", filter=Q(milestones__state=Milestone.State.BREACHED)),
+    )
+    if delivering_only:
+        return queryset.filter(status__in=DELIVERING_STATUSES).order_by(
+            F("next_due").asc(nulls_last=True), "created_at", "id"
+        )
+    return queryset.order_by("-updated_at", "-id")
 
 
 @dataclass(frozen=True)

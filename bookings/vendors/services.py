@@ -23,6 +23,7 @@ from bookings.models import (
     Document,
     ServiceRequest,
     Status,
+    VendorAccount,
     VendorToken,
 )
 from portal.kernel.actor import ACTOR_LABEL_MAX_CHARS, Actor
@@ -41,9 +42,10 @@ CONSUMPTION_MEASURES = ("days", "cny", "times")
 # A report (二诊报告, 康护指导书) often arrives with or after the completion event.
 
 
-def vendor_actor(vendor: Vendor) -> Actor:
-    """How a vendor appears in event, ledger and access logs: ``vendor:<code>``."""
-    return Actor(label=f"vendor:{vendor.code}"[:ACTOR_LABEL_MAX_CHARS])
+def vendor_actor(vendor: Vendor, user: Any = None) -> Actor:
+    """How a vendor appears in event, ledger and access logs: ``vendor:<code>``, with the
+    workbench user who acted (None through the API: a token is the vendor's)."""
+    return Actor(user=user, label=f"vendor:{vendor.code}"[:ACTOR_LABEL_MAX_CHARS])
 
 
 # --- tokens -------------------------------------------------------------------------------
@@ -63,6 +65,21 @@ def vendor_token_authenticate(raw: str) -> VendorToken | None:
 
 def vendor_token_revoke(*, token: VendorToken) -> None:
     token_revoke(token)
+
+
+# --- workbench accounts -------------------------------------------------------------------
+
+
+def vendor_account_of(user: Any) -> VendorAccount | None:
+    """The workbench account of a logged-in ``user`` if it and its vendor are active, else
+    None: a deactivated account or a vendor out of contract loses access at its next page."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        VendorAccount.objects.select_related("vendor", "user")
+        .filter(user=user, active=True, vendor__active=True, user__is_active=True)
+        .first()
+    )
 
 
 # --- progress, deliverables, consumption --------------------------------------------------
@@ -87,6 +104,7 @@ def vendor_event(
     place: str = "",
     reason: str = "",
     cause: str = "",
+    user: Any = None,
 ) -> ServiceRequest:
     """Apply a vendor's progress report. ``scheduled`` needs ``at`` (and takes ``place``);
     ``failed`` needs ``reason`` and takes ``cause`` (``vendor_failure``, the default, or
@@ -102,7 +120,7 @@ def vendor_event(
     if event == "failed" and not reason.strip():
         raise DomainError("invalid_input", _("未能提供服务时必须说明原因 reason"), status=422)
     cause = cause_for(event, cause, allowed=EVENT_CAUSES.get(event, ()))
-    actor = vendor_actor(vendor)
+    actor = vendor_actor(vendor, user)
     if event == "completed":
         return request_complete_with_consumption(request, actor=actor, reason=reason)
     data: dict[str, Any] = {}
@@ -120,6 +138,7 @@ def deliverable_add(
     name: str,
     data: bytes | IO[bytes],
     requirement: str = "",
+    user: Any = None,
 ) -> Document:
     """Attach a vendor's deliverable (二诊报告, 康护指导书 …) after the usual content check.
     Raises ``UploadRejected`` for a file we refuse."""
@@ -129,7 +148,7 @@ def deliverable_add(
         request,
         name=name,
         data=data,
-        actor=vendor_actor(vendor),
+        actor=vendor_actor(vendor, user),
         requirement=requirement,
         from_vendor=True,
     )

@@ -12,6 +12,7 @@ class ErrorCode(StrEnum):
     NOT_AUTHENTICATED = "not_authenticated"
     PERMISSION_DENIED = "permission_denied"
     INVALID_INPUT = "invalid_input"
+    INVALID_JSON = "invalid_json"  # a body the API's parser cannot read (400)
     NOT_FOUND = "not_found"
     RATE_LIMITED = "rate_limited"
     HTTP_ERROR = "http_error"

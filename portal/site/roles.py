@@ -84,9 +84,11 @@ def _supervisor() -> set[str]:
         *_perms("coverage", "add", COVERAGE),
         *_perms("coverage", "change", COVERAGE),
         *_perms("coverage", "delete", ("coveragelistmember", "listentry")),
-        *_perms("bookings", "add", ("vendortoken", "vendorwebhook")),
-        *_perms("bookings", "change", ("vendortoken", "vendorwebhook")),
-        *_perms("bookings", "view", ("vendortoken", "vendorwebhook", "webhookdelivery")),
+        *_perms("bookings", "add", ("vendortoken", "vendorwebhook", "vendoraccount")),
+        *_perms("bookings", "change", ("vendortoken", "vendorwebhook", "vendoraccount")),
+        *_perms(
+            "bookings", "view", ("vendortoken", "vendorwebhook", "vendoraccount", "webhookdelivery")
+        ),
     }
 
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.pages import auth_views, privacy_views, request_views, views, where_views
 from portal.site import health
-from portal.site.api import api
+from portal.site.api import api, vendor_api
 
 admin.site.site_header = _("健康服务平台 · 保险公司管理后台")
 admin.site.site_title = _("健康服务平台")
@@ -65,7 +65,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),  # public: the process answers
     path("readyz", health.readyz, name="readyz"),  # public: database, cache, broker
     path("admin/", admin.site.urls),
-    path("api/", api.urls),
+    path("api/vendor/v1/", vendor_api.urls),  # the vendor API and its docs
+    path("api/", api.urls),  # the staff API, docs at /api/docs (staff login)
+    path("vendor/", include("portal.vendor.urls")),  # the vendor workbench (portal.vendor)
     path("", include((portal_patterns, "portal"))),
 ]
 

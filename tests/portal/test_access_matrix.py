@@ -111,6 +111,7 @@ admin/bookings/documentaccess/<path:object_id>/             302 302 302 302 302 
 admin/bookings/notification/<path:object_id>/               302 302 302 302 302 403 302 302 302 302
 admin/bookings/servicerequest/<path:object_id>/             302 302 302 302 302 403 302 302 302 302
 admin/bookings/vendortoken/<path:object_id>/                302 302 302 302 302 403 302 302 302 302
+admin/bookings/vendoraccount/<path:object_id>/               302 302 302 302 302 403 302 302 302 302
 admin/bookings/vendorwebhook/<path:object_id>/              302 302 302 302 302 403 302 302 302 302
 admin/bookings/webhookdelivery/<path:object_id>/            302 302 302 302 302 403 302 302 302 302
 admin/coverage/coveragelist/<path:object_id>/               302 302 302 302 302 403 302 302 302 302
@@ -276,6 +277,11 @@ admin:bookings_vendortoken_change                           302 302 302 302 302 
 admin:bookings_vendortoken_changelist                       302 302 302 302 302 403 403 403 200 200
 admin:bookings_vendortoken_delete                           302 302 302 302 302 403 403 404 403 200
 admin:bookings_vendortoken_history                          302 302 302 302 302 403 403 404 200 200
+admin:bookings_vendoraccount_add                            302 302 302 302 302 403 403 403 403 200
+admin:bookings_vendoraccount_change                         302 302 302 302 302 403 403 404 200 200
+admin:bookings_vendoraccount_changelist                     302 302 302 302 302 403 403 403 200 200
+admin:bookings_vendoraccount_delete                         302 302 302 302 302 403 403 404 403 200
+admin:bookings_vendoraccount_history                        302 302 302 302 302 403 403 404 200 200
 admin:bookings_vendorwebhook_add                            302 302 302 302 302 403 403 403 403 200
 admin:bookings_vendorwebhook_change                         302 302 302 302 302 403 403 404 200 200
 admin:bookings_vendorwebhook_changelist                     302 302 302 302 302 403 403 403 200 200
@@ -371,10 +377,14 @@ admin:portal_stafftoken_delete                              302 302 302 302 302 
 admin:portal_stafftoken_history                             302 302 302 302 302 403 200 404 404 200
 admin:view_on_site                                          302 302 302 302 302 403 404 404 404 404
 
-# API documentation: public (it describes the API, it holds no data).
+# API documentation: the staff API's behind the staff login (admin's login page); the
+# vendor API's public (it describes the API, it holds no data).
 api:api-root                                                404 404 404 404 404 404 404 404 404 404
-api:openapi-json                                            200 200 200 200 200 200 200 200 200 200
-api:openapi-view                                            200 200 200 200 200 200 200 200 200 200
+api:openapi-json                                            302 302 302 302 302 200 200 200 200 200
+api:openapi-view                                            302 302 302 302 302 200 200 200 200 200
+vendor_api:api-root                                         404 404 404 404 404 404 404 404 404 404
+vendor_api:openapi-json                                     200 200 200 200 200 200 200 200 200 200
+vendor_api:openapi-view                                     200 200 200 200 200 200 200 200 200 200
 
 # The browser's icon request: a redirect to the static SVG, for everyone.
 favicon                                                     301 301 301 301 301 301 301 301 301 301
@@ -406,6 +416,19 @@ portal:request_rating                                       302 302 404 302 302 
 portal:request_upload                                       302 302 404 302 302 404 404 404 404 404
 portal:where                                                302 200 200 302 302 404 404 404 404 404
 portal:where_benefit                                        302 200 200 302 302 404 404 404 404 404
+
+# Vendor workbench (portal.vendor): its own login (password + SMS code), no token; without a
+# workbench session every page goes to that login. The actions are POST only. Isolation
+# between vendors: tests/portal/test_vendor_workbench.py.
+vendor:document_file                                        302 302 302 302 302 302 302 302 302 302
+vendor:home                                                 302 302 302 302 302 302 302 302 302 302
+vendor:login                                                200 200 200 200 200 200 200 200 200 200
+vendor:login_code                                           302 302 302 302 302 302 302 302 302 302
+vendor:logout                                               405 405 405 405 405 405 405 405 405 405
+vendor:request_consumption                                  405 405 405 405 405 405 405 405 405 405
+vendor:request_deliverable                                  405 405 405 405 405 405 405 405 405 405
+vendor:request_detail                                       302 302 302 302 302 302 302 302 302 302
+vendor:request_event                                        405 405 405 405 405 405 405 405 405 405
 """
 
 

@@ -93,13 +93,15 @@ def portal_rows():
 @pytest.fixture
 def bookings_rows(policy_rows, settings, tmp_path):
     """A request with its event, notification, milestones and an opened record; a vendor
-    token, webhook and delivery."""
+    token, workbench account, webhook and delivery."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from django.contrib.auth import get_user_model
+
     from benefits.models import Vendor
     from bookings.documents.services import document_add, document_open
-    from bookings.models import VendorWebhook, WebhookDelivery
+    from bookings.models import VendorAccount, VendorWebhook, WebhookDelivery
     from bookings.vendors.services import vendor_token_issue
     from portal.kernel.actor import Actor
     from tests.factories import MINIMAL_PDF, outpatient_request
@@ -120,6 +122,8 @@ def bookings_rows(policy_rows, settings, tmp_path):
         vendor=vendor, url="https://example.com/hook", secret="s"
     )
     WebhookDelivery.objects.create(webhook=webhook, event="request.assigned", payload={})
+    workbench_user = get_user_model().objects.create_user(username="bench", password="x-pass-1")
+    VendorAccount.objects.create(user=workbench_user, vendor=vendor, phone="13900000109")
 
 
 @pytest.fixture

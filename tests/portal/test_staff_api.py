@@ -117,7 +117,10 @@ def test_catalogue_query_count_does_not_grow_with_the_catalogue(
     assert len(everything.json()["products"]) == 5
 
 
-def test_openapi_docs_are_served(client):
+@pytest.mark.django_db
+def test_openapi_docs_are_served_to_staff(client, staff_user):
+    assert client.get("/api/docs").status_code == 302  # to the admin login
+    client.force_login(staff_user)
     response = client.get("/api/docs")
     assert response.status_code == 200
     schema = client.get("/api/openapi.json").json()

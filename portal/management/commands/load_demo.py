@@ -4,21 +4,26 @@ from the outbox. Idempotent: policies are upserted by number."""
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from benefits.demo import resident_id
-from benefits.models import Benefit
+from benefits.models import Benefit, Vendor
 from benefits.policies.services import MemberInput, PersonInput, PolicyInput, policy_upsert
-from bookings.models import VendorToken
+from bookings.models import VendorAccount, VendorToken
 from bookings.vendors.services import vendor_token_issue, vendor_token_revoke
 
 DEMO_PHONE = "13800138000"
 DEMO_VENDOR_BENEFIT = "pingan.health.outpatient_assist"
 DEMO_ISSUE_LABEL = "演示"
+DEMO_VENDOR_USERNAME = "demo-vendor"
+DEMO_VENDOR_DEFAULT_PASSWORD = "demo-vendor-2026"  # noqa: S105 - demo data, printed by ./dev up
+DEMO_VENDOR_PHONE = "13900139000"
 HOLDER = PersonInput(
     name="王小明",
     id_number=resident_id("11010519850101001"),
@@ -82,3 +87,19 @@ class Command(BaseCommand):
             vendor_token_revoke(token=token)
         _token, raw = vendor_token_issue(vendor=vendor, name=DEMO_ISSUE_LABEL)
         self.stdout.write(f"演示服务商（{vendor.name}）接口令牌：{raw}")
+        self._workbench_account(vendor)
+
+    def _workbench_account(self, vendor: Vendor) -> None:
+        """A login to the vendor workbench (/vendor/) for the same vendor; the SMS code goes
+        to the outbox like the policyholder's."""
+        password = os.environ.get("DEMO_VENDOR_PASSWORD") or DEMO_VENDOR_DEFAULT_PASSWORD
+        user, _created = get_user_model().objects.get_or_create(username=DEMO_VENDOR_USERNAME)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        VendorAccount.objects.update_or_create(
+            user=user, defaults={"vendor": vendor, "phone": DEMO_VENDOR_PHONE, "active": True}
+        )
+        self.stdout.write(
+            f"演示服务商工作台 /vendor/：登录名 {DEMO_VENDOR_USERNAME}，密码 {password}，"
+            f"验证码发往 {DEMO_VENDOR_PHONE}（见短信发件箱）"
+        )
