@@ -40,7 +40,7 @@ from benefits.eligibility.facts import needed_of
 from benefits.models import Benefit, PolicyMember
 from benefits.policies.services import MemberInput, PersonInput, PolicyInput, policy_upsert
 from benefits.quota.entitlements import pools_for
-from benefits.quota.ledger import balance_open, quota_hold
+from benefits.quota.ledger import QuotaExhausted, balance_open, quota_hold
 from bookings.lifecycle.events import notify, record_event
 from bookings.lifecycle.services import request_transition
 from bookings.models import FollowUp, Milestone, QuotaOutcome, ServiceRequest
@@ -116,7 +116,14 @@ def load_demo_history(*, now: datetime | None = None, days: int = DAYS) -> Histo
             if fresh:  # the last few came in within the hour, on promises counted in hours
                 benefit = quick[index % len(quick)]
                 submitted_at = now - timedelta(minutes=rng.randint(10, 60))
-            request = _submit(ref, households.member_for(benefit), benefit, submitted_at, rng)
+            member = households.member_for(benefit)
+            try:
+                with transaction.atomic():  # a savepoint: a refused hold leaves no row
+                    request = _submit(ref, member, benefit, submitted_at, rng)
+            except QuotaExhausted:
+                # The household used this pool already (benefits can share one): another.
+                member = households.member_for(benefit, new=True)
+                request = _submit(ref, member, benefit, submitted_at, rng)
             # Recent requests are often still being worked: stopped after a few steps, so
             # every open status has requests, some with deadlines still ahead.
             recent = now - submitted_at < RECENT and rng.random() < STALLED_SHARE
@@ -176,9 +183,13 @@ class Households:
         self.members: dict[tuple[str, int], PolicyMember] = {}
         self.created = 0
 
-    def member_for(self, benefit: Benefit) -> PolicyMember:
+    def member_for(self, benefit: Benefit, *, new: bool = False) -> PolicyMember:
+        """The next household's member for ``benefit``'s product (``new``: skip to a new
+        household, the current one having used the benefit's pool)."""
         product = benefit.product.code
         use = self.uses.get(product, 0)
+        if new:
+            use += REQUESTS_PER_HOUSEHOLD - use % REQUESTS_PER_HOUSEHOLD
         self.uses[product] = use + 1
         key = (product, use // REQUESTS_PER_HOUSEHOLD)
         if key not in self.members:

@@ -181,3 +181,18 @@ def test_an_optional_section_left_blank_in_the_form_is_no_section():
     data["exclusive_choice"] = {"group": "", "choose": 1, "options": [], "period": "policy_year"}
     raw = submitted_terms(data, benefit.terms)
     assert "exclusive_choice" not in raw
+
+
+@pytest.mark.django_db
+def test_an_error_inside_a_rule_is_placed_at_that_rules_field():
+    from benefits.catalogue.terms_form import check_terms
+
+    benefit = Benefit.objects.filter(terms__rules__0__kind__isnull=False).first()
+    terms = editor_data(benefit.terms)
+    terms["rules"][0]["clause"] = ""
+
+    canonical, error_map, messages = check_terms(terms)
+
+    assert canonical is None
+    assert error_map == {"rules§0§clause": ["不能为空"]}
+    assert messages == ["使用规则 › 第1项 › 条款原文：不能为空"]

@@ -22,7 +22,7 @@ from tests.factories import staff_member
 
 pytestmark = pytest.mark.django_db
 NOW = at(2026, 11, 18, 11, 0)  # a Wednesday morning
-DAYS = 12  # the command's 90 days, shortened for the test
+DAYS = 8  # the command's 90 days, shortened for the test
 
 
 @pytest.fixture
