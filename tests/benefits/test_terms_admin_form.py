@@ -19,7 +19,7 @@ BENEFIT = "manulife.dmm.inpatient_carer"  # 宏利: 住院护工
 OTHER_INSURERS_BENEFIT = "pingan.health.escort"
 # session, user, staff memberships, benefit + its product/service/vendor, coverage lists,
 # autocomplete values, the change history link, savepoints ...
-CHANGE_PAGE_BUDGET = 25
+CHANGE_PAGE_BUDGET = 12
 
 
 def change_url(benefit: Benefit) -> str:

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 LIST_CODE = "pingan.health.escort_cities"
 # session, user, memberships and permissions, the list, its rows' count and page, the
 # change history link, admin's form lookups …
-CHANGE_PAGE_BUDGET = 20
+CHANGE_PAGE_BUDGET = 10
 
 
 def city_rows(count: int) -> bytes:
