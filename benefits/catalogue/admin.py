@@ -11,7 +11,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django_jsonform.widgets import JSONFormWidget
 from import_export.admin import ImportExportModelAdmin
 
 from benefits.catalogue.resources import (
@@ -23,6 +22,7 @@ from benefits.catalogue.resources import (
 )
 from benefits.catalogue.terms_form import (
     HIDDEN_FIELDS,
+    TermsWidget,
     check_terms,
     editor_data,
     form_schema,
@@ -125,7 +125,7 @@ class BenefitForm(forms.ModelForm):
 
     terms = forms.JSONField(
         label=_("条款"),
-        widget=JSONFormWidget(schema=form_schema),
+        widget=TermsWidget(schema=form_schema),
         help_text=_("保存前逐项校验；修改条款时会先列出与现行条款的差异，确认后才保存。"),
     )
     terms_confirmed = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -21,8 +21,12 @@ import json
 from functools import cache
 from typing import Any
 
+from django import forms
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django_jsonform.widgets import JSONFormWidget
 
 from benefits.catalogue.terms_labels import field_label, kind_label, value_labels
 from benefits.terms.benefit_terms import BenefitTerms, TermsError, parse_terms, terms_to_json
@@ -45,6 +49,40 @@ def _form_schema_json(language: str) -> str:
         if hidden in root.get("required", []):
             root["required"].remove(hidden)
     return json.dumps(root, ensure_ascii=False)
+
+
+def widget_labels() -> dict[str, str]:
+    """The widget's English button texts and titles, in the active language."""
+    return {
+        "Add item": _("添加一项"),
+        "Add new item": _("添加一项"),
+        "Add key": _("添加字段"),
+        "Add new key": _("添加字段"),
+        "Remove": _("删除"),
+        "Move up": _("上移"),
+        "Move down": _("下移"),
+        "Edit": _("编辑"),
+        "Expand": _("展开"),
+        "Collapse": _("收起"),
+        "Clear": _("清除"),
+        "Select...": _("请选择…"),
+    }
+
+
+class TermsWidget(JSONFormWidget):
+    """django-jsonform's widget, its buttons relabelled in Chinese (terms_form_labels.js)."""
+
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> SafeString:
+        inner = super().render(name, value, attrs, renderer)
+        return format_html(
+            '<div data-terms-form-labels="{}">{}</div>',
+            json.dumps(widget_labels(), ensure_ascii=False),
+            inner,
+        )
+
+    @property
+    def media(self) -> forms.Media:
+        return super().media + forms.Media(js=["benefits/terms_form_labels.js"])
 
 
 def form_schema() -> Schema:
@@ -75,7 +113,8 @@ def _convert(node: Schema, definitions: dict[str, Schema], name: str | None) -> 
         choices = [_convert(option, definitions, name=None) for option in node["oneOf"]]
         return {**_label(name), "oneOf": choices}
     if "const" in node:
-        return {**_label(name), "type": "string", "const": node["const"]}
+        # The kind of a rule or tier: chosen with the option list above it, so not shown.
+        return {**_label(name), "type": "string", "const": node["const"], "widget": "hidden"}
     kind = node.get("type")
     if kind == "object":
         return _object(node, definitions, name)
@@ -84,7 +123,7 @@ def _convert(node: Schema, definitions: dict[str, Schema], name: str | None) -> 
         return {**_label(name), "type": "array", "items": items, **_default(node)}
     out: Schema = {**_label(name), "type": kind or "string", **_default(node)}
     if "enum" in node:
-        labels = value_labels(node["enum"]) or {}
+        labels = value_labels(node["enum"])
         out["choices"] = [
             {"title": labels.get(value, value), "value": value} for value in node["enum"]
         ]
@@ -122,7 +161,36 @@ def editor_data(stored: Any) -> Any:
         full = dict(stored) if isinstance(stored, dict) else {}
     for hidden in HIDDEN_FIELDS:
         full.pop(hidden, None)
-    return full
+    filled: dict[str, Any] = _blank_strings(full, form_schema())
+    return filled
+
+
+def _blank_strings(value: Any, schema: Schema) -> Any:
+    """Unset text as "" rather than null: the widget recognises a rule's kind only when each
+    text field of the kind holds text (a null ``disease_list`` made a 保障疾病 rule show as
+    the first kind of the list)."""
+    if "oneOf" in schema and isinstance(value, dict):
+        schema = _option_for(schema, value)
+    if isinstance(value, list):
+        return [_blank_strings(item, schema.get("items", {})) for item in value]
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        return {k: _blank_strings(v, properties.get(k, {})) for k, v in value.items()}
+    if value is None and schema.get("type") == "string":
+        return ""
+    return value
+
+
+def _option_for(schema: Schema, value: dict[str, Any]) -> Schema:
+    """The option of a choice of kinds that ``value`` is (by its ``kind``)."""
+    return next(
+        (
+            option
+            for option in schema["oneOf"]
+            if option.get("properties", {}).get("kind", {}).get("const") == value.get("kind")
+        ),
+        schema["oneOf"][0],
+    )
 
 
 def submitted_terms(data: Any, stored: Any) -> Any:
@@ -143,14 +211,7 @@ _EMPTY: Any = object()
 
 def _prune(value: Any, schema: Schema) -> Any:
     if "oneOf" in schema and isinstance(value, dict):
-        schema = next(
-            (
-                option
-                for option in schema["oneOf"]
-                if option.get("properties", {}).get("kind", {}).get("const") == value.get("kind")
-            ),
-            schema["oneOf"][0],
-        )
+        schema = _option_for(schema, value)
     if isinstance(value, list):
         return [_prune(item, schema.get("items", {})) for item in value]
     if not isinstance(value, dict) or "properties" not in schema:

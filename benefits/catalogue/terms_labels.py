@@ -8,6 +8,8 @@ once under its own name until it gets a label here. Enumerated values take their
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -156,6 +158,41 @@ KIND_LABELS: dict[str, Promise] = {
     "completed": _("服务完成后"),
 }
 
+# Values no vocabulary of the terms summary names.
+OTHER_VALUE_NAMES: dict[str, Promise] = {
+    "natural": _("自然时间"),
+    "working": _("工作时间"),
+    "in_time": _("按时"),
+    "late": _("逾期"),
+    "used": _("视为已使用"),
+    "refused": _("不予受理"),
+    "contacted": _("服务商已联系客户"),
+    "application": _("申请"),
+    "service": _("服务"),
+    "city": _("城市"),
+    "hospital": _("医院"),
+    "pharmacy": _("药房"),
+    "nationwide": _("全国"),
+    "home": _("家中"),
+    "deadline": _("截止时限"),
+    "average": _("平均时效"),
+    "estimate": _("预计时效"),
+    "before": _("之前"),
+    "after": _("之后"),
+    "requests": _("申请次数"),
+    "consecutive_days": _("连续天数"),
+    "times": _("次"),
+    "cny": _("元"),
+    "unlimited": _("不限"),
+    "inside_hours": _("按服务时间内外"),
+    "ordinary": _("一般情形"),
+    "most_lenient": _("最宽松者"),
+    "spouse": _("配偶"),
+    "child": _("子女"),
+    "parent": _("父母"),
+    "other": _("其他"),
+}
+
 _VALUE_NAMES = (
     display.UNIT_NAMES,
     display.PERIOD_NAMES,
@@ -177,9 +214,17 @@ def kind_label(kind: str) -> str:
     return str(KIND_LABELS.get(kind, kind))
 
 
-def value_labels(values: list[str]) -> dict[str, str] | None:
-    """Labels of an enumeration's values: the first vocabulary naming them all, else None."""
+def value_labels(values: list[str]) -> dict[str, str]:
+    """Labels of an enumeration's values: from the first vocabulary naming them all, else
+    each from the first vocabulary naming it (unnamed values keep their code)."""
     for names in _VALUE_NAMES:
         if all(value in names for value in values):
-            return {value: names[value] for value in values}
-    return None
+            return {value: str(names[value]) for value in values}
+    labels = {}
+    vocabularies: tuple[Mapping[str, object], ...] = (*_VALUE_NAMES, OTHER_VALUE_NAMES)
+    for value in values:
+        for names in vocabularies:
+            if value in names:
+                labels[value] = str(names[value])
+                break
+    return labels

@@ -185,14 +185,27 @@ def test_an_optional_section_left_blank_in_the_form_is_no_section():
 
 @pytest.mark.django_db
 def test_an_error_inside_a_rule_is_placed_at_that_rules_field():
-    from benefits.catalogue.terms_form import check_terms
+    from benefits.catalogue.terms_form import check_terms, submitted_terms
 
     benefit = Benefit.objects.filter(terms__rules__0__kind__isnull=False).first()
     terms = editor_data(benefit.terms)
     terms["rules"][0]["clause"] = ""
 
-    canonical, error_map, messages = check_terms(terms)
+    canonical, error_map, messages = check_terms(submitted_terms(terms, benefit.terms))
 
     assert canonical is None
     assert error_map == {"rules§0§clause": ["不能为空"]}
     assert messages == ["使用规则 › 第1项 › 条款原文：不能为空"]
+
+
+@pytest.mark.django_db
+def test_unset_text_reaches_the_widget_as_empty_text_so_each_rule_shows_as_its_kind():
+    # The widget tells a rule's kind by its keys and their types: a null text field made a
+    # 保障疾病 rule show as the first kind of the list (保单有效).
+    benefit = Benefit.objects.get(code=BENEFIT)
+    rule = next(
+        r for r in editor_data(benefit.terms)["rules"] if r["kind"] == "condition_not_covered"
+    )
+    assert rule["disease_list"] == ""
+    labels = {option["title"] for option in form_schema()["properties"]["rules"]["items"]["oneOf"]}
+    assert {"保障疾病", "须住院", "服务对象"} <= labels

@@ -10,7 +10,10 @@ import re
 from django.urls import reverse
 
 from benefits.models import Benefit
-from tests.browser.test_portal_in_chromium import page  # noqa: F401  (fixture)
+from tests.browser.test_portal_in_chromium import (
+    page,  # noqa: F401  (fixture)
+    shot,
+)
 from tests.browser.test_portal_in_chromium import pytestmark as chromium_marks
 from tests.factories import staff_member
 
@@ -39,6 +42,10 @@ def test_the_terms_form_renders_under_the_csp_and_saves_unchanged(page, catalogu
     form.wait_for()
     assert "次数与额度" in form.inner_text()
     assert "使用规则" in form.inner_text()
+    # the widget's own buttons are relabelled in Chinese, also those drawn later
+    assert "添加一项" in form.inner_text() and "Add item" not in form.inner_text()
+    assert page.locator(".rjf-form-wrapper [title='Remove']").count() == 0
+    shot(page, "admin-terms-form")
     assert not [p for p in problems if "Content Security Policy" in p or "Error" in p]
 
     page.locator("input[name=_save]").click()
