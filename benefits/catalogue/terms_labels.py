@@ -223,8 +223,8 @@ def value_labels(values: list[str]) -> dict[str, str]:
     labels = {}
     vocabularies: tuple[Mapping[str, object], ...] = (*_VALUE_NAMES, OTHER_VALUE_NAMES)
     for value in values:
-        for names in vocabularies:
-            if value in names:
-                labels[value] = str(names[value])
+        for vocabulary in vocabularies:
+            if value in vocabulary:
+                labels[value] = str(vocabulary[value])
                 break
     return labels
