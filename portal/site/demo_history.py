@@ -16,11 +16,13 @@ Deterministic: a fixed seed, requests ``SRH00001``… on households ``DEMO-HIST-
 Idempotent: a run finds the requests it would write and writes nothing again. Open
 milestones left past their deadline are breached as the scanner would have done at the
 time, without sending historic digests; follow-ups due in the past are marked sent then.
-Ratings are written only where a rating model exists (``RATING_MODELS``).
+About half the completed requests are rated, through the rating service where this
+installation has one (``RATING_SERVICE``); without it the history has no ratings.
 """
 
 from __future__ import annotations
 
+import importlib
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +32,6 @@ from typing import Any
 from unittest import mock
 
 from dateutil.relativedelta import relativedelta
-from django.apps import apps
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -58,7 +59,15 @@ POLICY_PREFIX = "DEMO-HIST-"
 # One household per this many requests: enough quota that no synthetic use is refused.
 REQUESTS_PER_HOUSEHOLD = 3
 # Rating models another part of the product may add; the first one present is used.
-RATING_MODELS = ("bookings.Rating", "bookings.ServiceRating", "bookings.RequestRating")
+RATING_SERVICE = "bookings.lifecycle.rating"
+RATED_SHARE = 0.5  # of completed requests
+COMMENTS = {
+    5: ("服务很及时，陪诊人员很专业", "非常满意", ""),
+    4: ("整体不错，预约稍慢", "满意", ""),
+    3: ("一般", "联系得有点晚", ""),
+    2: ("等了很久才有人联系", ""),
+    1: ("服务商迟到，体验很差", ""),
+}
 OPERATOR = Actor(label="staff:demo-operator")
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -106,6 +115,7 @@ def load_demo_history(*, now: datetime | None = None, days: int = DAYS) -> Histo
     rng = random.Random(SEED)  # noqa: S311  (synthetic data, reproducible on purpose)
     benefits = _benefits()
     result = HistoryResult()
+    rate = _rating_service()
     with transaction.atomic():
         households = Households(now, days)
         quick = [b for b in benefits if _has_hourly_promise(b)] or benefits
@@ -136,11 +146,16 @@ def load_demo_history(*, now: datetime | None = None, days: int = DAYS) -> Histo
                         request, event, actor=_actor(event, request), now=moment, **data
                     )
                 result.events += 1
+                if event == "completed" and rate is not None and rng.random() < RATED_SHARE:
+                    rated_at = moment + timedelta(minutes=rng.randint(30, 48 * 60))
+                    if rated_at < now:
+                        _rate(rate, request, rated_at, rng)
+                        result.ratings += 1
+                        result.events += 1
             result.requests += 1
             result.events += 1  # submitted
         result.households = households.created
         _settle_the_past(refs, now)
-        result.ratings = _ratings(refs, rng)
     for status in ServiceRequest.objects.filter(ref__in=refs).values_list("status", flat=True):
         result.by_status[status] = result.by_status.get(status, 0) + 1
     return result
@@ -355,30 +370,18 @@ def _settle_the_past(refs: list[str], now: datetime) -> None:
     ).update(sent_at=F("due_at"))
 
 
-def _rating_model() -> Any:
-    for label in RATING_MODELS:
-        try:
-            return apps.get_model(label)
-        except LookupError:
-            continue
-    return None
+def _rating_service() -> Any:
+    """The policyholder's rating service, where this installation has one (ratings are a
+    later addition: without them the history is written without ratings)."""
+    try:
+        module = importlib.import_module(RATING_SERVICE)
+    except ImportError:
+        return None
+    return getattr(module, "request_rate", None)
 
 
-def _ratings(refs: list[str], rng: random.Random) -> int:
-    """Scores on about half the completed requests, where a rating model exists: it needs
-    a ``request`` and a ``score`` (or ``stars``) field; anything else is left at defaults."""
-    model = _rating_model()
-    if model is None:
-        return 0
-    names = {f.name for f in model._meta.get_fields()}
-    score_field = next((n for n in ("score", "stars", "rating") if n in names), None)
-    if "request" not in names or score_field is None:
-        return 0
-    completed = ServiceRequest.objects.filter(ref__in=refs, status="completed").order_by("ref")
-    rows = [
-        model(request=request, **{score_field: rng.choices([5, 4, 3, 2, 1], [55, 28, 10, 4, 3])[0]})
-        for request in completed
-        if rng.random() < 0.5
-    ]
-    model.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+def _rate(rate: Any, request: ServiceRequest, at: datetime, rng: random.Random) -> None:
+    stars = rng.choices([5, 4, 3, 2, 1], [55, 28, 10, 4, 3])[0]
+    comment = rng.choice(COMMENTS[stars])
+    with simulated_clock(at):
+        rate(request, stars=stars, comment=comment, actor=Actor(label="portal"))

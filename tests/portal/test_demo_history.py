@@ -135,3 +135,37 @@ def test_the_command_reports_what_it_loaded_and_then_that_it_is_there(monkeypatc
     out = io.StringIO()
     call_command("load_demo_history", "--days", "3", stdout=out)
     assert "已存在" in out.getvalue()
+
+
+def test_completed_requests_are_rated_through_the_rating_service_where_there_is_one(monkeypatch):
+    # given a rating service (the portal's, where installed), here one that records its calls
+    from django.utils import timezone
+
+    Clock(monkeypatch, NOW)
+    calls = []
+
+    def request_rate(request, *, stars, comment, actor):
+        calls.append((request.ref, request.status, stars, timezone.now()))
+
+    monkeypatch.setattr("portal.site.demo_history._rating_service", lambda: request_rate)
+
+    # when the history is loaded
+    result = load_demo_history(now=NOW, days=DAYS)
+
+    # then about half the completed requests are rated, after completion, with 1 to 5 stars
+    completed = dict(
+        RequestEvent.objects.filter(
+            event="completed", request__ref__startswith=REF_PREFIX
+        ).values_list("request__ref", "at")
+    )
+    assert result.ratings == len(calls) > 0
+    assert len(calls) < len(completed)
+    for ref, status, stars, rated_at in calls:
+        assert status == "completed" and 1 <= stars <= 5
+        assert completed[ref] < rated_at < NOW
+
+
+def test_without_a_rating_service_the_history_has_no_ratings(monkeypatch):
+    Clock(monkeypatch, NOW)
+    monkeypatch.setattr("portal.site.demo_history._rating_service", lambda: None)
+    assert load_demo_history(now=NOW, days=3).ratings == 0
