@@ -33,7 +33,6 @@ from bookings.models import (
 )
 from portal.kernel.actor import staff_actor
 from portal.kernel.errors import DomainError
-from portal.kernel.identity import name_with_phone
 from portal.kernel.tenancy import (
     InsurerScopedAdmin,
     InsurerScopedInline,
@@ -224,8 +223,7 @@ class ServiceRequestAdmin(InsurerScopedAdmin):
 
     @admin.display(description=_("服务对象"))
     def recipient_name(self, obj: ServiceRequest) -> str:
-        person = obj.recipient.person
-        return name_with_phone(person.name, person.phone)
+        return obj.recipient.person.name
 
     @admin.display(description=_("下一截止"), ordering="next_due_at")
     def next_due(self, obj: ServiceRequest) -> str:
