@@ -4,9 +4,11 @@ vendors); Django and callers import them from here."""
 from bookings.documents.models import Document, DocumentAccess
 from bookings.lifecycle.models import (
     OPEN_STATUSES,
+    CallLog,
     Consumption,
     QuotaOutcome,
     RequestEvent,
+    RequestNote,
     ServiceRequest,
     Status,
 )
@@ -16,6 +18,7 @@ from bookings.vendors.models import IdempotentResponse, VendorToken, VendorWebho
 
 __all__ = [
     "OPEN_STATUSES",
+    "CallLog",
     "Consumption",
     "Document",
     "DocumentAccess",
@@ -25,6 +28,7 @@ __all__ = [
     "Notification",
     "QuotaOutcome",
     "RequestEvent",
+    "RequestNote",
     "ServiceRequest",
     "Status",
     "VendorToken",

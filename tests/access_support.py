@@ -358,6 +358,8 @@ def _values(world: World, route: Route) -> dict[str, str]:
         "ref": world.request.ref,
         "document_id": str(world.document.pk),
         "person_id": str(world.policy.holder_id),  # the customer page
+        "file_format": "xlsx",  # the queue's and the customer page's exports
+        "event": "contacted",  # a desk step the world's assigned request allows
     }
     if route.key == "admin:view_on_site":
         values["object_id"] = str(world.policy.pk)

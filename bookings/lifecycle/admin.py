@@ -12,20 +12,30 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.db.models import Min, Q, QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
 from benefits.catalogue.vendors import vendors_assignable_to_all
 from benefits.models import Vendor
 from benefits.quota.ledger import Actor
 from bookings.documents.services import document_open
+from bookings.lifecycle.admin_desk import (
+    RequestDeskMixin,
+    actor_text,
+    context_lines,
+    member_text,
+)
 from bookings.lifecycle.cancellation import CAUSES, EVENT_CAUSES
+from bookings.lifecycle.exports import FORMATS as EXPORT_FORMATS
+from bookings.lifecycle.exports import requests_export
 from bookings.lifecycle.services import request_transition
 from bookings.models import (
+    OPEN_STATUSES,
     Document,
     Milestone,
     RequestEvent,
@@ -33,6 +43,7 @@ from bookings.models import (
 )
 from portal.kernel.actor import staff_actor
 from portal.kernel.errors import DomainError
+from portal.kernel.identity import mask_phone
 from portal.kernel.tenancy import (
     InsurerScopedAdmin,
     InsurerScopedInline,
@@ -75,6 +86,23 @@ class DeadlineFilter(admin.SimpleListFilter):
         return queryset
 
 
+class MyQueueFilter(admin.SimpleListFilter):
+    """我的待办: the open requests the logged-in staff member works; 未分配: nobody's yet."""
+
+    title = _("负责人")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("mine", _("我的待办")), ("unassigned", _("未分配"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "mine":
+            return queryset.filter(assignee=request.user, status__in=OPEN_STATUSES)
+        if self.value() == "unassigned":
+            return queryset.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
+        return queryset
+
+
 class HistoryInline(InsurerScopedInline, admin.TabularInline):
     """What happened to a request, shown and never edited: the history is the record."""
 
@@ -92,14 +120,22 @@ class EventInline(HistoryInline):
     model = RequestEvent
     fields = [
         "at",
-        "event",
+        "event_shown",
         "from_status",
         "to_status",
-        "actor_label",
+        "actor_shown",
         "reason",
         "cause_shown",
         "consequence",
     ]
+
+    @admin.display(description=_("事件"))
+    def event_shown(self, obj: RequestEvent) -> str:
+        return str(obj.label)
+
+    @admin.display(description=_("操作方"))
+    def actor_shown(self, obj: RequestEvent) -> str:
+        return actor_text(obj.actor_label)
 
     @admin.display(description=_("原因类别"))
     def cause_shown(self, obj: RequestEvent) -> str:
@@ -153,17 +189,21 @@ class VendorForm(forms.Form):
 
 
 @admin.register(ServiceRequest)
-class ServiceRequestAdmin(InsurerScopedAdmin):
+class ServiceRequestAdmin(RequestDeskMixin, InsurerScopedAdmin):
+    change_form_template = "admin/bookings/servicerequest/change_form.html"
+    change_list_template = "admin/bookings/servicerequest/change_list.html"
     list_display = [
         "ref",
         "benefit_name",
         "recipient_name",
         "status",
         "vendor",
+        "assignee",
         "next_due",
         "created_local",
     ]
     list_filter = [
+        MyQueueFilter,
         "status",
         DeadlineFilter,
         ("benefit__product", admin.RelatedOnlyFieldListFilter),
@@ -171,37 +211,98 @@ class ServiceRequestAdmin(InsurerScopedAdmin):
         ("vendor", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["ref", "policy__number"]
-    list_select_related = ["benefit", "vendor", "recipient__person"]
+    list_select_related = ["benefit", "vendor", "recipient__person", "assignee"]
     date_hierarchy = "created_at"
-    readonly_fields = [
-        "ref",
-        "policy",
-        "member",
-        "recipient",
-        "benefit",
-        "option",
-        "status",
-        "quota_outcome",
-        "planned_at",
-        "hospital",
-        "region",
-        "context",
-        "amount",
-        "note",
-        "vendor",
-        "scheduled_at",
-        "place",
-        "changes",
-        "outcome_reason",
-        "created_at",
-        "updated_at",
+    # What the agent reads: names and masked phones, Chinese labels, no internal codes.
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "ref",
+                    "status",
+                    "assignee",
+                    "benefit_name",
+                    "option",
+                    "policy_shown",
+                    "member_shown",
+                    "recipient_shown",
+                    "quota_outcome",
+                ]
+            },
+        ),
+        (
+            _("申请信息"),
+            {
+                "fields": [
+                    "planned_at",
+                    "hospital",
+                    "region_name",
+                    "context_shown",
+                    "amount",
+                    "note",
+                ]
+            },
+        ),
+        (
+            _("服务安排"),
+            {"fields": ["vendor", "scheduled_at", "place", "changes", "outcome_reason"]},
+        ),
+        (None, {"fields": ["created_at", "updated_at"]}),
     ]
-    exclude = ["submitted_by"]
+    readonly_fields = [str(field) for _title, options in fieldsets for field in options["fields"]]
     inlines = [MilestoneInline, DocumentInline, EventInline]
     actions = ["approve", "ask_for_records", "reject", "assign_vendor", "cancel"]
 
     def has_add_permission(self, request):
         return False  # requests come from policyholders and the staff API
+
+    def has_change_permission(self, request, obj=None):
+        # The page of one request is read, never saved as a form: every change is a step of
+        # the desk (buttons, assignment, notes, calls). Actions on the list still need it.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
+
+    def get_object(self, request, object_id, from_field=None):
+        # The change page asks twice (its desk, then Django's view): one read per request.
+        cached = getattr(request, "_service_request", None)
+        if cached is not None and str(cached.pk) == str(object_id) and from_field is None:
+            return cached
+        obj = super().get_object(request, object_id, from_field)
+        request._service_request = obj
+        return obj
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if obj is not None:
+            context.update(self.desk_context(request, obj))
+            # Read-only as a form, worked through the desk: not "查看 服务申请".
+            context.setdefault("title", _("处理服务申请"))
+        return super().change_view(request, object_id, form_url, context)
+
+    @admin.display(description=_("服务城市"))
+    def region_name(self, obj: ServiceRequest) -> str:
+        return obj.region.name if obj.region else "—"
+
+    @admin.display(description=_("保单"))
+    def policy_shown(self, obj: ServiceRequest) -> str:
+        return f"{obj.policy.number} · {obj.policy.product.name}"
+
+    @admin.display(description=_("被保险人"))
+    def member_shown(self, obj: ServiceRequest) -> str:
+        return member_text(obj.member)
+
+    @admin.display(description=_("服务对象"))
+    def recipient_shown(self, obj: ServiceRequest) -> str:
+        return member_text(obj.recipient)
+
+    @admin.display(description=_("申请信息"))
+    def context_shown(self, obj: ServiceRequest) -> str:
+        if not obj.context:
+            return "—"
+        return format_html_join("", "<div>{}：{}</div>", context_lines(obj.context))
 
     def has_delete_permission(self, request, obj=None):
         return False  # the history is the record
@@ -210,6 +311,15 @@ class ServiceRequestAdmin(InsurerScopedAdmin):
         return (
             super()
             .get_queryset(request)
+            .select_related(
+                "policy__product",
+                "member__person",
+                "recipient__person",
+                "benefit",
+                "vendor",
+                "region",
+                "assignee",
+            )
             .annotate(
                 next_due_at=Min(
                     "milestones__due_at", filter=Q(milestones__state=Milestone.State.PENDING)
@@ -223,7 +333,8 @@ class ServiceRequestAdmin(InsurerScopedAdmin):
 
     @admin.display(description=_("服务对象"))
     def recipient_name(self, obj: ServiceRequest) -> str:
-        return obj.recipient.person.name
+        person = obj.recipient.person
+        return f"{person.name} {mask_phone(person.phone)}" if person.phone else person.name
 
     @admin.display(description=_("下一截止"), ordering="next_due_at")
     def next_due(self, obj: ServiceRequest) -> str:
@@ -350,6 +461,12 @@ class ServiceRequestAdmin(InsurerScopedAdmin):
 
     def get_urls(self):
         return [
+            *self.desk_urls(),
+            path(
+                "export/<str:file_format>/",
+                self.admin_site.admin_view(self.export_view),
+                name="bookings_servicerequest_export",
+            ),
             path(
                 "document/<int:pk>/file/",
                 self.admin_site.admin_view(self.document_file),
@@ -357,6 +474,22 @@ class ServiceRequestAdmin(InsurerScopedAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def export_view(self, request: HttpRequest, file_format: str) -> HttpResponse:
+        """The queue as the list shows it (its filters, search and date drill-down applied)
+        as a spreadsheet; masked unless the user may see identities (then logged)."""
+        if file_format not in EXPORT_FORMATS:
+            raise Http404
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        queryset = self.get_changelist_instance(request).queryset  # filtered in its __init__
+        content, content_type = requests_export(
+            queryset, user=request_user(request), file_format=file_format
+        )
+        response = HttpResponse(content, content_type=content_type)
+        name = f"服务申请_{timezone.localdate():%Y%m%d}.{file_format}"
+        response["Content-Disposition"] = content_disposition_header(True, name)
+        return response
 
     def document_file(self, request: HttpRequest, pk: int) -> FileResponse:
         if not request.user.has_perm("bookings.open_document"):

@@ -104,6 +104,15 @@ class ServiceRequest(models.Model):
     changes = models.PositiveSmallIntegerField(_("改约次数"), default=0)
     # The reason the insurer or the vendor gave for the last refusal or failure.
     outcome_reason = models.CharField(_("结果说明"), max_length=300, blank=True)
+    # The insurer's staff member who works the request (我的待办); nobody until taken.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("负责人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+    )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("提交人"),
@@ -127,6 +136,8 @@ class ServiceRequest(models.Model):
         permissions = [
             ("assign_servicerequest", _("派单给服务商")),
             ("reject_servicerequest", _("审核不通过")),
+            # Exports and pages show ID numbers and phones masked; unmasked is logged.
+            ("see_identity_servicerequest", _("查看完整证件号码与手机号")),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -138,6 +149,7 @@ class ServiceRequest(models.Model):
         indexes = [
             models.Index(fields=["status", "updated_at"], name="request_status_updated"),
             models.Index(fields=["vendor", "status"], name="request_vendor_status"),
+            models.Index(fields=["assignee", "status"], name="request_assignee_status"),
         ]
 
     def __str__(self) -> str:
@@ -179,7 +191,7 @@ class RequestEvent(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.request_id}:{self.event}"
+        return str(self.label)
 
     @property
     def label(self) -> object:
@@ -221,3 +233,69 @@ class Consumption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}:{self.amount}{self.measure}"
+
+
+class RequestNote(models.Model):
+    """An internal note of the insurer's staff on a request: never shown to the
+    policyholder or the vendor, never edited (a correction is a new note)."""
+
+    request = models.ForeignKey(
+        ServiceRequest, verbose_name=_("服务申请"), on_delete=models.CASCADE, related_name="notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("填写人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    body = models.TextField(_("内部备注"), max_length=2000)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    insurer_lookup = "request__policy__product__insurer"
+
+    class Meta:
+        verbose_name = _("内部备注")
+        verbose_name_plural = _("内部备注")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return str(_("内部备注"))
+
+
+class CallLog(models.Model):
+    """A phone call about a request: which way, with whom, who took it, when, what was said."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", _("呼入")
+        OUTBOUND = "outbound", _("呼出")
+
+    class Party(models.TextChoices):
+        CUSTOMER = "customer", _("客户")
+        VENDOR = "vendor", _("服务商")
+        HOSPITAL = "hospital", _("医院")
+        OTHER = "other", _("其他")
+
+    request = models.ForeignKey(
+        ServiceRequest, verbose_name=_("服务申请"), on_delete=models.CASCADE, related_name="calls"
+    )
+    direction = models.CharField(_("方向"), max_length=10, choices=Direction.choices)
+    party = models.CharField(_("通话对象"), max_length=10, choices=Party.choices)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    called_at = models.DateTimeField(_("通话时间"))
+    summary = models.CharField(_("通话摘要"), max_length=500)
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    insurer_lookup = "request__policy__product__insurer"
+
+    class Meta:
+        verbose_name = _("通话记录")
+        verbose_name_plural = _("通话记录")
+        ordering = ["called_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} · {self.get_party_display()}"

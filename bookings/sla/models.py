@@ -55,4 +55,4 @@ class Milestone(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.request_id}:{self.code}"
+        return self.label

@@ -53,6 +53,7 @@ class ErrorCode(StrEnum):
     CAUSE_NOT_ALLOWED = "cause_not_allowed"
     CHANGE_NOT_ALLOWED = "change_not_allowed"
     CONSUMPTION_EXCEEDS_HOLD = "consumption_exceeds_hold"
+    ASSIGNEE_NOT_ALLOWED = "assignee_not_allowed"  # admin: 负责人 not of the insurer
     # --- uploads ---
     UPLOAD_EMPTY = "upload_empty"
     UPLOAD_CORRUPT = "upload_corrupt"

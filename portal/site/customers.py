@@ -126,3 +126,11 @@ def customer_file(user: Any, person_id: int, at: datetime) -> CustomerFile:
         requests=list(_requests(user, person, policy_ids)),
         messages=messages,
     )
+
+
+def customer_requests(user: Any, person_id: int) -> QuerySet[ServiceRequest]:
+    """The requests the customer page lists for one person of the user's insurers (else
+    404), for its export."""
+    person = get_scoped_or_404(Person.objects.all(), user, pk=person_id)
+    policy_ids = set(_policies(user, person).values_list("pk", flat=True))
+    return _requests(user, person, policy_ids)

@@ -13,7 +13,9 @@ code-reviewed, not clicked together.
 - 审计 (auditor): reads everything, access logs and the change history included; changes
   nothing and opens no medical record (the access log says who did).
 - 管理员 (administrator): every permission of the product's apps, shared reference data
-  (regions, aliases, the working calendar, schedules) included. Not user management: users
+  (regions, aliases, the working calendar, schedules) included; the only role that exports
+  ID numbers and phones unmasked (``bookings.see_identity_servicerequest``, each export
+  logged). Not user management: users
   and their insurers are managed by superusers (admin, or ``manage.py staff_access``).
 """
 

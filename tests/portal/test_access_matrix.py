@@ -241,6 +241,7 @@ admin:benefits_vendor_history                               302 302 302 302 302 
 admin:benefits_vendor_import                                302 302 302 302 302 403 403 403 403 200
 admin:benefits_vendor_process_import                        302 302 302 302 302 403 405 405 405 405
 admin:bookings_dashboard                                    302 302 302 302 302 403 200 200 200 200
+admin:bookings_workload                                     302 302 302 302 302 403 200 200 200 200
 admin:bookings_document_file                                302 302 302 302 302 403 200 404 403 200
 admin:bookings_documentaccess_add                           302 302 302 302 302 403 403 403 403 403
 admin:bookings_documentaccess_change                        302 302 302 302 302 403 403 404 200 200
@@ -256,6 +257,13 @@ admin:bookings_servicerequest_add                           302 302 302 302 302 
 admin:bookings_servicerequest_change                        302 302 302 302 302 403 200 404 200 200
 admin:bookings_servicerequest_changelist                    302 302 302 302 302 403 200 200 200 200
 admin:bookings_servicerequest_delete                        302 302 302 302 302 403 403 404 403 403
+# A request's desk (its page's buttons and forms): who may act on requests, of its insurer.
+admin:bookings_servicerequest_step                          302 302 302 302 302 403 200 404 403 200
+admin:bookings_servicerequest_assignee                      302 302 302 302 302 403 200 404 403 200
+admin:bookings_servicerequest_note                          302 302 302 302 302 403 200 404 403 200
+admin:bookings_servicerequest_call                          302 302 302 302 302 403 200 404 403 200
+# The queue's export: every role that reads requests, each of its insurers' rows only.
+admin:bookings_servicerequest_export                        302 302 302 302 302 403 200 200 200 200
 admin:bookings_servicerequest_history                       302 302 302 302 302 403 200 404 200 200
 admin:bookings_vendortoken_add                              302 302 302 302 302 403 403 403 403 200
 admin:bookings_vendortoken_change                           302 302 302 302 302 403 403 404 200 200
@@ -308,6 +316,7 @@ admin:coverage_unresolvedname_history                       302 302 302 302 302 
 # Find the customer: a single hit (policyholder A's phone) redirects to the customer page;
 # insurer 2's operator finds nobody (200, empty list) and gets 404 for the customer page.
 admin:customer                                              302 302 302 302 302 403 200 404 200 200
+admin:customer_requests_export                              302 302 302 302 302 403 200 404 200 200
 admin:customer_search                                       302 302 302 302 302 403 302 200 302 302
 admin:django_celery_beat_clockedschedule_add                302 302 302 302 302 403 403 403 403 200
 admin:django_celery_beat_clockedschedule_change             302 302 302 302 302 403 403 403 200 200
