@@ -209,3 +209,12 @@ def test_unset_text_reaches_the_widget_as_empty_text_so_each_rule_shows_as_its_k
     assert rule["disease_list"] == ""
     labels = {option["title"] for option in form_schema()["properties"]["rules"]["items"]["oneOf"]}
     assert {"保障疾病", "须住院", "服务对象"} <= labels
+
+
+@pytest.mark.django_db
+def test_a_new_benefit_starts_from_an_empty_terms_form(client):
+    client.force_login(staff_member("admin", insurers=["manulife"]))  # supervisors add none
+    response = client.get(reverse("admin:benefits_benefit_add"))
+    assert response.status_code == 200
+    assert "data-django-jsonform" in response.content.decode()
+    assert not response.context["adminform"].form.terms_diff
