@@ -331,4 +331,7 @@ def _shown(value: Any) -> str:
         return _("（空）")
     if isinstance(value, bool):
         return _("是") if value else _("否")
+    if isinstance(value, str):
+        # A code of the vocabulary (policy_year, working …) in the words of the summary.
+        return value_labels([value]).get(value, value)
     return str(value)

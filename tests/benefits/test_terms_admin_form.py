@@ -218,3 +218,14 @@ def test_a_new_benefit_starts_from_an_empty_terms_form(client):
     assert response.status_code == 200
     assert "data-django-jsonform" in response.content.decode()
     assert not response.context["adminform"].form.terms_diff
+
+
+def test_the_diff_names_fields_and_values_in_chinese():
+    from benefits.catalogue.terms_form import terms_diff
+
+    old = {"quota": {"period": "policy_year", "amount": "30"}, "applicants": ["insured"]}
+    new = {"quota": {"period": "whole_policy", "amount": "30"}, "applicants": ["insured", "family"]}
+    assert terms_diff(old, new) == [
+        ("可申请人 › 第2项", "（空）", "家属"),
+        ("次数与额度 › 期间", "每保单年度", "整个保单期间"),
+    ]
