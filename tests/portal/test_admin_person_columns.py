@@ -86,3 +86,13 @@ def test_more_rows_cost_no_more_queries(client, person_with_records, url_name):
         page = client.get(reverse(url_name)).content.decode()
     assert "林0 139****0000" in page
     assert len(four_rows) == len(one_row)
+
+
+def test_another_insurers_staff_see_neither_the_person_nor_their_policy(
+    client, person_with_records
+):
+    client.force_login(staff_member("operator", ["axa"]))
+    page = client.get(reverse("admin:benefits_policy_changelist")).content.decode()
+    assert "林一" not in page
+    url = reverse("admin:benefits_policy_change", args=[person_with_records.policy_id])
+    assert client.get(url).status_code == 404
