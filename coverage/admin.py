@@ -4,11 +4,12 @@ import tablib
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from import_export import resources
 from import_export.admin import ImportMixin
@@ -17,6 +18,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import Result, RowResult
 
 from coverage.annex import HEADERS, AnnexFileError
+from coverage.list_pages import TEMPLATE_FORMATS, import_template, kind_headers, list_rows
 from coverage.models import (
     CoverageList,
     CoverageListMember,
@@ -160,6 +162,18 @@ def _offer_own_lists(form: Any, request: HttpRequest) -> Any:
     return form
 
 
+def template_links(kind: str) -> str:
+    url = reverse("admin:coverage_coveragelist_import_template")
+    return format_html_join(
+        " ",
+        '<a href="{}?kind={}&amp;format={}">{}</a>',
+        (
+            (url, kind, fmt, _("下载 %(format)s 模板") % {"format": fmt.upper()})
+            for fmt in TEMPLATE_FORMATS
+        ),
+    )
+
+
 @admin.register(CoverageList)
 class CoverageListAdmin(ImportMixin, InsurerScopedAdmin):
     list_display = (
@@ -182,6 +196,50 @@ class CoverageListAdmin(ImportMixin, InsurerScopedAdmin):
     confirm_form_class = AnnexConfirmForm
     import_formats = [AnnexFileFormat]
     import_template_name = "admin/coverage/annex_import.html"
+    change_form_template = "admin/coverage/coveragelist/change_form.html"
+
+    def get_urls(self) -> list[Any]:
+        template = path(
+            "import-template/",
+            self.admin_site.admin_view(self.import_template_view),
+            name="coverage_coveragelist_import_template",
+        )
+        return [template, *super().get_urls()]
+
+    def import_template_view(self, request: HttpRequest) -> HttpResponse:
+        """The empty annex of a kind (``?kind=city&format=xlsx``), for whoever may import."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        return import_template(
+            request.GET.get("kind", CoverageList.Kind.CITY),
+            request.GET.get("format", TEMPLATE_FORMATS[0]),
+        )
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> Any:
+        response = super().import_action(request, **kwargs)
+        if isinstance(response, TemplateResponse) and response.context_data is not None:
+            # The annex's headers depend on the list's kind: every kind with its headers
+            # and its template, instead of the resource's (empty) field list.
+            response.context_data["fields_list"] = kind_headers()
+            response.context_data["template_links"] = [
+                (label, template_links(kind)) for kind, label in CoverageList.Kind.choices
+            ]
+        return response
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: CoverageList | None = None,
+    ) -> Any:
+        if obj is not None and obj.pk:
+            context["list_rows"] = list_rows(
+                obj, query=request.GET.get("q", ""), page=request.GET.get("p")
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def create_import_form(self, request: HttpRequest) -> Any:
         return _offer_own_lists(super().create_import_form(request), request)
@@ -258,10 +316,12 @@ class CoverageListAdmin(ImportMixin, InsurerScopedAdmin):
             )
         return format_html('<a href="{}">{}</a>', url, members + entries)
 
-    @admin.display(description=_("导入模板表头"))
+    @admin.display(description=_("导入模板"))
     def template(self, obj: CoverageList) -> str:
         # A list being added has no kind yet (the add page used to answer 500).
-        return "，".join(HEADERS.get(obj.kind, ())) or "—"
+        if obj.kind not in HEADERS:
+            return "—"
+        return format_html("{}（{}）", "，".join(HEADERS[obj.kind]), template_links(obj.kind))
 
 
 @admin.register(CoverageListMember)

@@ -1,6 +1,7 @@
 """Admin of the catalogue: insurers, vendors, services, products and benefits with their
 terms; import and export by code."""
 
+import hashlib
 import json
 from typing import Any
 
@@ -18,6 +19,15 @@ from benefits.catalogue.resources import (
     ProductResource,
     ServiceResource,
     VendorResource,
+)
+from benefits.catalogue.terms_form import (
+    HIDDEN_FIELDS,
+    TermsWidget,
+    check_terms,
+    editor_data,
+    form_schema,
+    submitted_terms,
+    terms_diff,
 )
 from benefits.models import (
     Benefit,
@@ -108,30 +118,63 @@ class ProductAdmin(CatalogueAdmin):
 IDENTITY_FIELDS = ("code", "name", "product", "service", "parent", "position", "vendor", "active")
 
 
-class PrettyJSONField(forms.JSONField):
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, (dict, list)):
-            return json.dumps(value, ensure_ascii=False, indent=2)
-        return super().prepare_value(value)
-
-
 class BenefitForm(forms.ModelForm):
-    terms = PrettyJSONField(
-        label=_("条款（JSON）"),
-        widget=forms.Textarea(attrs={"rows": 30, "cols": 100, "style": "font-family: monospace"}),
-        help_text=_("字段说明见 benefits/terms.py；保存前逐项校验，错误会以中文列出。"),
+    """Terms edited through a form generated from their schema (``terms_form``); a change
+    of terms is saved only once the operator has seen its diff (the confirmation carries the
+    digest of the terms they saw, so terms edited after the diff need a new look)."""
+
+    terms = forms.JSONField(
+        label=_("条款"),
+        widget=TermsWidget(schema=form_schema),
+        help_text=_("保存前逐项校验；修改条款时会先列出与现行条款的差异，确认后才保存。"),
     )
+    terms_confirmed = forms.CharField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Benefit
         # coverage_lists is derived from the terms on save, so it is not a form field.
         fields = (*IDENTITY_FIELDS, "backup_vendors", "terms", "source_file", "source_section")
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stored_terms = self.instance.terms if self.instance.pk else None
+        self.initial["terms"] = editor_data(self.stored_terms or {})
+        self.terms_diff: list[tuple[str, str, str]] = []
+
+    def clean_terms(self) -> dict[str, Any]:
+        raw = submitted_terms(self.cleaned_data["terms"], self.stored_terms)
+        canonical, error_map, messages = check_terms(raw)
+        if canonical is None:
+            self.fields["terms"].widget.add_error(error_map)
+            raise forms.ValidationError(messages)
+        return canonical
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean() or {}
+        terms = cleaned.get("terms")
+        if self.stored_terms is None or terms is None:
+            return cleaned
+        stored, _errors, _messages = check_terms(self.stored_terms)
+        stored = stored or self.stored_terms
+        if terms == stored:
+            return cleaned
+        digest = hashlib.sha256(json.dumps(terms, sort_keys=True).encode()).hexdigest()
+        if cleaned.get("terms_confirmed") != digest:
+            self.terms_diff = terms_diff(stored, terms)
+            data = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict
+            data[self.add_prefix("terms_confirmed")] = digest
+            self.data = data
+            raise forms.ValidationError(
+                _("条款有修改：请核对下方差异，确认无误后再次点击保存。"), code="confirm_terms"
+            )
+        return cleaned
+
 
 @admin.register(Benefit)
 class BenefitAdmin(CatalogueAdmin):
     resource_classes = [BenefitResource]
     form = BenefitForm
+    change_form_template = "admin/benefits/benefit/change_form.html"
     list_display = ("code", "name", "product", "vendor", "quota_summary", "active")
     list_filter = ("product__insurer", "product", "service__category", "vendor", "active")
     list_select_related = ("product", "vendor")
@@ -140,7 +183,7 @@ class BenefitAdmin(CatalogueAdmin):
     readonly_fields = ("terms_summary", "clause", "linked_lists")
     fieldsets = (
         (None, {"fields": (*IDENTITY_FIELDS, "backup_vendors")}),
-        (_("条款"), {"fields": ("terms_summary", "linked_lists", "terms")}),
+        (_("条款"), {"fields": ("terms_summary", "linked_lists", "terms", "terms_confirmed")}),
         (_("手册出处"), {"fields": ("source_file", "source_section", "clause")}),
     )
 
@@ -157,7 +200,11 @@ class BenefitAdmin(CatalogueAdmin):
     @admin.display(description=_("条款摘要"))
     def terms_summary(self, obj: Benefit) -> str:
         try:
-            sections = describe_terms(obj.parsed_terms)
+            # Engineering notes are for the people who write the data, not for operators.
+            parsed = obj.parsed_terms
+            sections = describe_terms(
+                parsed.model_copy(update={name: [] for name in HIDDEN_FIELDS})
+            )
         except TermsError as exc:
             return format_html('<span style="color:#ba2121">{}</span>', str(exc))
         return format_html(

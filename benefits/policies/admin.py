@@ -26,7 +26,13 @@ from benefits.policies.resources import PolicyResource
 from benefits.policies.services import check_person_change_allowed, looks_like_formula, person_save
 from portal.kernel.actor import staff_actor
 from portal.kernel.errors import DomainError
-from portal.kernel.identity import PhoneNumberError, id_number_digest, mask_phone, normalise_phone
+from portal.kernel.identity import (
+    PhoneNumberError,
+    id_number_digest,
+    mask_phone,
+    name_with_phone,
+    normalise_phone,
+)
 from portal.kernel.tenancy import (
     InsurerScopedAdmin,
     InsurerScopedInline,
@@ -82,6 +88,14 @@ class PersonForm(forms.ModelForm):
             except DomainError as exc:
                 raise forms.ValidationError(exc.message) from None
         return self.cleaned_data
+
+
+class PersonContactColumn:
+    """The ``person_contact`` column of lists whose rows belong to a person."""
+
+    @admin.display(description=_("姓名/手机号"), ordering="person__name")
+    def person_contact(self, obj: Any) -> str:
+        return name_with_phone(obj.person.name, obj.person.phone)
 
 
 @admin.register(Person)
@@ -145,10 +159,10 @@ class PersonAdmin(InsurerScopedAdmin):
 
 
 @admin.register(PhoneChange)
-class PhoneChangeAdmin(InsurerScopedAdmin):
+class PhoneChangeAdmin(PersonContactColumn, InsurerScopedAdmin):
     """The record of phone changes: read only, numbers masked."""
 
-    list_display = ("at", "person", "old_masked", "new_masked", "channel", "actor_label")
+    list_display = ("at", "person_contact", "old_masked", "new_masked", "channel", "actor_label")
     list_filter = ("channel",)
     list_select_related = ("person",)
     search_fields = ("actor_label",)
@@ -212,7 +226,15 @@ class PolicyMemberInline(InsurerScopedInline, admin.TabularInline):
 
 @admin.register(Policy)
 class PolicyAdmin(ImportMixin, InsurerScopedAdmin):
-    list_display = ("number", "product", "status", "effective_on", "expires_on", "holder", "family")
+    list_display = (
+        "number",
+        "product",
+        "status",
+        "effective_on",
+        "expires_on",
+        "holder_contact",
+        "family",
+    )
     list_filter = ("status", "product__insurer", "product", "family", "group", "transferred")
     list_select_related = ("product", "holder")
     search_fields = ("number",)
@@ -222,6 +244,10 @@ class PolicyAdmin(ImportMixin, InsurerScopedAdmin):
     # The insurer's core-system export: previewed (masked), then written all or nothing.
     resource_classes = [PolicyResource]
     import_formats = [base_formats.CSV, base_formats.XLSX]
+
+    @admin.display(description=_("投保人"), ordering="holder__name")
+    def holder_contact(self, obj: Policy) -> str:
+        return name_with_phone(obj.holder.name, obj.holder.phone)
 
     def generate_log_entries(self, result: Result, request: HttpRequest) -> None:
         report = getattr(result, "policy_report", None)
@@ -258,9 +284,9 @@ class PolicyAdmin(ImportMixin, InsurerScopedAdmin):
 
 
 @admin.register(Hospitalisation)
-class HospitalisationAdmin(InsurerScopedAdmin):
+class HospitalisationAdmin(PersonContactColumn, InsurerScopedAdmin):
     list_display = (
-        "person",
+        "person_contact",
         "hospital",
         "region",
         "admitted_on",
@@ -276,8 +302,8 @@ class HospitalisationAdmin(InsurerScopedAdmin):
 
 
 @admin.register(Diagnosis)
-class DiagnosisAdmin(InsurerScopedAdmin):
-    list_display = ("person", "__str__", "confirmed", "diagnosed_on", "first_diagnosed_on")
+class DiagnosisAdmin(PersonContactColumn, InsurerScopedAdmin):
+    list_display = ("person_contact", "__str__", "confirmed", "diagnosed_on", "first_diagnosed_on")
     list_filter = ("confirmed",)
     list_select_related = ("person", "disease")
     search_fields = ("disease_text", "disease__name")

@@ -80,6 +80,12 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else "****"
 
 
+def name_with_phone(name: str, phone: str) -> str:
+    """How an admin list shows a person: the name and the masked phone ("王小明 138****8000"),
+    so an agent can tell two people of one name apart without seeing the number."""
+    return f"{name} {mask_phone(phone)}" if phone else name
+
+
 def normalise_phone(raw: str) -> str:
     """The 11-digit mainland mobile number in ``raw`` (``+86``/``0086``, spaces, dashes and
     brackets allowed), or ``PhoneNumberError``. The portal's login, the staff API and the

@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     # its scripts from a CDN, which the Content-Security-Policy (and a China network) blocks.
     "ninja",
     "import_export",
+    # The benefit terms form in admin (generated from the terms' JSON schema); its scripts
+    # are served from our static files and read their settings from data attributes, so
+    # they run under the CSP without a nonce.
+    "django_jsonform",
     "django_celery_beat",
     "auditlog",  # the change history of staff edits (portal.site.audit)
     "portal",

@@ -298,6 +298,7 @@ admin:coverage_coveragelist_changelist                      302 302 302 302 302 
 admin:coverage_coveragelist_delete                          302 302 302 302 302 403 403 404 403 200
 admin:coverage_coveragelist_history                         302 302 302 302 302 403 200 404 200 200
 admin:coverage_coveragelist_import                          302 302 302 302 302 403 403 403 403 200
+admin:coverage_coveragelist_import_template                 302 302 302 302 302 403 403 403 403 200
 admin:coverage_coveragelist_process_import                  302 302 302 302 302 403 405 405 405 405
 admin:coverage_coveragelistmember_add                       302 302 302 302 302 403 403 403 403 403
 admin:coverage_coveragelistmember_change                    302 302 302 302 302 403 200 404 200 200

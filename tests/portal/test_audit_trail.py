@@ -93,11 +93,13 @@ def test_a_benefits_terms_edited_in_admin_are_recorded_with_the_editor_before_an
     terms["quota"]["amount"] = "20"
     client.force_login(supervisor)
 
-    # when they change the quota in the benefit's admin form
-    response = client.post(
-        reverse("admin:benefits_benefit_change", args=[benefit.pk]),
-        benefit_form(benefit, terms=json.dumps(terms, ensure_ascii=False)),
-    )
+    # when they change the quota in the benefit's admin form and confirm the diff shown
+    url = reverse("admin:benefits_benefit_change", args=[benefit.pk])
+    body = benefit_form(benefit, terms=json.dumps(terms, ensure_ascii=False))
+    shown = client.post(url, body)
+    assert not entries_for(benefit, LogEntry.Action.UPDATE)  # nothing saved before the diff
+    body["terms_confirmed"] = shown.context["adminform"].form.data["terms_confirmed"]
+    response = client.post(url, body)
 
     # then one entry says who and holds the terms before and after
     assert response.status_code == 302, response.context["adminform"].form.errors
