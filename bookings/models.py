@@ -11,22 +11,34 @@ from bookings.lifecycle.models import (
     Status,
 )
 from bookings.messages.models import FollowUp, Notification
+from bookings.settlement.models import (
+    ContractPrice,
+    PriceBasis,
+    ProductPremium,
+    StatementLine,
+    VendorStatement,
+)
 from bookings.sla.models import Milestone
 from bookings.vendors.models import IdempotentResponse, VendorToken, VendorWebhook, WebhookDelivery
 
 __all__ = [
     "OPEN_STATUSES",
     "Consumption",
+    "ContractPrice",
     "Document",
     "DocumentAccess",
     "FollowUp",
     "IdempotentResponse",
     "Milestone",
     "Notification",
+    "PriceBasis",
+    "ProductPremium",
     "QuotaOutcome",
     "RequestEvent",
     "ServiceRequest",
+    "StatementLine",
     "Status",
+    "VendorStatement",
     "VendorToken",
     "VendorWebhook",
     "WebhookDelivery",

@@ -53,6 +53,12 @@ class ErrorCode(StrEnum):
     CAUSE_NOT_ALLOWED = "cause_not_allowed"
     CHANGE_NOT_ALLOWED = "change_not_allowed"
     CONSUMPTION_EXCEEDS_HOLD = "consumption_exceeds_hold"
+    # --- vendor settlement and the cost cap ---
+    INVALID_MONTH = "invalid_month"
+    STATEMENT_STATE = "statement_state"  # the step does not apply in the statement's state
+    STATEMENT_HAS_DISPUTES = "statement_has_disputes"
+    RECONCILIATION_INVALID = "reconciliation_invalid"
+    NET_PREMIUM_MISSING = "net_premium_missing"
     # --- uploads ---
     UPLOAD_EMPTY = "upload_empty"
     UPLOAD_CORRUPT = "upload_corrupt"

@@ -1,0 +1,160 @@
+"""Pricing every completed (or counted-as-used) service at its vendor's contract price in
+force on its completion day, in one statement for any number of services.
+
+A service is priced when its request ended ``completed``, or ``cancelled`` / ``no_show``
+with its quota counted as used (a late cancellation, a no-show: the vendor held the slot).
+A ``failed`` request is never priced: the vendor did not deliver, whatever the quota did.
+Its day is the day of that ending event in Asia/Shanghai.
+
+The query joins requests to their consumption and to ``ContractPrice`` on vendor, benefit,
+day and tier, so its cost grows with the rows the database reads, never with a query per
+service. Every piece of the SQL is a constant of this module or a table name; values are
+parameters. It is written in SQL because the ORM cannot join on a range condition nor insert
+from a select; the one backend-specific piece is the local day of an instant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from benefits.models import Benefit, Product
+from bookings.models import (
+    Consumption,
+    ContractPrice,
+    QuotaOutcome,
+    RequestEvent,
+    ServiceRequest,
+    StatementLine,
+)
+from portal.kernel.clock import SHANGHAI
+
+PRICED_ENDINGS = ("cancelled", "no_show")  # priced only when the quota was counted as used
+
+
+def _local_day(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"({column} AT TIME ZONE 'Asia/Shanghai')::date"
+    # SQLite keeps UTC text; Asia/Shanghai has been UTC+8 all year since 1991.
+    return f"date({column}, '+8 hours')"
+
+
+def _quantity(s: str, p: str) -> str:
+    """What was consumed in the price's unit. Without a report: one time; the days or the
+    amount the request asked for (its hold was used whole); no kilometres."""
+    return (
+        f"CASE {p}.basis WHEN 'times' THEN COALESCE({s}.times, 1) "
+        f"WHEN 'days' THEN COALESCE({s}.days, {s}.requested, 1) "
+        f"WHEN 'cny' THEN COALESCE({s}.cny, {s}.requested, 0) "
+        f"WHEN 'km' THEN COALESCE({s}.km, 0) ELSE 0 END"
+    )
+
+
+def _services_sql(where: str) -> str:
+    """The priced services matching ``where`` (on ``e`` the ending event, ``r`` the request,
+    ``b`` the benefit, ``pr`` the product), with their consumption per measure."""
+    sums = ", ".join(
+        f"SUM(CASE WHEN c.measure = '{m}' THEN c.amount END) AS {m}"
+        for m in ("times", "days", "cny", "km")
+    )
+    return (
+        f"SELECT r.id AS request_id, r.ref AS ref, r.benefit_id AS benefit_id, "  # noqa: S608
+        f"r.vendor_id AS vendor_id, {_local_day('e.at')} AS done_on, e.event AS event, "
+        f"r.amount AS requested, {sums} "
+        f"FROM {RequestEvent._meta.db_table} e "
+        f"JOIN {ServiceRequest._meta.db_table} r ON r.id = e.request_id "
+        f"JOIN {Benefit._meta.db_table} b ON b.id = r.benefit_id "
+        f"JOIN {Product._meta.db_table} pr ON pr.id = b.product_id "
+        f"LEFT JOIN {Consumption._meta.db_table} c ON c.request_id = r.id "
+        f"WHERE (e.event = 'completed' OR (e.event IN ('cancelled', 'no_show') "
+        f"AND r.quota_outcome = '{QuotaOutcome.USED.value}')) AND ({where}) "
+        f"GROUP BY r.id, r.ref, r.benefit_id, r.vendor_id, e.at, e.event, r.amount"
+    )
+
+
+def _priced_sql(where: str) -> str:
+    """Each service of ``_services_sql`` with the price in force on its day (NULL columns
+    when none is: such a service is listed unpriced, never counted as free)."""
+    qty = _quantity("s", "p")
+    return (
+        f"SELECT s.request_id, s.ref, s.benefit_id, s.done_on, "  # noqa: S608
+        f"CASE s.event WHEN 'completed' THEN '{StatementLine.Outcome.COMPLETED.value}' "
+        f"ELSE '{StatementLine.Outcome.COUNTED_AS_USED.value}' END AS outcome, "
+        f"p.id AS price_id, COALESCE(p.basis, '') AS basis, {qty} AS quantity, "
+        f"p.unit_price, p.fixed_fee, "
+        f"CASE WHEN p.pass_through THEN COALESCE(s.cny, 0) ELSE 0 END AS pass_through_amount, "
+        f"ROUND(p.fixed_fee + p.unit_price * ({qty}) "
+        f"+ CASE WHEN p.pass_through THEN COALESCE(s.cny, 0) ELSE 0 END, 2) AS amount "
+        f"FROM ({_services_sql(where)}) s "
+        f"LEFT JOIN {ContractPrice._meta.db_table} p ON p.vendor_id = s.vendor_id "
+        f"AND p.benefit_id = s.benefit_id AND p.effective_from <= s.done_on "
+        f"AND (p.effective_until IS NULL OR p.effective_until >= s.done_on) "
+        f"AND (p.tier_over IS NULL OR ({qty}) > p.tier_over) "
+        f"AND (p.tier_upto IS NULL OR ({qty}) <= p.tier_upto)"
+    )
+
+
+def local_bounds(first: date, after: date) -> tuple[Any, Any]:
+    """[first, after) as instants at midnight Asia/Shanghai, adapted for the backend."""
+    start = datetime.combine(first, time.min, tzinfo=SHANGHAI)
+    end = datetime.combine(after, time.min, tzinfo=SHANGHAI)
+    adapt = connection.ops.adapt_datetimefield_value
+    return adapt(start), adapt(end)
+
+
+LINE_COLUMNS = (
+    "request_id",
+    "request_ref",
+    "benefit_id",
+    "completed_on",
+    "outcome",
+    "price_id",
+    "basis",
+    "quantity",
+    "unit_price",
+    "fixed_fee",
+    "pass_through_amount",
+    "amount",
+)
+
+
+def insert_statement_lines(
+    *, statement_id: int, insurer_id: int, vendor_id: int, first: date, after: date
+) -> int:
+    """Write the lines of one statement (the vendor's services of the insurer's products
+    that ended in [first, after)) in one INSERT … SELECT; returns how many."""
+    start, end = local_bounds(first, after)
+    where = (
+        "r.vendor_id = %s AND pr.insurer_id = %s AND e.at >= %s AND e.at < %s AND NOT EXISTS "  # noqa: S608
+        f"(SELECT 1 FROM {StatementLine._meta.db_table} l WHERE l.request_id = r.id)"
+    )
+    columns = ", ".join(("statement_id", *LINE_COLUMNS, "disputed", "dispute_reason"))
+    sql = (
+        f"INSERT INTO {StatementLine._meta.db_table} ({columns}) "  # noqa: S608
+        f"SELECT %s, q.*, %s, '' FROM ({_priced_sql(where)}) q"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [statement_id, False, vendor_id, insurer_id, start, end])
+        return cursor.rowcount
+
+
+@dataclass(frozen=True)
+class PricedTotals:
+    services: int
+    priced: int
+    cost: Decimal
+
+
+def product_cost(*, product_id: int, first: date, after: date) -> PricedTotals:
+    """The services of a product that ended in [first, after) and what they cost at the
+    contract prices, in one aggregate query."""
+    start, end = local_bounds(first, after)
+    where = "b.product_id = %s AND e.at >= %s AND e.at < %s"
+    sql = f"SELECT COUNT(*), COUNT(q.amount), SUM(q.amount) FROM ({_priced_sql(where)}) q"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [product_id, start, end])
+        services, priced, cost = cursor.fetchone()
+    return PricedTotals(services, priced, Decimal(str(cost or 0)).quantize(Decimal("0.01")))

@@ -1,0 +1,308 @@
+"""Monthly vendor statements: priced (and re-priced while a draft), confirmed, lines
+disputed and resolved, settled; exported to Excel and reconciled with the vendor's own.
+
+A draft is re-priced from scratch each run (same services, same prices: the same lines);
+from confirmation on, re-running the month changes nothing. Each step claims the statement
+with a conditional ``UPDATE … WHERE state = …`` (or a row lock), so two confirmations at
+once confirm it once and the second is told so."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import tablib
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from benefits.models import Insurer, Vendor
+from bookings.models import StatementLine, VendorStatement
+from bookings.settlement.pricing import insert_statement_lines
+from portal.kernel.errors import DomainError, ErrorCode
+
+State = VendorStatement.State
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def parse_month(text: str) -> date:
+    """``YYYY-MM`` → the month's first day; ``invalid_month`` otherwise."""
+    found = _MONTH.fullmatch(text.strip())
+    if found is None or not 1 <= int(found.group(2)) <= 12:
+        raise DomainError(
+            ErrorCode.INVALID_MONTH, _("月份格式应为 YYYY-MM，例如 2026-03"), status=422
+        )
+    return date(int(found.group(1)), int(found.group(2)), 1)
+
+
+def _refuse(statement: VendorStatement, action: str) -> DomainError:
+    return DomainError(
+        ErrorCode.STATEMENT_STATE,
+        _("结算单当前状态为“%(state)s”，不能%(action)s")
+        % {"state": State(statement.state).label, "action": action},
+        status=409,
+        state=statement.state,
+    )
+
+
+def _totals(statement: VendorStatement) -> dict[str, Any]:
+    sums = StatementLine.objects.filter(statement=statement).aggregate(
+        lines=Count("pk"), unpriced=Count("pk", filter=Q(amount__isnull=True)), total=Sum("amount")
+    )
+    return {
+        "line_count": sums["lines"],
+        "unpriced_count": sums["unpriced"],
+        "total": sums["total"] or Decimal(0),
+    }
+
+
+@transaction.atomic
+def statement_price(
+    *, insurer: Insurer, vendor: Vendor, month: date, now: datetime | None = None
+) -> VendorStatement:
+    """The month's statement, priced now if it is still a draft; a confirmed (disputed,
+    settled) statement is returned as it is. Queries: get-or-create, lock, delete, insert,
+    totals, save — the same for ten services or a hundred thousand."""
+    statement, _created = VendorStatement.objects.get_or_create(
+        insurer=insurer, vendor=vendor, month=month
+    )
+    statement = VendorStatement.objects.select_for_update().get(pk=statement.pk)
+    if statement.state != State.DRAFT:
+        return statement
+    StatementLine.objects.filter(statement=statement).delete()
+    insert_statement_lines(
+        statement_id=statement.pk,
+        insurer_id=insurer.pk,
+        vendor_id=vendor.pk,
+        first=month,
+        after=month + relativedelta(months=1),
+    )
+    for field, value in _totals(statement).items():
+        setattr(statement, field, value)
+    statement.priced_at = now or timezone.now()
+    statement.save(update_fields=["line_count", "unpriced_count", "total", "priced_at"])
+    return statement
+
+
+def vendor_month_statements(
+    *, vendor: Vendor, month: date, insurers: list[Insurer], now: datetime | None = None
+) -> list[VendorStatement]:
+    """One statement per insurer among ``insurers`` whose products the vendor served."""
+    return [
+        statement_price(insurer=insurer, vendor=vendor, month=month, now=now)
+        for insurer in insurers
+    ]
+
+
+def _claim(statement: VendorStatement, source: str, target: str, **fields: Any) -> bool:
+    return bool(
+        VendorStatement.objects.filter(pk=statement.pk, state=source).update(state=target, **fields)
+    )
+
+
+def statement_confirm(
+    statement: VendorStatement, *, user: Any, now: datetime | None = None
+) -> VendorStatement:
+    """Draft → confirmed: from now on its lines and total are fixed. Every line must carry
+    a price (an unpriced service is a missing contract price, fixed before confirming)."""
+    if statement.unpriced_count:
+        raise DomainError(
+            ErrorCode.STATEMENT_STATE,
+            _("有%(count)d项服务没有适用的合同价格，请先补充价格并重新计价")
+            % {"count": statement.unpriced_count},
+            status=409,
+        )
+    at = now or timezone.now()
+    if not _claim(statement, State.DRAFT, State.CONFIRMED, confirmed_at=at, confirmed_by=user):
+        statement.refresh_from_db()
+        raise _refuse(statement, _("确认"))
+    statement.refresh_from_db()
+    return statement
+
+
+@transaction.atomic
+def line_dispute(line: StatementLine, *, reason: str) -> StatementLine:
+    """Mark a line of a confirmed statement as disputed; the statement waits for it."""
+    statement = VendorStatement.objects.select_for_update().get(pk=line.statement_id)
+    if statement.state not in (State.CONFIRMED, State.DISPUTED):
+        raise _refuse(statement, _("标记争议"))
+    StatementLine.objects.filter(pk=line.pk).update(disputed=True, dispute_reason=reason[:300])
+    statement.state = State.DISPUTED
+    statement.save(update_fields=["state"])
+    line.refresh_from_db()
+    return line
+
+
+@transaction.atomic
+def line_resolve(line: StatementLine, *, agreed_amount: Decimal | None = None) -> StatementLine:
+    """Close a dispute, keeping the line's amount or replacing it with the agreed one; the
+    statement is confirmed again once no line is disputed."""
+    statement = VendorStatement.objects.select_for_update().get(pk=line.statement_id)
+    if statement.state != State.DISPUTED:
+        raise _refuse(statement, _("处理争议"))
+    changes: dict[str, Any] = {"disputed": False}
+    if agreed_amount is not None:
+        changes["amount"] = agreed_amount.quantize(Decimal("0.01"))
+    StatementLine.objects.filter(pk=line.pk).update(**changes)
+    statement.total = _totals(statement)["total"]
+    if not statement.lines.filter(disputed=True).exists():
+        statement.state = State.CONFIRMED
+    statement.save(update_fields=["state", "total"])
+    line.refresh_from_db()
+    return line
+
+
+def statement_settle(statement: VendorStatement, *, now: datetime | None = None) -> None:
+    """Confirmed (no dispute open) → settled: paid."""
+    if statement.state == State.DISPUTED:
+        raise DomainError(
+            ErrorCode.STATEMENT_HAS_DISPUTES, _("结算单仍有争议明细，处理后才能结算"), status=409
+        )
+    if not _claim(statement, State.CONFIRMED, State.SETTLED, settled_at=now or timezone.now()):
+        statement.refresh_from_db()
+        raise _refuse(statement, _("结算"))
+    statement.refresh_from_db()
+
+
+# --- export and reconciliation ------------------------------------------------------------
+
+EXPORT_HEADERS = (
+    "申请编号",
+    "权益",
+    "完成日期",
+    "结果",
+    "计价单位",
+    "数量",
+    "单价/费率",
+    "固定费用",
+    "代垫费用",
+    "金额",
+    "争议",
+)
+
+
+def statement_dataset(statement: VendorStatement) -> tablib.Dataset:
+    """The statement's lines as a sheet (one query); write it with a formula-safe format."""
+    dataset = tablib.Dataset(headers=list(EXPORT_HEADERS))
+    rows = (
+        statement.lines.order_by("completed_on", "request_ref")
+        .values_list(
+            "request_ref",
+            "benefit__name",
+            "completed_on",
+            "outcome",
+            "basis",
+            "quantity",
+            "unit_price",
+            "fixed_fee",
+            "pass_through_amount",
+            "amount",
+            "dispute_reason",
+        )
+        .iterator(chunk_size=2000)
+    )
+    outcomes = dict(StatementLine.Outcome.choices)
+    for ref, benefit, day, outcome, basis, qty, unit, fixed, passed, amount, dispute in rows:
+        dataset.append(
+            (
+                ref,
+                benefit,
+                day.isoformat(),
+                str(outcomes.get(outcome, outcome)),
+                basis,
+                qty,
+                unit,
+                fixed,
+                passed,
+                amount,
+                dispute,
+            )
+        )
+    return dataset
+
+
+@dataclass(frozen=True)
+class Difference:
+    ref: str
+    kind: str  # missing: ours only; extra: the vendor's only; amount: both, amounts differ
+    ours: Decimal | None
+    theirs: Decimal | None
+
+    def as_json(self) -> dict[str, str | None]:
+        return {
+            "ref": self.ref,
+            "kind": self.kind,
+            "ours": None if self.ours is None else str(self.ours),
+            "theirs": None if self.theirs is None else str(self.theirs),
+        }
+
+
+REF_COLUMNS = ("申请编号", "ref")
+AMOUNT_COLUMNS = ("金额", "amount")
+
+
+def _column(headers: list[str], names: tuple[str, ...]) -> int:
+    for index, header in enumerate(headers):
+        if str(header).strip() in names:
+            return index
+    raise DomainError(
+        ErrorCode.RECONCILIATION_INVALID,
+        _("对账文件缺少“%(column)s”列") % {"column": names[0]},
+        status=422,
+    )
+
+
+def vendor_claims(dataset: tablib.Dataset) -> dict[str, Decimal]:
+    """The vendor's sheet as ref → amount; every unreadable row is reported at once."""
+    headers = list(dataset.headers or [])
+    ref_at, amount_at = _column(headers, REF_COLUMNS), _column(headers, AMOUNT_COLUMNS)
+    claims: dict[str, Decimal] = {}
+    problems = []
+    for number, row in enumerate(dataset, start=2):
+        ref = str(row[ref_at] or "").strip()
+        if not ref:
+            continue
+        try:
+            amount = Decimal(str(row[amount_at]).replace(",", "").strip()).quantize(Decimal("0.01"))
+        except InvalidOperation:
+            problems.append(_("第%(row)d行金额无法识别") % {"row": number})
+            continue
+        if ref in claims:
+            problems.append(_("第%(row)d行申请编号重复：%(ref)s") % {"row": number, "ref": ref})
+        claims[ref] = amount
+    if problems:
+        raise DomainError(
+            ErrorCode.RECONCILIATION_INVALID, "；".join(problems), status=422, problems=problems
+        )
+    return claims
+
+
+def statement_reconcile(
+    statement: VendorStatement, claims: dict[str, Decimal], *, now: datetime | None = None
+) -> list[Difference]:
+    """Every difference between our lines and the vendor's claims, by request ref: a line
+    they did not bill (missing), a ref they billed that we have not (extra), and a ref on
+    both with another amount. Kept on the statement with the time of the comparison."""
+    ours = dict(statement.lines.values_list("request_ref", "amount"))
+    differences = []
+    for ref in sorted(ours.keys() | claims.keys()):
+        mine, theirs = ours.get(ref), claims.get(ref)
+        if ref not in claims:
+            differences.append(Difference(ref, "missing", mine, None))
+        elif ref not in ours:
+            differences.append(Difference(ref, "extra", None, theirs))
+        elif mine != theirs:
+            differences.append(Difference(ref, "amount", mine, theirs))
+    statement.reconciliation = {
+        "at": (now or timezone.now()).isoformat(),
+        "claimed_lines": len(claims),
+        "claimed_total": str(sum(claims.values(), Decimal(0))),
+        "differences": [d.as_json() for d in differences],
+    }
+    statement.save(update_fields=["reconciliation"])
+    return differences
