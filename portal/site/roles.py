@@ -42,6 +42,7 @@ CATALOGUE = ("insurer", "vendor", "product", "service", "benefit")
 COVERAGE = ("coveragelist", "coveragelistmember", "listentry", "unresolvedname")
 REFERENCE = ("region", "regionalias", "calendarday", "calendaryear")
 REQUEST_RECORDS = ("requestevent", "document", "milestone", "followup", "consumption")
+SETTLEMENT = ("contractprice", "vendorstatement", "statementline", "productpremium")
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ def _supervisor() -> set[str]:
         *_perms("bookings", "add", ("vendortoken", "vendorwebhook")),
         *_perms("bookings", "change", ("vendortoken", "vendorwebhook")),
         *_perms("bookings", "view", ("vendortoken", "vendorwebhook", "webhookdelivery")),
+        # Vendor contracts, statements and the cost cap: read; confirming is the admin's.
+        *_perms("bookings", "view", SETTLEMENT),
     }
 
 
