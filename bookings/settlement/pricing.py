@@ -148,13 +148,24 @@ class PricedTotals:
     cost: Decimal
 
 
-def product_cost(*, product_id: int, first: date, after: date) -> PricedTotals:
-    """The services of a product that ended in [first, after) and what they cost at the
-    contract prices, in one aggregate query."""
+def products_cost(*, product_ids: list[int], first: date, after: date) -> dict[int, PricedTotals]:
+    """Per product of ``product_ids``: the services that ended in [first, after) and what
+    they cost at the contract prices, in one aggregate query for all of them."""
+    if not product_ids:
+        return {}
     start, end = local_bounds(first, after)
-    where = "b.product_id = %s AND e.at >= %s AND e.at < %s"
-    sql = f"SELECT COUNT(*), COUNT(q.amount), SUM(q.amount) FROM ({_priced_sql(where)}) q"  # noqa: S608
+    marks = ", ".join(["%s"] * len(product_ids))
+    where = f"b.product_id IN ({marks}) AND e.at >= %s AND e.at < %s"
+    sql = (
+        f"SELECT b.product_id, COUNT(*), COUNT(q.amount), SUM(q.amount) "  # noqa: S608
+        f"FROM ({_priced_sql(where)}) q JOIN {Benefit._meta.db_table} b ON b.id = q.benefit_id "
+        f"GROUP BY b.product_id"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [product_id, start, end])
-        services, priced, cost = cursor.fetchone()
-    return PricedTotals(services, priced, Decimal(str(cost or 0)).quantize(Decimal("0.01")))
+        cursor.execute(sql, [*product_ids, start, end])
+        rows = cursor.fetchall()
+    found = {
+        product: PricedTotals(services, priced, Decimal(str(cost or 0)).quantize(Decimal("0.01")))
+        for product, services, priced, cost in rows
+    }
+    return {pk: found.get(pk, PricedTotals(0, 0, Decimal("0.00"))) for pk in product_ids}

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from benefits.models import Product
-from bookings.settlement.cost_cap import CostRatio, cost_ratio
+from bookings.settlement.cost_cap import CostRatio, cost_ratios
 
 
 def _percent(value: Any) -> str:
@@ -37,7 +37,7 @@ class Command(BaseCommand):
             products = products.filter(code=options["product"])
             if not products.exists():
                 raise CommandError(f"产品不存在：{options['product']}")
-        reports = [cost_ratio(product, year, today=today) for product in products]
+        reports = cost_ratios(list(products), year, today=today)
         if options["json"]:
             payload = [report.as_json() for report in reports]
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1))
