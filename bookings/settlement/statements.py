@@ -57,7 +57,7 @@ def _totals(statement: VendorStatement) -> dict[str, Any]:
     return {
         "line_count": sums["lines"],
         "unpriced_count": sums["unpriced"],
-        "total": sums["total"] or Decimal(0),
+        "total": (sums["total"] or Decimal(0)).quantize(Decimal("0.01")),
     }
 
 
