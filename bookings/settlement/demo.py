@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from benefits.models import Benefit, Policy, Product
+from benefits.terms.fulfilment import DistanceTier
 from bookings.models import ContractPrice, PriceBasis, ProductPremium
 
 DEMO_CONTRACT = "演示合同"
@@ -34,7 +35,9 @@ def _rows(benefit: Benefit) -> list[dict[str, object]]:
     if unit == "cny" or benefit.service.category == "finance":
         # Advanced or subsidised money: passed through at cost plus a 1.5 % handling rate.
         return [{"basis": PriceBasis.CNY, "unit_price": Decimal("0.0150"), "pass_through": True}]
-    km_bounds = sorted({t.max_km for t in terms.tiers if getattr(t, "max_km", None)})
+    km_bounds = sorted(
+        {t.max_km for t in terms.tiers if isinstance(t, DistanceTier) and t.max_km is not None}
+    )
     if km_bounds:
         bound = km_bounds[0]
         return [
@@ -63,6 +66,10 @@ def _raised(row: dict[str, object]) -> dict[str, object]:
     return raised
 
 
+def _tier(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
 @transaction.atomic
 def load_demo_prices() -> int:
     """Upsert the demo prices; returns how many rows were written."""
@@ -78,7 +85,7 @@ def load_demo_prices() -> int:
                     vendor=benefit.vendor,
                     benefit=benefit,
                     effective_from=start,
-                    tier_over=values.get("tier_over"),
+                    tier_over=_tier(values.get("tier_over")),
                     contract_ref=DEMO_CONTRACT,
                     defaults={
                         "effective_until": until,
