@@ -62,7 +62,8 @@ def _services_sql(where: str) -> str:
     )
     return (
         f"SELECT r.id AS request_id, r.ref AS ref, r.benefit_id AS benefit_id, "  # noqa: S608
-        f"r.vendor_id AS vendor_id, {_local_day('e.at')} AS done_on, e.event AS event, "
+        f"r.vendor_id AS vendor_id, {_local_day('MAX(e.at)')} AS done_on, "
+        f"MAX(e.event) AS event, "
         f"r.amount AS requested, {sums} "
         f"FROM {RequestEvent._meta.db_table} e "
         f"JOIN {ServiceRequest._meta.db_table} r ON r.id = e.request_id "
@@ -71,7 +72,9 @@ def _services_sql(where: str) -> str:
         f"LEFT JOIN {Consumption._meta.db_table} c ON c.request_id = r.id "
         f"WHERE (e.event = 'completed' OR (e.event IN ('cancelled', 'no_show') "
         f"AND r.quota_outcome = '{QuotaOutcome.USED.value}')) AND ({where}) "
-        f"GROUP BY r.id, r.ref, r.benefit_id, r.vendor_id, e.at, e.event, r.amount"
+        # One ending event per request (the lifecycle ends a request once): grouping by the
+        # request's key alone is what keeps the aggregate cheap.
+        f"GROUP BY r.id"
     )
 
 
@@ -127,18 +130,39 @@ def insert_statement_lines(
     """Write the lines of one statement (the vendor's services of the insurer's products
     that ended in [first, after)) in one INSERT … SELECT; returns how many."""
     start, end = local_bounds(first, after)
-    where = (
-        "r.vendor_id = %s AND pr.insurer_id = %s AND e.at >= %s AND e.at < %s AND NOT EXISTS "  # noqa: S608
-        f"(SELECT 1 FROM {StatementLine._meta.db_table} l WHERE l.request_id = r.id)"
-    )
+    where = _statement_where()
     columns = ", ".join(("statement_id", *LINE_COLUMNS, "disputed", "dispute_reason"))
     sql = (
         f"INSERT INTO {StatementLine._meta.db_table} ({columns}) "  # noqa: S608
         f"SELECT %s, q.*, %s, '' FROM ({_priced_sql(where)}) q"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [statement_id, False, vendor_id, insurer_id, start, end])
+        cursor.execute(sql, [statement_id, False, vendor_id, insurer_id, start, end, statement_id])
         return cursor.rowcount
+
+
+def _statement_where() -> str:
+    """The services of one statement: the vendor's, of the insurer's products, ended in the
+    month, not already on another statement (a service is paid once)."""
+    return (
+        "r.vendor_id = %s AND pr.insurer_id = %s AND e.at >= %s AND e.at < %s AND NOT EXISTS "  # noqa: S608
+        f"(SELECT 1 FROM {StatementLine._meta.db_table} l WHERE l.request_id = r.id "
+        "AND l.statement_id <> %s)"
+    )
+
+
+def statement_totals(
+    *, statement_id: int, insurer_id: int, vendor_id: int, first: date, after: date
+) -> PricedTotals:
+    """What ``insert_statement_lines`` would write, aggregated without writing it: the
+    services, how many are priced and their sum, in one query."""
+    start, end = local_bounds(first, after)
+    priced = _priced_sql(_statement_where())
+    sql = f"SELECT COUNT(*), COUNT(q.amount), SUM(q.amount) FROM ({priced}) q"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [vendor_id, insurer_id, start, end, statement_id])
+        services, priced, cost = cursor.fetchone()
+    return PricedTotals(services, priced, Decimal(str(cost or 0)).quantize(Decimal("0.01")))
 
 
 @dataclass(frozen=True)
