@@ -53,28 +53,40 @@ def _quantity(s: str, p: str) -> str:
     )
 
 
+ENDED = (
+    "(e.event = 'completed' OR (e.event IN ('cancelled', 'no_show') "
+    f"AND r.quota_outcome = '{QuotaOutcome.USED.value}'))"
+)
+
+
 def _services_sql(where: str) -> str:
     """The priced services matching ``where`` (on ``e`` the ending event, ``r`` the request,
-    ``b`` the benefit, ``pr`` the product), with their consumption per measure."""
+    ``b`` the benefit, ``pr`` the product), with their consumption per measure. Its first
+    two parameters are the instants bounding the period, then those of ``where``.
+
+    The consumption is summed per request in a derived table limited to the requests that
+    ended in the period (a narrow aggregate, then one hash join), which measured twice as
+    fast as grouping the wide joined rows."""
     sums = ", ".join(
         f"SUM(CASE WHEN c.measure = '{m}' THEN c.amount END) AS {m}"
         for m in ("times", "days", "cny", "km")
     )
+    events = RequestEvent._meta.db_table
+    consumed = (
+        f"SELECT c.request_id, {sums} FROM {Consumption._meta.db_table} c "  # noqa: S608
+        f"WHERE c.request_id IN (SELECT x.request_id FROM {events} x "
+        "WHERE x.at >= %s AND x.at < %s) GROUP BY c.request_id"
+    )
     return (
         f"SELECT r.id AS request_id, r.ref AS ref, r.benefit_id AS benefit_id, "  # noqa: S608
-        f"r.vendor_id AS vendor_id, {_local_day('MAX(e.at)')} AS done_on, "
-        f"MAX(e.event) AS event, "
-        f"r.amount AS requested, {sums} "
-        f"FROM {RequestEvent._meta.db_table} e "
+        f"r.vendor_id AS vendor_id, {_local_day('e.at')} AS done_on, e.event AS event, "
+        f"r.amount AS requested, k.times, k.days, k.cny, k.km "
+        f"FROM {events} e "
         f"JOIN {ServiceRequest._meta.db_table} r ON r.id = e.request_id "
         f"JOIN {Benefit._meta.db_table} b ON b.id = r.benefit_id "
         f"JOIN {Product._meta.db_table} pr ON pr.id = b.product_id "
-        f"LEFT JOIN {Consumption._meta.db_table} c ON c.request_id = r.id "
-        f"WHERE (e.event = 'completed' OR (e.event IN ('cancelled', 'no_show') "
-        f"AND r.quota_outcome = '{QuotaOutcome.USED.value}')) AND ({where}) "
-        # One ending event per request (the lifecycle ends a request once): grouping by the
-        # request's key alone is what keeps the aggregate cheap.
-        f"GROUP BY r.id"
+        f"LEFT JOIN ({consumed}) k ON k.request_id = r.id "
+        f"WHERE {ENDED} AND ({where})"
     )
 
 
@@ -137,7 +149,8 @@ def insert_statement_lines(
         f"SELECT %s, q.*, %s, '' FROM ({_priced_sql(where)}) q"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [statement_id, False, vendor_id, insurer_id, start, end, statement_id])
+        params = [statement_id, False, start, end, vendor_id, insurer_id, start, end, statement_id]
+        cursor.execute(sql, params)
         return cursor.rowcount
 
 
@@ -160,7 +173,7 @@ def statement_totals(
     priced = _priced_sql(_statement_where())
     sql = f"SELECT COUNT(*), COUNT(q.amount), SUM(q.amount) FROM ({priced}) q"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [vendor_id, insurer_id, start, end, statement_id])
+        cursor.execute(sql, [start, end, vendor_id, insurer_id, start, end, statement_id])
         services, priced, cost = cursor.fetchone()
     return PricedTotals(services, priced, Decimal(str(cost or 0)).quantize(Decimal("0.01")))
 
@@ -186,7 +199,7 @@ def products_cost(*, product_ids: list[int], first: date, after: date) -> dict[i
         f"GROUP BY b.product_id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*product_ids, start, end])
+        cursor.execute(sql, [start, end, *product_ids, start, end])
         rows = cursor.fetchall()
     found = {
         product: PricedTotals(services, priced, Decimal(str(cost or 0)).quantize(Decimal("0.01")))
