@@ -192,14 +192,17 @@ class StatementLine(models.Model):
         related_name="statement_line",
     )
     request_ref = models.CharField(_("申请编号"), max_length=20)
-    # No index on the benefit and the price: lines are read by statement; deleting a price or
-    # a benefit (rare, and refused while lines use it) may scan, a month's insert may not.
+    # No index and no database constraint on the benefit and the price: lines are read by
+    # statement, and written only by the INSERT … SELECT that joins them from existing rows
+    # (so they exist); a month of 100,000 lines would otherwise pay two index updates and two
+    # foreign-key checks a line. Deleting a price or benefit is still refused (PROTECT).
     benefit = models.ForeignKey(
         "benefits.Benefit",
         verbose_name=_("权益"),
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     completed_on = models.DateField(_("完成日期"))
     outcome = models.CharField(_("结果"), max_length=12, choices=Outcome.choices)
@@ -211,6 +214,7 @@ class StatementLine(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     basis = models.CharField(_("计价单位"), max_length=10, blank=True)
     quantity = models.DecimalField(_("数量"), max_digits=12, decimal_places=2, default=ZERO)
