@@ -193,6 +193,54 @@ def statement_totals(
 
 
 @dataclass(frozen=True)
+class PricedLine:
+    request_id: int
+    request_ref: str
+    benefit_id: int
+    completed_on: date
+    outcome: str
+    basis: str
+    quantity: Decimal
+    amount: Decimal | None
+    disputed: bool = False
+    dispute_reason: str = ""
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def statement_lines(
+    *, statement_id: int, insurer_id: int, vendor_id: int, first: date, after: date
+) -> list[PricedLine]:
+    """The lines ``insert_statement_lines`` would write, read without writing them (a
+    draft's lines), in one query, by day and ref."""
+    start, end = local_bounds(first, after)
+    priced = _priced_sql(_statement_where())
+    sql = (
+        "SELECT q.request_id, q.ref, q.benefit_id, q.done_on, q.outcome, q.basis, "  # noqa: S608
+        f"q.quantity, q.amount FROM ({priced}) q ORDER BY q.done_on, q.ref"
+    )
+    with connection.cursor() as cursor:
+        _roomy(cursor)
+        cursor.execute(sql, [start, end, vendor_id, insurer_id, start, end, statement_id])
+        rows = cursor.fetchall()
+    return [
+        PricedLine(
+            request_id=request_id,
+            request_ref=ref,
+            benefit_id=benefit_id,
+            completed_on=day if isinstance(day, date) else date.fromisoformat(str(day)),
+            outcome=outcome,
+            basis=basis,
+            quantity=_decimal(quantity) or Decimal("0.00"),
+            amount=_decimal(amount),
+        )
+        for request_id, ref, benefit_id, day, outcome, basis, quantity, amount in rows
+    ]
+
+
+@dataclass(frozen=True)
 class PricedTotals:
     services: int
     priced: int

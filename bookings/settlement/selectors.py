@@ -7,8 +7,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from benefits.models import Insurer, Vendor
-from bookings.models import StatementLine, VendorStatement
+from benefits.models import Benefit, Insurer, Vendor
+from bookings.models import VendorStatement
+from bookings.settlement.statements import statement_rows
 
 
 def billed_insurers(vendor: Vendor, visible: QuerySet[Insurer] | None = None) -> list[Insurer]:
@@ -37,31 +38,23 @@ def statement_data(statement: VendorStatement, *, with_lines: bool = True) -> di
         "reconciliation": statement.reconciliation or None,
     }
     if with_lines:
-        rows = (
-            StatementLine.objects.filter(statement=statement)
-            .order_by("completed_on", "request_ref")
-            .values_list(
-                "request_ref",
-                "benefit__code",
-                "completed_on",
-                "outcome",
-                "basis",
-                "quantity",
-                "amount",
-                "disputed",
+        rows = statement_rows(statement)
+        codes = dict(
+            Benefit.objects.filter(pk__in={row.benefit_id for row in rows}).values_list(
+                "pk", "code"
             )
         )
         data["lines"] = [
             {
-                "ref": ref,
-                "benefit": benefit,
-                "completed_on": day.isoformat(),
-                "outcome": outcome,
-                "basis": basis,
-                "quantity": str(quantity),
-                "amount": None if amount is None else str(amount),
-                "disputed": disputed,
+                "ref": row.request_ref,
+                "benefit": codes.get(row.benefit_id, ""),
+                "completed_on": row.completed_on.isoformat(),
+                "outcome": row.outcome,
+                "basis": row.basis,
+                "quantity": str(row.quantity),
+                "amount": None if row.amount is None else str(row.amount),
+                "disputed": row.disputed,
             }
-            for ref, benefit, day, outcome, basis, quantity, amount, disputed in rows
+            for row in rows
         ]
     return data

@@ -1,10 +1,12 @@
 """Monthly vendor statements: priced (and re-priced while a draft), confirmed, lines
 disputed and resolved, settled; exported to Excel and reconciled with the vendor's own.
 
-A draft is re-priced from scratch each run (same services, same prices: the same lines);
-from confirmation on, re-running the month changes nothing. Each step claims the statement
-with a conditional ``UPDATE … WHERE state = …`` (or a row lock), so two confirmations at
-once confirm it once and the second is told so."""
+A draft is a priced view of its month: its totals are stored, its lines are read from the
+pricing query whenever shown, so re-running it is idempotent and costs one aggregate. On
+confirmation the lines are written once (INSERT … SELECT) and frozen: from then on,
+re-running the month changes nothing. Each step locks the statement row or claims it with a
+conditional ``UPDATE … WHERE state = …``, so two confirmations at once confirm it once and
+the second is told so."""
 
 from __future__ import annotations
 
@@ -21,9 +23,14 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from benefits.models import Insurer, Vendor
+from benefits.models import Benefit, Insurer, Vendor
 from bookings.models import StatementLine, VendorStatement
-from bookings.settlement.pricing import insert_statement_lines
+from bookings.settlement.pricing import (
+    PricedLine,
+    insert_statement_lines,
+    statement_lines,
+    statement_totals,
+)
 from portal.kernel.errors import DomainError, ErrorCode
 
 State = VendorStatement.State
@@ -61,32 +68,60 @@ def _totals(statement: VendorStatement) -> dict[str, Any]:
     }
 
 
+def _scope(statement: VendorStatement) -> dict[str, Any]:
+    return {
+        "statement_id": statement.pk,
+        "insurer_id": statement.insurer_id,
+        "vendor_id": statement.vendor_id,
+        "first": statement.month,
+        "after": statement.month + relativedelta(months=1),
+    }
+
+
 @transaction.atomic
 def statement_price(
     *, insurer: Insurer, vendor: Vendor, month: date, now: datetime | None = None
 ) -> VendorStatement:
     """The month's statement, priced now if it is still a draft; a confirmed (disputed,
-    settled) statement is returned as it is. Queries: get-or-create, lock, delete, insert,
-    totals, save — the same for ten services or a hundred thousand."""
+    settled) statement is returned as it is. Queries: get-or-create, lock, the priced
+    aggregate, save — the same for ten services or a hundred thousand."""
     statement, _created = VendorStatement.objects.get_or_create(
         insurer=insurer, vendor=vendor, month=month
     )
     statement = VendorStatement.objects.select_for_update().get(pk=statement.pk)
     if statement.state != State.DRAFT:
         return statement
-    StatementLine.objects.filter(statement=statement).delete()
-    insert_statement_lines(
-        statement_id=statement.pk,
-        insurer_id=insurer.pk,
-        vendor_id=vendor.pk,
-        first=month,
-        after=month + relativedelta(months=1),
-    )
-    for field, value in _totals(statement).items():
-        setattr(statement, field, value)
+    totals = statement_totals(**_scope(statement))
+    statement.line_count = totals.services
+    statement.unpriced_count = totals.services - totals.priced
+    statement.total = totals.cost
     statement.priced_at = now or timezone.now()
     statement.save(update_fields=["line_count", "unpriced_count", "total", "priced_at"])
     return statement
+
+
+def statement_rows(statement: VendorStatement) -> list[PricedLine]:
+    """The statement's lines: priced now for a draft, as frozen at confirmation otherwise
+    (one query either way)."""
+    if statement.state == State.DRAFT:
+        return statement_lines(**_scope(statement))
+    rows = (
+        StatementLine.objects.filter(statement=statement)
+        .order_by("completed_on", "request_ref")
+        .values_list(
+            "request_id",
+            "request_ref",
+            "benefit_id",
+            "completed_on",
+            "outcome",
+            "basis",
+            "quantity",
+            "amount",
+            "disputed",
+            "dispute_reason",
+        )
+    )
+    return [PricedLine(*row) for row in rows]
 
 
 def vendor_month_statements(
@@ -105,24 +140,32 @@ def _claim(statement: VendorStatement, source: str, target: str, **fields: Any) 
     )
 
 
+@transaction.atomic
 def statement_confirm(
     statement: VendorStatement, *, user: Any, now: datetime | None = None
 ) -> VendorStatement:
-    """Draft → confirmed: from now on its lines and total are fixed. Every line must carry
-    a price (an unpriced service is a missing contract price, fixed before confirming)."""
-    if statement.unpriced_count:
+    """Draft → confirmed: the lines are priced one last time and written, and from now on
+    they and the total are fixed. Every line must carry a price (an unpriced service is a
+    missing contract price, fixed before confirming); otherwise nothing is written."""
+    locked = VendorStatement.objects.select_for_update().get(pk=statement.pk)
+    if locked.state != State.DRAFT:
+        raise _refuse(locked, _("确认"))
+    insert_statement_lines(**_scope(locked))
+    totals = _totals(locked)
+    if totals["unpriced_count"]:
         raise DomainError(
             ErrorCode.STATEMENT_STATE,
             _("有%(count)d项服务没有适用的合同价格，请先补充价格并重新计价")
-            % {"count": statement.unpriced_count},
+            % {"count": totals["unpriced_count"]},
             status=409,
         )
-    at = now or timezone.now()
-    if not _claim(statement, State.DRAFT, State.CONFIRMED, confirmed_at=at, confirmed_by=user):
-        statement.refresh_from_db()
-        raise _refuse(statement, _("确认"))
-    statement.refresh_from_db()
-    return statement
+    for field, value in totals.items():
+        setattr(locked, field, value)
+    locked.state = State.CONFIRMED
+    locked.confirmed_at = now or timezone.now()
+    locked.confirmed_by = user
+    locked.save()
+    return locked
 
 
 @transaction.atomic
@@ -171,56 +214,29 @@ def statement_settle(statement: VendorStatement, *, now: datetime | None = None)
 
 # --- export and reconciliation ------------------------------------------------------------
 
-EXPORT_HEADERS = (
-    "申请编号",
-    "权益",
-    "完成日期",
-    "结果",
-    "计价单位",
-    "数量",
-    "单价/费率",
-    "固定费用",
-    "代垫费用",
-    "金额",
-    "争议",
-)
+EXPORT_HEADERS = ("申请编号", "权益", "完成日期", "结果", "计价单位", "数量", "金额", "争议")
 
 
 def statement_dataset(statement: VendorStatement) -> tablib.Dataset:
-    """The statement's lines as a sheet (one query); write it with a formula-safe format."""
-    dataset = tablib.Dataset(headers=list(EXPORT_HEADERS))
-    rows = (
-        statement.lines.order_by("completed_on", "request_ref")
-        .values_list(
-            "request_ref",
-            "benefit__name",
-            "completed_on",
-            "outcome",
-            "basis",
-            "quantity",
-            "unit_price",
-            "fixed_fee",
-            "pass_through_amount",
-            "amount",
-            "dispute_reason",
-        )
-        .iterator(chunk_size=2000)
+    """The statement's lines as a sheet (two queries: the lines, the benefits' names); write
+    it with a formula-safe format."""
+    rows = statement_rows(statement)
+    names = dict(
+        Benefit.objects.filter(pk__in={row.benefit_id for row in rows}).values_list("pk", "name")
     )
     outcomes = dict(StatementLine.Outcome.choices)
-    for ref, benefit, day, outcome, basis, qty, unit, fixed, passed, amount, dispute in rows:
+    dataset = tablib.Dataset(headers=list(EXPORT_HEADERS))
+    for row in rows:
         dataset.append(
             (
-                ref,
-                benefit,
-                day.isoformat(),
-                str(outcomes.get(outcome, outcome)),
-                basis,
-                qty,
-                unit,
-                fixed,
-                passed,
-                amount,
-                dispute,
+                row.request_ref,
+                names.get(row.benefit_id, ""),
+                row.completed_on.isoformat(),
+                str(outcomes.get(row.outcome, row.outcome)),
+                row.basis,
+                row.quantity,
+                row.amount,
+                row.dispute_reason,
             )
         )
     return dataset
@@ -288,7 +304,7 @@ def statement_reconcile(
     """Every difference between our lines and the vendor's claims, by request ref: a line
     they did not bill (missing), a ref they billed that we have not (extra), and a ref on
     both with another amount. Kept on the statement with the time of the comparison."""
-    ours = dict(statement.lines.values_list("request_ref", "amount"))
+    ours = {row.request_ref: row.amount for row in statement_rows(statement)}
     differences = []
     for ref in sorted(ours.keys() | claims.keys()):
         mine, theirs = ours.get(ref), claims.get(ref)

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from benefits.models import Benefit
 from bookings.models import StatementLine, VendorStatement
-from bookings.settlement.statements import statement_price
+from bookings.settlement.statements import statement_confirm, statement_price, statement_rows
 from tests.bookings.settlement_support import ended, price, shanghai
 from tests.factories import OUTPATIENT_ASSIST, pingan_policy
 
@@ -34,7 +34,7 @@ def run(benefit: Benefit, month: date = MARCH) -> VendorStatement:
 
 
 def amounts(statement: VendorStatement) -> dict[str, Decimal | None]:
-    return dict(statement.lines.values_list("request_ref", "amount"))
+    return {row.request_ref: row.amount for row in statement_rows(statement)}
 
 
 def test_a_price_change_mid_month_prices_each_service_at_its_own_day(policy):
@@ -74,7 +74,7 @@ def test_counted_as_used_is_priced_and_a_failure_or_a_free_cancellation_is_not(p
     statement = run(benefit)
 
     assert amounts(statement) == {late.ref: Decimal(80), no_show.ref: Decimal(80)}
-    assert set(statement.lines.values_list("outcome", flat=True)) == {
+    assert {row.outcome for row in statement_rows(statement)} == {
         StatementLine.Outcome.COUNTED_AS_USED
     }
 
@@ -141,11 +141,11 @@ def test_rerunning_a_draft_gives_the_same_lines(policy):
     price(benefit, date(2026, 1, 1), fixed_fee=Decimal(120))
     for day in (2, 9, 30):
         ended(policy, benefit, shanghai(date(2026, 3, day)))
-    first = sorted(run(benefit).lines.values_list("request_ref", "amount"))
+    first = statement_rows(run(benefit))
 
     again = run(benefit)
 
-    assert sorted(again.lines.values_list("request_ref", "amount")) == first
+    assert statement_rows(again) == first and len(first) == 3
     assert VendorStatement.objects.count() == 1 and again.total == 360
 
 
@@ -166,8 +166,12 @@ def test_the_query_count_does_not_grow_with_the_services(policy):
     _services(policy, benefit, 60)
     with CaptureQueriesContext(connection) as many:
         statement = run(benefit)
-    # savepoint, get-or-create's SELECT, the row lock, DELETE the draft's lines, (PostgreSQL:
-    # SET LOCAL work_mem,) INSERT … SELECT the priced lines, their totals, UPDATE the
-    # statement, release.
-    assert len(few) == len(many) == (9 if connection.vendor == "postgresql" else 8)
+    # savepoint, get-or-create's SELECT, the row lock, (PostgreSQL: SET LOCAL work_mem,) the
+    # priced aggregate, UPDATE the statement, release.
+    assert len(few) == len(many) == (7 if connection.vendor == "postgresql" else 6)
     assert statement.line_count == 63
+    with CaptureQueriesContext(connection) as confirming:
+        confirmed = statement_confirm(statement, user=None)
+    # savepoint, lock, (SET LOCAL,) INSERT … SELECT the 63 lines, their totals, UPDATE, release
+    assert len(confirming) == (7 if connection.vendor == "postgresql" else 6)
+    assert confirmed.lines.count() == 63 and confirmed.total == 63 * 120

@@ -69,6 +69,8 @@ def test_a_statement_with_an_unpriced_service_cannot_be_confirmed(catalogue):
     with pytest.raises(DomainError) as refused:
         statement_confirm(_run(benefit), user=staff_member())
     assert "没有适用的合同价格" in refused.value.message
+    assert not StatementLine.objects.exists()  # nothing frozen
+    assert VendorStatement.objects.get().state == State.DRAFT
 
 
 @pytest.mark.django_db
@@ -129,7 +131,7 @@ def test_a_vendor_sheet_with_bad_rows_is_refused_with_every_row_named():
 def test_the_excel_export_escapes_formulas(catalogue):
     policy = pingan_policy("PA-ST-5")
     benefit, _refs = _month(policy, count=1)
-    statement = _run(benefit)
+    statement = statement_confirm(_run(benefit), user=staff_member())
     StatementLine.objects.filter(statement=statement).update(dispute_reason="=HYPERLINK(1)")
 
     exported = FormulaSafeCSV().export_data(statement_dataset(statement))
