@@ -152,28 +152,34 @@ def insert_statement_lines(
     *, statement_id: int, insurer_id: int, vendor_id: int, first: date, after: date
 ) -> int:
     """Write the lines of one statement (the vendor's services of the insurer's products
-    that ended in [first, after)) in one INSERT … SELECT; returns how many."""
+    that ended in [first, after)) in one INSERT … SELECT; returns how many. A service already
+    on another statement is skipped by the unique line per request (``ON CONFLICT DO
+    NOTHING``), not by an anti-join: inside the INSERT an anti-join on a table planned as
+    empty rescans the rows being written (measured: 128 s for 100,000 lines)."""
     start, end = local_bounds(first, after)
-    where = _statement_where()
     columns = ", ".join(("statement_id", *LINE_COLUMNS, "disputed", "dispute_reason"))
+    # "WHERE TRUE": SQLite needs it to read ON CONFLICT after INSERT … SELECT.
     sql = (
         f"INSERT INTO {StatementLine._meta.db_table} ({columns}) "  # noqa: S608
-        f"SELECT %s, q.*, %s, '' FROM ({_priced_sql(where)}) q"
+        f"SELECT %s, q.*, %s, '' FROM ({_priced_sql(_statement_where(billed=False))}) q "
+        "WHERE TRUE ON CONFLICT (request_id) DO NOTHING"
     )
     with connection.cursor() as cursor:
         _roomy(cursor)
-        params = [statement_id, False, start, end, vendor_id, insurer_id, start, end, statement_id]
+        params = [statement_id, False, start, end, vendor_id, insurer_id, start, end]
         cursor.execute(sql, params)
         return cursor.rowcount
 
 
-def _statement_where() -> str:
+def _statement_where(*, billed: bool = True) -> str:
     """The services of one statement: the vendor's, of the insurer's products, ended in the
-    month, not already on another statement (a service is paid once)."""
+    month, and (``billed``) not already on another statement: a service is paid once."""
+    where = "r.vendor_id = %s AND pr.insurer_id = %s AND e.at >= %s AND e.at < %s"
+    if not billed:
+        return where
     return (
-        "r.vendor_id = %s AND pr.insurer_id = %s AND e.at >= %s AND e.at < %s AND NOT EXISTS "  # noqa: S608
-        f"(SELECT 1 FROM {StatementLine._meta.db_table} l WHERE l.request_id = r.id "
-        "AND l.statement_id <> %s)"
+        f"{where} AND NOT EXISTS (SELECT 1 FROM {StatementLine._meta.db_table} l "  # noqa: S608
+        "WHERE l.request_id = r.id AND l.statement_id <> %s)"
     )
 
 
