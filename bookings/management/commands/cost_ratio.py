@@ -19,6 +19,10 @@ def _percent(value: Any) -> str:
     return "未录入净保费" if value is None else f"{value * 100:.2f}%"
 
 
+def _money(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
 class Command(BaseCommand):
     help = "产品健康管理服务成本占净保费比例（上限20%，银保监办发〔2020〕83号）"
 
@@ -50,10 +54,10 @@ class Command(BaseCommand):
         self.stdout.write(f"{r.product_name}（{r.product_code}）· {r.year}年度{warning}")
         self.stdout.write(
             f"  服务 {r.services} 项（未定价 {r.unpriced} 项）  成本 {r.cost} 元"
-            f"  保单 {r.policies} 件  单均 {r.cost_per_policy or '-'} 元"
+            f"  保单 {r.policies} 件  单均 {_money(r.cost_per_policy)} 元"
         )
         self.stdout.write(
-            f"  净保费 {r.net_premium or '-'} 元  成本占比 {_percent(r.ratio)}（上限 20.00%）"
+            f"  净保费 {_money(r.net_premium)} 元  成本占比 {_percent(r.ratio)}（上限 20.00%）"
         )
         self.stdout.write(
             f"  预测（按已过天数线性外推 {r.elapsed_days}/{r.year_days} 天）："

@@ -68,7 +68,10 @@ class Command(BaseCommand):
                 f"  {line['ref']}  {line['completed_on']}  {line['benefit']}"
                 f"  {line['quantity']} {line['basis'] or '-'}  {amount}"
             )
-        priced = sum((Decimal(x["amount"]) for x in data["lines"] if x["amount"]), Decimal(0))
+        priced = sum(
+            (Decimal(x["amount"]) for x in data["lines"] if x["amount"] is not None),
+            Decimal("0.00"),
+        )
         self.stdout.write(
             f"  服务 {data['line_count']} 项（未定价 {data['unpriced_count']} 项）"
             f"  合计 {data['total']} 元（明细之和 {priced} 元）"
