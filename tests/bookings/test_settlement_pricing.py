@@ -175,3 +175,30 @@ def test_the_query_count_does_not_grow_with_the_services(policy):
     # savepoint, lock, (SET LOCAL,) INSERT … SELECT the 63 lines, their totals, UPDATE, release
     assert len(confirming) == (7 if connection.vendor == "postgresql" else 6)
     assert confirmed.lines.count() == 63 and confirmed.total == 63 * 120
+
+
+def test_a_request_completed_through_the_lifecycle_is_priced_on_its_completion_day(
+    catalogue, monkeypatch
+):
+    # given a 门诊协助 request submitted, approved, assigned, scheduled and completed on
+    # 16 March at 00:10 Shanghai time (15 March in UTC), the day the price goes up
+    from bookings.lifecycle.services import request_transition
+    from portal.kernel.actor import Actor
+    from tests.clock import Clock, at
+    from tests.factories import outpatient_request
+
+    clock = Clock(monkeypatch, at(2026, 3, 2, 10))
+    benefit = Benefit.objects.get(code=OUTPATIENT_ASSIST)
+    price(benefit, date(2026, 1, 1), effective_until=date(2026, 3, 15), fixed_fee=Decimal(120))
+    price(benefit, date(2026, 3, 16), fixed_fee=Decimal(150))
+    request = outpatient_request(at=at(2026, 3, 2, 10), number="PA-LIFE-PRICE")
+    ops = Actor(label="insurer:ops")
+    request_transition(request, "approved", actor=ops)
+    request_transition(request, "assigned", actor=ops, vendor=benefit.vendor)
+    request_transition(request, "scheduled", actor=ops, at=at(2026, 3, 15, 9))
+    clock.set(at(2026, 3, 16, 0, 10))
+    request_transition(request, "completed", actor=ops)
+    # when
+    statement = run(benefit)
+    # then
+    assert amounts(statement) == {request.ref: Decimal(150)}
