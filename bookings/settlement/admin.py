@@ -95,6 +95,8 @@ class VendorStatementAdmin(InsurerScopedAdmin):
 
     @admin.display(description=_("明细"))
     def lines_link(self, obj: VendorStatement) -> str:
+        if obj.state == VendorStatement.State.DRAFT:
+            return str(_("确认后生成"))  # a draft's lines are priced when shown (export)
         return format_html(
             '<a href="../../statementline/?statement__id__exact={}">{}</a>', obj.pk, _("查看明细")
         )

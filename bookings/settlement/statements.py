@@ -124,22 +124,6 @@ def statement_rows(statement: VendorStatement) -> list[PricedLine]:
     return [PricedLine(*row) for row in rows]
 
 
-def vendor_month_statements(
-    *, vendor: Vendor, month: date, insurers: list[Insurer], now: datetime | None = None
-) -> list[VendorStatement]:
-    """One statement per insurer among ``insurers`` whose products the vendor served."""
-    return [
-        statement_price(insurer=insurer, vendor=vendor, month=month, now=now)
-        for insurer in insurers
-    ]
-
-
-def _claim(statement: VendorStatement, source: str, target: str, **fields: Any) -> bool:
-    return bool(
-        VendorStatement.objects.filter(pk=statement.pk, state=source).update(state=target, **fields)
-    )
-
-
 @transaction.atomic
 def statement_confirm(
     statement: VendorStatement, *, user: Any, now: datetime | None = None
@@ -200,15 +184,20 @@ def line_resolve(line: StatementLine, *, agreed_amount: Decimal | None = None) -
     return line
 
 
+@transaction.atomic
 def statement_settle(statement: VendorStatement, *, now: datetime | None = None) -> None:
-    """Confirmed (no dispute open) → settled: paid."""
-    if statement.state == State.DISPUTED:
+    """Confirmed (no dispute open) → settled: paid. Under the row lock, so a dispute raised
+    at the same moment is either before (and refuses this) or after (and is refused)."""
+    locked = VendorStatement.objects.select_for_update().get(pk=statement.pk)
+    if locked.state == State.DISPUTED:
         raise DomainError(
             ErrorCode.STATEMENT_HAS_DISPUTES, _("结算单仍有争议明细，处理后才能结算"), status=409
         )
-    if not _claim(statement, State.CONFIRMED, State.SETTLED, settled_at=now or timezone.now()):
-        statement.refresh_from_db()
-        raise _refuse(statement, _("结算"))
+    if locked.state != State.CONFIRMED:
+        raise _refuse(locked, _("结算"))
+    locked.state = State.SETTLED
+    locked.settled_at = now or timezone.now()
+    locked.save(update_fields=["state", "settled_at"])
     statement.refresh_from_db()
 
 
