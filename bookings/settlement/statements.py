@@ -92,11 +92,16 @@ def statement_price(
     if statement.state != State.DRAFT:
         return statement
     totals = statement_totals(**_scope(statement))
-    statement.line_count = totals.services
-    statement.unpriced_count = totals.services - totals.priced
-    statement.total = totals.cost
-    statement.priced_at = now or timezone.now()
-    statement.save(update_fields=["line_count", "unpriced_count", "total", "priced_at"])
+    priced = {
+        "line_count": totals.services,
+        "unpriced_count": totals.services - totals.priced,
+        "total": totals.cost,
+        "priced_at": now or timezone.now(),
+    }
+    # An UPDATE, not save(): a draft's totals moving is no change for the audit trail.
+    VendorStatement.objects.filter(pk=statement.pk).update(**priced)
+    for field, value in priced.items():
+        setattr(statement, field, value)
     return statement
 
 
