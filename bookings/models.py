@@ -14,6 +14,13 @@ from bookings.lifecycle.models import (
     Status,
 )
 from bookings.messages.models import FollowUp, Notification
+from bookings.settlement.models import (
+    ContractPrice,
+    PriceBasis,
+    ProductPremium,
+    StatementLine,
+    VendorStatement,
+)
 from bookings.sla.models import Milestone
 from bookings.vendors.models import (
     IdempotentResponse,
@@ -27,19 +34,24 @@ __all__ = [
     "OPEN_STATUSES",
     "CallLog",
     "Consumption",
+    "ContractPrice",
     "Document",
     "DocumentAccess",
     "FollowUp",
     "IdempotentResponse",
     "Milestone",
     "Notification",
+    "PriceBasis",
+    "ProductPremium",
     "QuotaOutcome",
     "Rating",
     "RequestEvent",
     "RequestNote",
     "ServiceRequest",
+    "StatementLine",
     "Status",
     "VendorAccount",
+    "VendorStatement",
     "VendorToken",
     "VendorWebhook",
     "WebhookDelivery",

@@ -186,6 +186,7 @@ def build_world() -> World:
         StaffToken: StaffToken.objects.get(user=users["operator_1"]),
         SmsMessage: SmsMessage.objects.get(),
         **_library_rows(policy),
+        **_settlement_rows(request),
     }
     world = World(
         policy=policy,
@@ -199,6 +200,37 @@ def build_world() -> World:
     world.clients = {role: role_client(world, role) for role in ROLES}
     admin_objects[PolicyholderAccount] = PolicyholderAccount.objects.get(person=holder)
     return world
+
+
+def _settlement_rows(request: ServiceRequest) -> dict[type[Model], Model]:
+    """Insurer 1's contract price, net premium, statement and line (vendor X, March). The
+    statement is confirmed: reading the month through the staff API re-prices a draft."""
+    from bookings.models import ContractPrice, ProductPremium, StatementLine, VendorStatement
+
+    benefit = request.benefit
+    statement = VendorStatement.objects.create(
+        insurer=benefit.product.insurer,
+        vendor=request.vendor,
+        month=date(2026, 3, 1),
+        state=VendorStatement.State.CONFIRMED,
+    )
+    return {
+        ContractPrice: ContractPrice.objects.create(
+            vendor=request.vendor, benefit=benefit, basis="times", effective_from=date(2026, 1, 1)
+        ),
+        ProductPremium: ProductPremium.objects.create(
+            product=benefit.product, year=2026, net_premium=1000000
+        ),
+        VendorStatement: statement,
+        StatementLine: StatementLine.objects.create(
+            statement=statement,
+            request=request,
+            request_ref=request.ref,
+            benefit=benefit,
+            completed_on=date(2026, 3, 2),
+            outcome="completed",
+        ),
+    }
 
 
 def _library_rows(policy: Policy) -> dict[type[Model], Model]:
@@ -421,6 +453,10 @@ def _api_probe(world: World, method: str, path: str) -> Probe:
         code=CITY_LIST,
         ref=world.request.ref,
         document_id=world.document.pk,
+        vendor=world.request.vendor.code if world.request.vendor else "",
+        month="2026-03",
+        product=world.policy.product.code,
+        year=2026,
     )
     key = f"{method} {path}"
     url += QUERIES.get(key, "")

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from benefits.models import Product
 from bookings.models import OPEN_STATUSES, Milestone
 from bookings.sla.dashboard import SlaDashboard, VendorScorecard, sla_dashboard
 from bookings.sla.selectors import ScoreLine
@@ -239,6 +240,16 @@ def dashboard_context(data: SlaDashboard, days: int) -> dict[str, Any]:
                 "help": _("截止时间落在节假日尚未确认的年度，暂按周一至周五计算"),
             },
         ],
+        "cost_warnings": [
+            {
+                "product": report.product_name,
+                "ratio": f"{report.ratio * 100:.2f}%" if report.ratio is not None else "-",
+                "projected": f"{(report.projected_ratio or 0) * 100:.2f}%",
+                "cost": report.cost,
+                "net_premium": report.net_premium,
+            }
+            for report in data.cost_warnings
+        ],
         "unconfirmed_years": "、".join(str(year) for year in data.unconfirmed_years),
         "calendar_years_url": reverse("admin:benefits_calendaryear_changelist"),
         "urgent": [
@@ -298,7 +309,10 @@ def dashboard_view(request: HttpRequest, site: AdminSite) -> TemplateResponse:
         raise PermissionDenied
     days = period_from(request.GET.get("days"))
     data = sla_dashboard(
-        now=timezone.now(), days=days, milestones=scope(Milestone.objects.all(), request.user)
+        now=timezone.now(),
+        days=days,
+        milestones=scope(Milestone.objects.all(), request.user),
+        products=scope(Product.objects.all(), request.user),
     )
     request.current_app = site.name
     return TemplateResponse(

@@ -15,8 +15,9 @@ from django.db.models import Avg, Count, Q, QuerySet
 
 from benefits.calendar.selectors import current_calendar
 from benefits.calendar.workcalendar import years_needing_confirmation
-from benefits.models import Vendor
+from benefits.models import Product, Vendor
 from bookings.models import OPEN_STATUSES, Milestone, Rating
+from bookings.settlement.cost_cap import CostRatio, cost_cap_warnings
 from bookings.sla.selectors import ONE_DECIMAL, ScoreLine, vendor_scorecard
 from portal.kernel.clock import SHANGHAI
 
@@ -83,6 +84,8 @@ class SlaDashboard:
     since: datetime
     until: datetime
     scorecards: list[VendorScorecard]
+    # Products whose services are projected past 20 % of the net premium this year.
+    cost_warnings: list[CostRatio]
 
 
 def end_of_day(now: datetime) -> datetime:
@@ -209,13 +212,19 @@ def _all(milestones: QuerySet[Milestone] | None) -> QuerySet[Milestone]:
 
 
 def sla_dashboard(
-    *, now: datetime, days: int, milestones: QuerySet[Milestone] | None = None
+    *,
+    now: datetime,
+    days: int,
+    milestones: QuerySet[Milestone] | None = None,
+    products: QuerySet[Product] | None = None,
 ) -> SlaDashboard:
     """Everything the dashboard shows; the scorecards cover the ``days`` before ``now``.
-    ``milestones``: the ones the viewer may see (their insurers'); default all.
-    Queries: 1 (counts) + 2 (calendar) + 1 (urgent) + 1 (ratings) + 1 (vendors) + at most
-    ``QUERIES_PER_VENDOR`` per vendor with decided milestones in the period."""
+    ``milestones`` and ``products``: the ones the viewer may see (their insurers'); default
+    all. Queries: 1 (counts) + 2 (calendar) + 1 (urgent) + 1 (ratings) + 1 (vendors) + at
+    most ``QUERIES_PER_VENDOR`` per vendor with decided milestones in the period + 4 (the
+    products, their cost, policies and premiums: the cost-cap warning)."""
     since = now - timedelta(days=days)
+    visible = list(Product.objects.all() if products is None else products)
     return SlaDashboard(
         now=now,
         counts=deadline_counts(now, milestones),
@@ -224,4 +233,5 @@ def sla_dashboard(
         since=since,
         until=now,
         scorecards=vendor_scorecards(since, now, milestones),
+        cost_warnings=cost_cap_warnings(visible, today=now.astimezone(SHANGHAI).date()),
     )

@@ -82,8 +82,11 @@ class EventIn(Schema):
 
 
 class ConsumptionIn(Schema):
-    measure: Literal["days", "cny", "times"] = Field(
-        description="计量：days 天（护工天数）；cny 元（实际支付金额）；times 次"
+    measure: Literal["days", "cny", "times", "km"] = Field(
+        description=(
+            "计量：days 天（护工天数）；cny 元（实际支付金额）；times 次；"
+            "km 公里（实际行驶里程，按里程计价的交通服务）"
+        )
     )
     amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2, description="实际消耗数量")
     note: str = Field("", max_length=200, description="说明，例如护工起止日期")

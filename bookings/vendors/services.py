@@ -35,7 +35,7 @@ from portal.kernel.tokens import token_authenticate, token_issue, token_revoke
 # The events a vendor reports; everything else (approval, assignment, cancellation) is the
 # insurer's or the policyholder's.
 VENDOR_EVENTS = ("contacted", "plan_confirmed", "scheduled", "in_service", "completed", "failed")
-CONSUMPTION_MEASURES = ("days", "cny", "times")
+CONSUMPTION_MEASURES = ("days", "cny", "times", "km")
 
 # While the vendor is delivering: it must be able to call the client, report consumption
 # and upload deliverables.
@@ -165,7 +165,7 @@ def consumption_record(
     locks it, so a report racing the completion is either counted or refused, never lost."""
     if measure not in CONSUMPTION_MEASURES:
         raise DomainError(
-            "invalid_input", _("计量单位只能是 days、cny 或 times"), status=422, field="measure"
+            "invalid_input", _("计量单位只能是 days、cny、times 或 km"), status=422, field="measure"
         )
     if amount <= 0:
         raise DomainError("invalid_input", _("数量必须大于0"), status=422, field="amount")

@@ -59,6 +59,12 @@ class ErrorCode(StrEnum):
     ASSIGNEE_NOT_ALLOWED = "assignee_not_allowed"  # admin: 负责人 not of the insurer
     RATING_NOT_ALLOWED = "rating_not_allowed"
     ALREADY_RATED = "already_rated"
+    # --- vendor settlement and the cost cap ---
+    INVALID_MONTH = "invalid_month"
+    STATEMENT_STATE = "statement_state"  # the step does not apply in the statement's state
+    STATEMENT_HAS_DISPUTES = "statement_has_disputes"
+    RECONCILIATION_INVALID = "reconciliation_invalid"
+    NET_PREMIUM_MISSING = "net_premium_missing"
     # --- uploads ---
     UPLOAD_EMPTY = "upload_empty"
     UPLOAD_CORRUPT = "upload_corrupt"

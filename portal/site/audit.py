@@ -85,6 +85,15 @@ AUDITED = (
     Audited(
         "bookings.VendorWebhook", mask=("secret",), mask_callable="portal.site.audit.concealed"
     ),
+    # Vendor money: contract prices and net premiums as edited; a statement's state changes
+    # (a draft's re-pricing, which only moves its totals, is not a change worth a row).
+    Audited("bookings.ContractPrice"),
+    Audited("bookings.ProductPremium"),
+    Audited(
+        "bookings.VendorStatement",
+        include=("state", "confirmed_at", "confirmed_by", "settled_at"),
+        exclude=(),
+    ),
     Audited(
         "portal.StaffToken",
         include=("name", "hint", "revoked_at"),

@@ -44,6 +44,7 @@ CATALOGUE = ("insurer", "vendor", "product", "service", "benefit")
 COVERAGE = ("coveragelist", "coveragelistmember", "listentry", "unresolvedname")
 REFERENCE = ("region", "regionalias", "calendarday", "calendaryear")
 REQUEST_RECORDS = ("requestevent", "document", "milestone", "followup", "consumption", "rating")
+SETTLEMENT = ("contractprice", "vendorstatement", "statementline", "productpremium")
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ def _supervisor() -> set[str]:
         *_perms(
             "bookings", "view", ("vendortoken", "vendorwebhook", "vendoraccount", "webhookdelivery")
         ),
+        # Vendor contracts, statements and the cost cap: read; confirming is the admin's.
+        *_perms("bookings", "view", SETTLEMENT),
     }
 
 

@@ -13,7 +13,7 @@ from bookings.vendors.services import CONSUMPTION_MEASURES, VENDOR_EVENTS
 
 # Within IdempotentResponse.key (100) with the workbench prefix; a UUID is 32 hex digits.
 KEY_MAX_CHARS = 64
-MEASURE_LABELS = {"days": _("天"), "cny": _("元"), "times": _("次")}
+MEASURE_LABELS = {"days": _("天"), "cny": _("元"), "times": _("次"), "km": _("公里")}
 
 
 class LoginForm(forms.Form):

@@ -271,8 +271,9 @@ def test_staff_who_may_view_the_queue_find_the_dashboard_in_the_admin_index(clie
 
 # Session and user (2), the user's permissions (2), the user's insurers (1, memoised after the
 # first page), then the page: counts (1), calendar days and confirmed years (2), urgent
-# milestones (1), ratings (1), vendors with results (1).
-PAGE_QUERIES = 11
+# milestones (1), ratings (1), vendors with results (1), the cost-cap warning: the user's
+# products, their priced cost, policies and net premiums (4).
+PAGE_QUERIES = 15
 
 
 def test_the_page_costs_a_fixed_number_of_queries_plus_a_few_per_vendor(
@@ -299,8 +300,8 @@ def test_the_page_costs_a_fixed_number_of_queries_plus_a_few_per_vendor(
         page = client.get(dashboard_url()).text
     assert page.count('class="sla-chart"') == 3
     # counts, calendar (2), urgent, ratings, vendors; per vendor: counts, times, benefits,
-    # calendar (2)
-    with django_assert_num_queries(6 + 3 * QUERIES_PER_VENDOR):
+    # calendar (2); the cost cap: products, costs, policies, premiums
+    with django_assert_num_queries(10 + 3 * QUERIES_PER_VENDOR):
         data = sla_dashboard(now=NOW, days=30)
     assert len(data.urgent) == 20
 

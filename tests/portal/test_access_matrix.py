@@ -75,6 +75,10 @@ POST /api/staff/v1/policies                                 401 403 403 401 401 
 # The hotline's request API: operators act (bookings.change_servicerequest), an auditor reads.
 POST /api/staff/v1/requests                                 401 403 403 401 401 403 201 404 403 201
 POST /api/staff/v1/requests/{ref}/events                    401 403 403 401 401 403 200 404 403 200
+# Settlement reads: 主管, 审计 and 管理员 (bookings.view_vendorstatement / view_productpremium);
+# another insurer's vendor or product is 404 (tests/bookings/test_settlement_api.py).
+GET /api/staff/v1/cost-ratio/{product}/{year}               401 403 403 401 401 403 403 403 200 200
+GET /api/staff/v1/vendor-statements/{vendor}/{month}        401 403 403 401 401 403 403 403 200 200
 
 # Vendor API: a vendor's token and nothing else (a session is no token); a request assigned
 # to another vendor is 404.
@@ -107,9 +111,13 @@ admin/benefits/policy/<path:object_id>/                     302 302 302 302 302 
 admin/benefits/product/<path:object_id>/                    302 302 302 302 302 403 302 302 302 302
 admin/benefits/service/<path:object_id>/                    302 302 302 302 302 403 302 302 302 302
 admin/benefits/vendor/<path:object_id>/                     302 302 302 302 302 403 302 302 302 302
+admin/bookings/contractprice/<path:object_id>/              302 302 302 302 302 403 302 302 302 302
 admin/bookings/documentaccess/<path:object_id>/             302 302 302 302 302 403 302 302 302 302
 admin/bookings/notification/<path:object_id>/               302 302 302 302 302 403 302 302 302 302
+admin/bookings/productpremium/<path:object_id>/             302 302 302 302 302 403 302 302 302 302
 admin/bookings/servicerequest/<path:object_id>/             302 302 302 302 302 403 302 302 302 302
+admin/bookings/statementline/<path:object_id>/              302 302 302 302 302 403 302 302 302 302
+admin/bookings/vendorstatement/<path:object_id>/            302 302 302 302 302 403 302 302 302 302
 admin/bookings/vendortoken/<path:object_id>/                302 302 302 302 302 403 302 302 302 302
 admin/bookings/vendoraccount/<path:object_id>/               302 302 302 302 302 403 302 302 302 302
 admin/bookings/vendorwebhook/<path:object_id>/              302 302 302 302 302 403 302 302 302 302
@@ -247,6 +255,14 @@ admin:benefits_vendor_export                                302 302 302 302 302 
 admin:benefits_vendor_history                               302 302 302 302 302 403 200 404 200 200
 admin:benefits_vendor_import                                302 302 302 302 302 403 403 403 403 200
 admin:benefits_vendor_process_import                        302 302 302 302 302 403 405 405 405 405
+admin:bookings_contractprice_add                            302 302 302 302 302 403 403 403 403 200
+admin:bookings_contractprice_change                         302 302 302 302 302 403 403 404 200 200
+admin:bookings_contractprice_changelist                     302 302 302 302 302 403 403 403 200 200
+admin:bookings_contractprice_delete                         302 302 302 302 302 403 403 404 403 200
+admin:bookings_contractprice_export                         302 302 302 302 302 403 403 403 200 200
+admin:bookings_contractprice_history                        302 302 302 302 302 403 403 404 200 200
+admin:bookings_contractprice_import                         302 302 302 302 302 403 403 403 403 200
+admin:bookings_contractprice_process_import                 302 302 302 302 302 403 405 405 405 405
 admin:bookings_dashboard                                    302 302 302 302 302 403 200 200 200 200
 admin:bookings_workload                                     302 302 302 302 302 403 200 200 200 200
 admin:bookings_document_file                                302 302 302 302 302 403 200 404 403 200
@@ -260,6 +276,11 @@ admin:bookings_notification_change                          302 302 302 302 302 
 admin:bookings_notification_changelist                      302 302 302 302 302 403 200 200 200 200
 admin:bookings_notification_delete                          302 302 302 302 302 403 403 404 403 200
 admin:bookings_notification_history                         302 302 302 302 302 403 200 404 200 200
+admin:bookings_productpremium_add                           302 302 302 302 302 403 403 403 403 200
+admin:bookings_productpremium_change                        302 302 302 302 302 403 403 404 200 200
+admin:bookings_productpremium_changelist                    302 302 302 302 302 403 403 403 200 200
+admin:bookings_productpremium_delete                        302 302 302 302 302 403 403 404 403 200
+admin:bookings_productpremium_history                       302 302 302 302 302 403 403 404 200 200
 admin:bookings_servicerequest_add                           302 302 302 302 302 403 403 403 403 403
 admin:bookings_servicerequest_change                        302 302 302 302 302 403 200 404 200 200
 admin:bookings_servicerequest_changelist                    302 302 302 302 302 403 200 200 200 200
@@ -272,6 +293,16 @@ admin:bookings_servicerequest_call                          302 302 302 302 302 
 # The queue's export: every role that reads requests, each of its insurers' rows only.
 admin:bookings_servicerequest_export                        302 302 302 302 302 403 200 200 200 200
 admin:bookings_servicerequest_history                       302 302 302 302 302 403 200 404 200 200
+admin:bookings_statementline_add                            302 302 302 302 302 403 403 403 403 403
+admin:bookings_statementline_change                         302 302 302 302 302 403 403 404 200 200
+admin:bookings_statementline_changelist                     302 302 302 302 302 403 403 403 200 200
+admin:bookings_statementline_delete                         302 302 302 302 302 403 403 404 403 403
+admin:bookings_statementline_history                        302 302 302 302 302 403 403 404 200 200
+admin:bookings_vendorstatement_add                          302 302 302 302 302 403 403 403 403 403
+admin:bookings_vendorstatement_change                       302 302 302 302 302 403 403 404 200 200
+admin:bookings_vendorstatement_changelist                   302 302 302 302 302 403 403 403 200 200
+admin:bookings_vendorstatement_delete                       302 302 302 302 302 403 403 404 403 403
+admin:bookings_vendorstatement_history                      302 302 302 302 302 403 403 404 200 200
 admin:bookings_vendortoken_add                              302 302 302 302 302 403 403 403 403 200
 admin:bookings_vendortoken_change                           302 302 302 302 302 403 403 404 200 200
 admin:bookings_vendortoken_changelist                       302 302 302 302 302 403 403 403 200 200

@@ -124,6 +124,30 @@ def bookings_rows(policy_rows, settings, tmp_path):
     WebhookDelivery.objects.create(webhook=webhook, event="request.assigned", payload={})
     workbench_user = get_user_model().objects.create_user(username="bench", password="x-pass-1")
     VendorAccount.objects.create(user=workbench_user, vendor=vendor, phone="13900000109")
+    _settlement_rows(request)
+
+
+def _settlement_rows(request):
+    from datetime import date
+
+    from bookings.models import ContractPrice, ProductPremium, StatementLine, VendorStatement
+
+    benefit = request.benefit
+    ContractPrice.objects.create(
+        vendor=benefit.vendor, benefit=benefit, basis="times", effective_from=date(2026, 1, 1)
+    )
+    ProductPremium.objects.create(product=benefit.product, year=2026, net_premium=1000000)
+    statement = VendorStatement.objects.create(
+        insurer=benefit.product.insurer, vendor=benefit.vendor, month=date(2026, 3, 1)
+    )
+    StatementLine.objects.create(
+        statement=statement,
+        request=request,
+        request_ref=request.ref,
+        benefit=benefit,
+        completed_on=date(2026, 3, 2),
+        outcome="completed",
+    )
 
 
 @pytest.fixture
