@@ -51,7 +51,9 @@ ROWS = [
         DAYTIME,
         change=ctx(planned_at=t("2026-06-04", 18)),
         expect=("outside_service_hours",),
-        message="预约的服务时间须在非法定节假日的白天时段（8:00-18:00）内，2026年6月4日 18:00 不在其内",
+        message=(
+            "预约的服务时间须在非法定节假日的白天时段（8:00-18:00）内，2026年6月4日 18:00 不在其内"
+        ),
     ),
     Row(  # a night appointment (夜间急诊)
         "outside_service_hours",
