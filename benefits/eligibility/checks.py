@@ -27,6 +27,7 @@ from benefits.terms.rules import (
     CitizenshipRule,
     CoolingOffRule,
     CoveredConditionRule,
+    FareClassRule,
     FilingDeadlineRule,
     HospitalisationRule,
     LeadTimeRule,
@@ -297,6 +298,18 @@ def _service_hours(rule: ServiceHoursRule, facts: Facts) -> str | Missing | None
     )
 
 
+def _fare_class(rule: FareClassRule, facts: Facts) -> str | None:
+    """Every fare claimed for a transport the rule names must be in an allowed class; a
+    claim without fares (fuel, taxi, lodging) has nothing to check."""
+    allowed = {fare.transport: fare.allowed for fare in rule.fares}
+    refused = [
+        f"{transport}仅限{'、'.join(allowed[transport])}，本次为{travel_class}"
+        for transport, travel_class in facts.fares
+        if transport in allowed and travel_class not in allowed[transport]
+    ]
+    return "；".join(refused) or None
+
+
 def _condition(rule: CoveredConditionRule, facts: Facts) -> str | Missing | None:
     diagnosis = facts.diagnosis
     if diagnosis is None:
@@ -404,6 +417,7 @@ CHECKS: dict[type, Check] = {
     NetworkRule: _network,
     FilingDeadlineRule: _filing,
     ServiceHoursRule: _service_hours,
+    FareClassRule: _fare_class,
 }
 
 

@@ -19,6 +19,7 @@ from benefits.terms.rules import (
     CitizenshipRule,
     CoolingOffRule,
     CoveredConditionRule,
+    FareClassRule,
     FilingDeadlineRule,
     HospitalisationRule,
     LeadTimeRule,
@@ -265,6 +266,8 @@ def rule(value: object) -> str:
             )
         case CitizenshipRule():
             return "仅限中国大陆居民"
+        case FareClassRule() as r:
+            return "；".join(f"{f.transport}仅限{'、'.join(f.allowed)}" for f in r.fares)
         case ServiceHoursRule() as r:
             what = "申请" if r.subject == "application" else "服务时间"
             return f"{what}须在{r.description or hours(r.hours)}"

@@ -233,6 +233,15 @@ FIELDS: dict[str, dict[str, Use]] = {
         "kind": KIND,
         "mainland_only": Evaluated(f"{CHECKS}._citizenship"),
     },
+    "FareClassRule": {
+        "clause": CLAUSE,
+        "kind": KIND,
+        "fares": Evaluated(f"{CHECKS}._fare_class"),
+    },
+    "FareClass": {
+        "transport": Evaluated(f"{CHECKS}._fare_class"),
+        "allowed": Evaluated(f"{CHECKS}._fare_class"),
+    },
     "ServiceHoursRule": {
         "clause": CLAUSE,
         "kind": KIND,

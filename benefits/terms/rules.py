@@ -196,6 +196,19 @@ class ServiceHoursRule(RuleBase):
     description: str = ""
 
 
+class FareClass(Strict):
+    transport: Annotated[str, Field(min_length=1)]  # as printed: 火车（高铁/动车）, 飞机
+    allowed: Annotated[list[str], Field(min_length=1)]  # 二等座; 经济舱
+
+
+class FareClassRule(RuleBase):
+    """A subsidy pays a fare only in the classes listed for its transport (中宏 异地就医补贴
+    "高铁/动车仅限二等座""飞机仅限经济舱"); other transports (fuel, taxi) have no class."""
+
+    kind: Literal["fare_class_not_covered"]
+    fares: Annotated[list[FareClass], Field(min_length=1)]
+
+
 class CitizenshipRule(RuleBase):
     kind: Literal["citizenship"]
     mainland_only: bool = True
@@ -216,7 +229,8 @@ Rule = Annotated[
     | LeadTimeRule
     | FilingDeadlineRule
     | CitizenshipRule
-    | ServiceHoursRule,
+    | ServiceHoursRule
+    | FareClassRule,
     Field(discriminator="kind"),
 ]
 

@@ -29,6 +29,7 @@ REASON_CODES: tuple[str, ...] = (
     "citizenship",
     # Added by issue 14 (not in DOMAIN.md §3; documented in FORMAT.md "Reason codes").
     "outside_service_hours",
+    "fare_class_not_covered",
 )
 
 TimeUnit = Literal["minutes", "hours", "days", "weeks", "months", "years"]

@@ -10,6 +10,8 @@ quotes. The rows run on ``test_rule_table``'s machinery (same bases, same assert
 - 中宏 宏悦万家 异地就医补贴 "住院以出院当日起计算时效": the discharge day is not counted.
 - ``coverage_mode`` tier: 小康 出院综合评估, onsite inside the 331 cities, remote outside.
 - ``limits.period: window_month``: 中宏 上门康复指导 "每月1次，为期3个月".
+- ``fare_class_not_covered`` (new reason code): 中宏 异地就医补贴 "火车费（高铁/动车仅限二等座）、
+  飞机费（仅限经济舱）", checked on the fares the claim carries.
 """
 
 from __future__ import annotations
@@ -31,10 +33,46 @@ fresh_memos = support.fresh_memos
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_memos")]
 
 DAYTIME = "非法定节假日的白天时段"
+FARES = "仅限二等座"
+TRAIN = "火车（高铁/动车）"
+
+
+def fares(*pairs: tuple[str, str]) -> dict:
+    return ctx(fares=[{"transport": t_, "travel_class": c} for t_, c in pairs])
+
+
 IN_STAY = "入院前或住院期间"
 CARER_STAY = {"region": "110101", "admitted_on": "2026-06-01"}
 
 ROWS = [
+    # --- fare_class_not_covered: 中宏 DMM and 宏悦万家 异地就医补贴 ------------------------
+    Row("fare_class_not_covered", "pass", "travel", FARES, change=fares((TRAIN, "二等座"))),
+    Row(  # a transport without a class rule (自驾) and an economy flight
+        "fare_class_not_covered",
+        "boundary",
+        "travel",
+        FARES,
+        change=fares(("自驾", "加油费"), ("飞机", "经济舱")),
+    ),
+    Row(
+        "fare_class_not_covered",
+        "fail",
+        "travel",
+        FARES,
+        change=fares((TRAIN, "一等座"), ("飞机", "经济舱")),
+        expect=("fare_class_not_covered",),
+        message="火车（高铁/动车）仅限二等座，本次为一等座",
+    ),
+    Row("fare_class_not_covered", "pass", "travel_hywj", FARES, change=fares(("飞机", "经济舱"))),
+    Row(
+        "fare_class_not_covered",
+        "fail",
+        "travel_hywj",
+        FARES,
+        change=fares(("飞机", "商务舱")),
+        expect=("fare_class_not_covered",),
+        message="飞机仅限经济舱，本次为商务舱",
+    ),
     # --- outside_service_hours: 平安 陪诊 (booked 4 June 2026, a Thursday) ----------------
     Row("outside_service_hours", "pass", "escort", DAYTIME),  # 10:00
     Row(
