@@ -148,6 +148,17 @@ def test_an_investigation_pauses_the_advance_decision_and_moves_its_deadline():
     assert (row.state, row.due_at, row.paused_at) == (State.MET, at(2026, 3, 2, 19), None)
 
 
+def test_an_investigation_after_approval_pauses_the_payment_too():
+    # 7.5 "打款时效：完整材料审核通过后 4小时内"; "若涉及调查，调查时效不计入"
+    request = request_for(ADVANCE, at(2026, 3, 2, 8))
+    happens(request, "records_complete", at(2026, 3, 2, 9))
+    happens(request, "approved", at(2026, 3, 2, 10))
+    happens(request, "investigating", at(2026, 3, 2, 11))
+    happens(request, "assigned", at(2026, 3, 3, 11))  # a day of investigation
+
+    assert milestone(request, "payment").due_at == at(2026, 3, 3, 14)
+
+
 def test_without_an_investigation_the_advance_decision_is_late_after_four_hours():
     request = request_for(ADVANCE, at(2026, 3, 2, 8))
     happens(request, "records_complete", at(2026, 3, 2, 9))
