@@ -225,3 +225,24 @@ def test_an_investigation_is_recorded_through_the_staff_api_without_changing_the
     assert answer.status_code == 200, answer.content
     assert answer.json()["status"] == "submitted"
     assert answer.json()["timeline"][-1]["event"] == "investigating"
+
+
+def test_a_paused_working_clock_adds_only_the_working_time_it_stood_still():
+    # A clock paused while waiting for the member's records (``paused_by:
+    # records_requested``), on 平安 陪诊's "4 工作小时内响应" (工作日 9:00-21:00): paused Monday
+    # 20:30, resumed Tuesday 10:00 — the night adds nothing, 30 + 60 working minutes do.
+    benefit = Benefit.objects.get(code="pingan.health.escort")
+    terms = benefit.terms
+    terms["sla"] = [
+        {**m, "paused_by": ["records_requested"]} if m["code"] == "response" else m
+        for m in terms["sla"]
+    ]
+    Benefit.objects.filter(pk=benefit.pk).update(terms=terms)
+    request = request_for(benefit.code, at(2026, 3, 2, 20))
+    happens(request, "submitted", at(2026, 3, 2, 20))
+    assert milestone(request, "response").due_at == at(2026, 3, 3, 12)
+
+    happens(request, "records_requested", at(2026, 3, 2, 20, 30))
+    happens(request, "records_complete", at(2026, 3, 3, 10))
+
+    assert milestone(request, "response").due_at == at(2026, 3, 3, 13, 30)
