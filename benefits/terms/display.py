@@ -49,6 +49,7 @@ PERIOD_NAMES = {
     "whole_policy": "整个保单期间",
     "per_hospitalisation": "每次住院",
     "window_after_start": "服务启动后",
+    "window_month": "其中每月",
 }
 SHARING_NAMES = {
     "insured": "限被保险人本人",
