@@ -203,6 +203,16 @@ def _window(day: date, hours: BusinessHours) -> tuple[datetime, datetime]:
     )
 
 
+def within_hours(moment: datetime, hours: BusinessHours, calendar: WorkingCalendar) -> bool:
+    """Whether ``moment`` falls inside ``hours`` on a day they are open (the start
+    included, the end excluded: 9:00–17:00 closes at 17:00 itself)."""
+    local = in_shanghai(moment)
+    if not calendar.is_open(local.date(), hours.days):
+        return False
+    opening, closing = _window(local.date(), hours)
+    return opening <= local < closing
+
+
 def _end_of_day(day: date, hours: BusinessHours) -> datetime:
     """When the day's work is due: closing time, or the day's last instant for 24:00."""
     if _minutes(hours.end) == _MINUTES_PER_DAY:

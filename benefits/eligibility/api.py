@@ -53,6 +53,11 @@ class AdvanceIn(Schema):
     sum_insured_left: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
 
 
+class FareIn(Schema):
+    transport: str = Field(min_length=1, max_length=30)
+    travel_class: str = Field(min_length=1, max_length=30)
+
+
 class EligibilityContext(Schema):
     hospitalisation: StayIn | None = None
     diagnosis: DiagnosisIn | None = None
@@ -73,6 +78,9 @@ class EligibilityContext(Schema):
     # "二级及以上公立医院" is answered unchecked.
     hospital_grade: Literal["一级", "二级", "三级", "三甲"] | None = None
     hospital_public: bool | None = None
+    # The fares claimed ({transport: 飞机, travel_class: 商务舱}), for a subsidy that pays only
+    # some classes.
+    fares: list[FareIn] = []
     # The days this use asks for (住院陪护 10 天); a quota counted in days reads ``amount``.
     days: Decimal | None = Field(default=None, gt=0, max_digits=5, decimal_places=1)
 
@@ -99,6 +107,7 @@ def use_inputs(context: EligibilityContext) -> dict[str, Any]:
         "road_distance_km": context.road_distance_km,
         "hospital_grade": context.hospital_grade,
         "hospital_public": context.hospital_public,
+        "fares": tuple((fare.transport, fare.travel_class) for fare in context.fares),
         "days": context.days,
     }
 

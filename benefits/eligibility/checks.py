@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from benefits.calendar.durations import day_after, day_before, duration_after
-from benefits.calendar.workcalendar import WorkingCalendar
+from benefits.calendar.workcalendar import WorkingCalendar, library_calendar, within_hours
 from benefits.eligibility.model import (
     MISSING_FACTS,
     UNCHECKED,
@@ -27,12 +27,14 @@ from benefits.terms.rules import (
     CitizenshipRule,
     CoolingOffRule,
     CoveredConditionRule,
+    FareClassRule,
     FilingDeadlineRule,
     HospitalisationRule,
     LeadTimeRule,
     NetworkRule,
     PolicyInForceRule,
     RecipientRule,
+    ServiceHoursRule,
     ServiceValidityRule,
     TimeWindowRule,
     UnsuitableConditionRule,
@@ -81,7 +83,7 @@ def _cooling_off(rule: CoolingOffRule, facts: Facts) -> tuple[str, date] | None:
     return None
 
 
-def _waiting(rule: WaitingPeriodRule, facts: Facts) -> str | tuple[str, date] | None:
+def _waiting(rule: WaitingPeriodRule, facts: Facts) -> str | tuple[str, date] | Missing | None:
     if rule.waived_on_transfer and facts.policy.transferred:
         return None
     days = rule.days or facts.policy.waiting_days
@@ -89,6 +91,8 @@ def _waiting(rule: WaitingPeriodRule, facts: Facts) -> str | tuple[str, date] | 
         return None  # the contract has none
     # "生效日起30日内（含第30天）": the effective date is day 1.
     last = facts.policy.effective_on + timedelta(days=days - (1 if rule.inclusive else 0))
+    if rule.measured_on == "admission":
+        return _admitted_after_waiting(facts, last)
     diagnosis = facts.diagnosis
     if rule.diagnosis_inside_disqualifies and diagnosis is not None:
         when = diagnosis.first_diagnosed_on or diagnosis.diagnosed_on
@@ -97,6 +101,20 @@ def _waiting(rule: WaitingPeriodRule, facts: Facts) -> str | tuple[str, date] | 
             return f"疾病于等待期内（{cn_date(when)}）确诊，不可使用本服务"
     if facts.at.date() <= last:
         return f"等待期至{cn_date(last)}结束，之后方可使用", last + timedelta(days=1)
+    return None
+
+
+def _admitted_after_waiting(facts: Facts, last: date) -> str | Missing | None:
+    """平安 住院陪护 "在主险等待期后……发生住院可申请": the stay must begin after the waiting
+    period; a stay admitted inside it never qualifies, so there is no date to wait for."""
+    if facts.stay is None:
+        return Missing.of("hospitalisation", "以核对入院日期是否在等待期后")
+    admitted = facts.stay.admitted_on
+    if admitted <= last:
+        return (
+            f"等待期至{cn_date(last)}结束，本次住院于{cn_date(admitted)}入院，"
+            "须为等待期后发生的住院"
+        )
     return None
 
 
@@ -262,6 +280,36 @@ def _window(rule: TimeWindowRule, facts: Facts) -> str | Missing | None:
     return None
 
 
+def _service_hours(rule: ServiceHoursRule, facts: Facts) -> str | Missing | None:
+    """The application (now) or the booked time must fall inside the rule's hours: 平安 陪诊
+    "就医时间需为非法定节假日的白天时段" refuses an evening or a holiday appointment."""
+    moment = facts.at if rule.subject == "application" else facts.planned_at
+    if moment is None:
+        return Missing.of("planned_at", "以核对服务时段")
+    # The calendar is needed only for holidays; evaluate() reports it unchecked without one.
+    calendar = facts.calendar or library_calendar()
+    if within_hours(moment, rule.hours, calendar):
+        return None
+    what = "申请时间" if rule.subject == "application" else "预约的服务时间"
+    local = moment.astimezone(SHANGHAI)
+    return (
+        f"{what}须在{rule.description or terms_display.hours(rule.hours)}内，"
+        f"{cn_date(local.date())} {local:%H:%M} 不在其内"
+    )
+
+
+def _fare_class(rule: FareClassRule, facts: Facts) -> str | None:
+    """Every fare claimed for a transport the rule names must be in an allowed class; a
+    claim without fares (fuel, taxi, lodging) has nothing to check."""
+    allowed = {fare.transport: fare.allowed for fare in rule.fares}
+    refused = [
+        f"{transport}仅限{'、'.join(allowed[transport])}，本次为{travel_class}"
+        for transport, travel_class in facts.fares
+        if transport in allowed and travel_class not in allowed[transport]
+    ]
+    return "；".join(refused) or None
+
+
 def _condition(rule: CoveredConditionRule, facts: Facts) -> str | Missing | None:
     diagnosis = facts.diagnosis
     if diagnosis is None:
@@ -368,6 +416,8 @@ CHECKS: dict[type, Check] = {
     UnsuitableConditionRule: _unsuitable,
     NetworkRule: _network,
     FilingDeadlineRule: _filing,
+    ServiceHoursRule: _service_hours,
+    FareClassRule: _fare_class,
 }
 
 
@@ -387,4 +437,6 @@ def needs_working_calendar(rule: object) -> bool:
     a validity, a window's offset), need the working calendar."""
     if isinstance(rule, FilingDeadlineRule):
         return True
+    if isinstance(rule, ServiceHoursRule):
+        return rule.hours.days != "every_day"  # holidays are in the calendar
     return any(duration.clock == "working" for duration in _durations(rule))

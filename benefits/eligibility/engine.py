@@ -90,7 +90,7 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
         unchecked=unchecked,
         missing=missing,
         next_eligible_on=max(next_dates) if reasons and heals else None,
-        tier=fulfilment_tier(terms, facts.tier),
+        tier=fulfilment_tier(terms, facts.tier, facts.covered_by),
         limitations=limitations,
     )
 

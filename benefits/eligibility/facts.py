@@ -104,6 +104,8 @@ class EligibilityQuery:
     # The hospital's grade (一级/二级/三级/三甲) and whether it is public, as staff know them.
     hospital_grade: str | None = None
     hospital_public: bool | None = None
+    # The fares claimed, (transport, class): 中宏 异地就医补贴 pays 二等座 / 经济舱 only.
+    fares: tuple[tuple[str, str], ...] = ()
     # Only policies of these insurers (a staff caller's tenancy); None: any policy.
     insurer_ids: frozenset[int] | None = None
 
@@ -233,6 +235,7 @@ def facts_build(
         days_requested=query.days or (query.amount if terms.quota.unit == "days" else None),
         hospital_grade=query.hospital_grade,
         hospital_public=query.hospital_public,
+        fares=query.fares,
         covered_by=covered,
         uncheckable=uncheckable,
         category=query.category,

@@ -76,6 +76,7 @@ class Facts:
     # annex prints them, so a grade rule without them is reported unchecked, never passed.
     hospital_grade: str | None = None
     hospital_public: bool | None = None
+    fares: tuple[tuple[str, str], ...] = ()  # (transport, class) of the fares claimed
     remaining: dict[str, Decimal] = field(default_factory=dict)  # pool label → what is left
     needed: dict[str, Decimal] = field(default_factory=dict)  # pool label → this use needs
     completed_benefits: frozenset[str] = frozenset()

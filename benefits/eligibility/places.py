@@ -13,6 +13,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from benefits.terms.benefit_terms import BenefitTerms
+from benefits.terms.fulfilment import CoverageModeTier
 from benefits.terms.rules import CoveredConditionRule, NetworkRule
 from coverage.models import CoverageList, Region
 from coverage.resolver import MUNICIPALITIES, normalise
@@ -122,23 +123,31 @@ def network_coverage(
     covered: dict[str, bool] = {}
     uncheckable: set[str] = set()
     places = {"home": home, "hospital": hospital or service, "service": service or hospital}
-    for rule in terms.rules:
-        if not isinstance(rule, NetworkRule) or not rule.coverage_list:
-            continue
-        coverage_list = coverage_list_cached(rule.coverage_list)
+    # The lists of the network rules and of the coverage-mode tiers (onsite inside the list).
+    lookups = [
+        (rule.coverage_list, rule.location)
+        for rule in terms.rules
+        if isinstance(rule, NetworkRule) and rule.coverage_list
+    ] + [
+        (tier.coverage_list, tier.location)
+        for tier in terms.tiers
+        if isinstance(tier, CoverageModeTier)
+    ]
+    for code, location in lookups:
+        coverage_list = coverage_list_cached(code)
         if coverage_list is None or not (
             coverage_list.member_count or coverage_list.entry_count  # type: ignore[attr-defined]
         ):
-            uncheckable.add(rule.coverage_list)  # printed as a QR code, not imported yet
+            uncheckable.add(code)  # printed as a QR code, not imported yet
         elif coverage_list.kind == CoverageList.Kind.CITY:
-            place = places[rule.location]
+            place = places[location]
             if place is not None:
-                covered[rule.coverage_list] = list_covers_region_cached(coverage_list, place)
+                covered[code] = list_covers_region_cached(coverage_list, place)
         elif named:
-            covered[rule.coverage_list] = normalise(named) in list_names_cached(coverage_list)
+            covered[code] = normalise(named) in list_names_cached(coverage_list)
         else:
             # No hospital named: in these networks the vendor arranges the hospital.
-            uncheckable.add(rule.coverage_list)
+            uncheckable.add(code)
     return covered, frozenset(uncheckable)
 
 

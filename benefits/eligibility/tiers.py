@@ -9,6 +9,7 @@ tested as a plain function.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -18,6 +19,7 @@ from benefits.terms.benefit_terms import BenefitTerms
 from benefits.terms.fulfilment import (
     AdvanceFormulaTier,
     AmountThresholdTier,
+    CoverageModeTier,
     DailyRateTier,
     DistanceTier,
 )
@@ -335,9 +337,34 @@ def category_cap_tier(terms: BenefitTerms, facts: TierFacts) -> TierAnswer | Non
     )
 
 
-def fulfilment_tier(terms: BenefitTerms, facts: TierFacts) -> TierAnswer | None:
+def coverage_mode_tier(tier: CoverageModeTier, covered_by: Mapping[str, bool]) -> TierAnswer | None:
+    """Onsite inside the list, remote outside it (小康 331 城市); None when the place was not
+    given or the list cannot be consulted."""
+    covered = covered_by.get(tier.coverage_list)
+    if covered is None:
+        return None
+    mode = tier.inside if covered else tier.outside
+    where = "在" if covered else "不在"
+    return TierAnswer(
+        kind=tier.kind,
+        code=f"{tier.code}.{'inside' if covered else 'outside'}",
+        label=tier.label,
+        message=_("服务地点%(where)s%(list)s范围内，提供%(mode)s")
+        % {"where": where, "list": tier.label, "mode": mode},
+        details={"coverage_list": tier.coverage_list, "inside": covered, "mode": mode},
+        clause=tier.clause,
+    )
+
+
+def fulfilment_tier(
+    terms: BenefitTerms, facts: TierFacts, covered_by: Mapping[str, bool] | None = None
+) -> TierAnswer | None:
     """The tier that applies to this use, or None when the benefit has none or the facts
-    needed to choose one were not given."""
+    needed to choose one were not given. ``covered_by`` (list code → the place is on it)
+    chooses a coverage-mode tier."""
+    for mode_tier in terms.tiers:
+        if isinstance(mode_tier, CoverageModeTier):
+            return coverage_mode_tier(mode_tier, covered_by or {})
     distance = [t for t in terms.tiers if isinstance(t, DistanceTier)]
     if distance and facts.distance_km is not None:
         return distance_tier(distance, facts.distance_km)

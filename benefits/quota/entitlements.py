@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
+
 from benefits.calendar.durations import day_after
 from benefits.calendar.selectors import calendar_cached
 from benefits.models import Benefit, Person, Policy, QuotaBalance
@@ -50,6 +52,8 @@ def window_end(start: date, window: Duration) -> date:
 YEAR_PERIOD = "year:"
 STAY_PERIOD = "stay:"
 WINDOW_PERIOD = "window:"
+# One month of a window (a second limit "每月1次"): "window_month:<the month's first day>".
+WINDOW_MONTH_PERIOD = "window_month:"
 WHOLE_POLICY_PERIOD = "policy"
 
 
@@ -72,8 +76,21 @@ def _period(
             raise PeriodUnknown("该权益按每次住院计，请提供住院记录")
         return f"{STAY_PERIOD}{hospitalisation_id}", on, None
     start = window_started_on or on
+    if period == "window_month":
+        month = window_month(start, on)
+        ends = month + relativedelta(months=1) - timedelta(days=1)
+        return f"{WINDOW_MONTH_PERIOD}{month.isoformat()}", month, ends
     assert window is not None
     return f"{WINDOW_PERIOD}{start.isoformat()}", start, window_end(start, window)
+
+
+def window_month(start: date, on: date) -> date:
+    """The first day of the month of a window opened on ``start`` that ``on`` falls in:
+    months run from the opening day (opened 15 March: 15 March–14 April, 15 April–…)."""
+    months = (on.year - start.year) * 12 + on.month - start.month
+    if start + relativedelta(months=months) > on:
+        months -= 1
+    return start + relativedelta(months=max(months, 0))
 
 
 def pools_for(

@@ -25,7 +25,7 @@ from pydantic import Field, ValidationError, model_validator
 from benefits.terms.cancellation import CancellationPolicy
 from benefits.terms.enforcement import unevaluated_settings
 from benefits.terms.follow_ups import FollowUp
-from benefits.terms.fulfilment import DocumentRequirement, Tier
+from benefits.terms.fulfilment import CoverageModeTier, DocumentRequirement, Tier
 from benefits.terms.quota import ExclusiveChoice, Quota
 from benefits.terms.rules import (
     REPEATABLE_RULE_KINDS,
@@ -73,15 +73,19 @@ class BenefitTerms(Strict):
             if len(items) != len(set(items)):
                 raise ValueError(f"{name}代码重复")
         check_alternatives(self.sla)
-        referenced = {
-            rule.coverage_list
-            for rule in self.rules
-            if isinstance(rule, NetworkRule) and rule.coverage_list
-        } | {
-            rule.disease_list
-            for rule in self.rules
-            if isinstance(rule, CoveredConditionRule) and rule.disease_list
-        }
+        referenced = (
+            {
+                rule.coverage_list
+                for rule in self.rules
+                if isinstance(rule, NetworkRule) and rule.coverage_list
+            }
+            | {
+                rule.disease_list
+                for rule in self.rules
+                if isinstance(rule, CoveredConditionRule) and rule.disease_list
+            }
+            | {tier.coverage_list for tier in self.tiers if isinstance(tier, CoverageModeTier)}
+        )
         missing = referenced - set(self.coverage_lists)
         if missing:
             raise ValueError(

@@ -25,6 +25,7 @@ class CancellationPolicy(Strict):
     free_before: Duration | None = None
     # Once the request reaches this event, any cancellation counts as used ("预约即使用").
     counted_as_used_from: RequestEvent | None = None
+
     # A late cancellation (inside ``free_before``) counts as used only once the request has
     # reached this event too (7天住院陪护 "如若不提前告知且护工已到岗，则视为服务已使用": both).
     late_counts_as_used_from: RequestEvent | None = None
@@ -47,6 +48,10 @@ class CancellationPolicy(Strict):
     # True: the member keeps the use when force majeure stops the service ("保留当次权益");
     # false: force majeure is no excuse, the cancellation costs what the member's own would.
     force_majeure_keeps_quota: bool = True
+    # True: an objective reason on the hospital's side (专家临时停诊、医院原因) keeps the use,
+    # as force majeure does (中宏 宏悦万家 3.4 "由服务商协调其他就诊时间"); false: it costs
+    # what the member's own cancellation would (only a subjective reason is the member's).
+    hospital_reason_keeps_quota: bool = True
     # True: a cancellation because the hospital moved the discharge date returns the use
     # (not "客户原因"); false: it costs what the member's own would.
     discharge_change_returns_quota: bool = True

@@ -19,12 +19,14 @@ from benefits.terms.rules import (
     CitizenshipRule,
     CoolingOffRule,
     CoveredConditionRule,
+    FareClassRule,
     FilingDeadlineRule,
     HospitalisationRule,
     LeadTimeRule,
     NetworkRule,
     PolicyInForceRule,
     RecipientRule,
+    ServiceHoursRule,
     ServiceValidityRule,
     TimeWindowRule,
     UnsuitableConditionRule,
@@ -47,6 +49,7 @@ PERIOD_NAMES = {
     "whole_policy": "整个保单期间",
     "per_hospitalisation": "每次住院",
     "window_after_start": "服务启动后",
+    "window_month": "其中每月",
 }
 SHARING_NAMES = {
     "insured": "限被保险人本人",
@@ -147,6 +150,8 @@ def _waiting(r: WaitingPeriodRule) -> str:
     else:
         inclusive = f"（含第{r.days}日）" if r.inclusive else ""
         text = f"等待期{r.days}日{inclusive}后方可使用"
+    if r.measured_on == "admission":
+        text = text.replace("后方可使用", "后发生的住院方可使用")
     if r.waived_on_transfer:
         text += "；转保无等待期"
     if r.diagnosis_inside_disqualifies:
@@ -262,6 +267,11 @@ def rule(value: object) -> str:
             )
         case CitizenshipRule():
             return "仅限中国大陆居民"
+        case FareClassRule() as r:
+            return "；".join(f"{f.transport}仅限{'、'.join(f.allowed)}" for f in r.fares)
+        case ServiceHoursRule() as r:
+            what = "申请" if r.subject == "application" else "服务时间"
+            return f"{what}须在{r.description or hours(r.hours)}"
     return str(value)
 
 
@@ -298,20 +308,30 @@ def cancellation(value: CancellationPolicy) -> list[str]:
         lines.append("服务商未能提供服务的，返还权益")
     if value.force_majeure_keeps_quota:
         lines.append("不可抗力导致未能提供服务的，保留权益")
+    if not value.hospital_reason_keeps_quota:
+        lines.append("医院原因（如专家临时停诊）未能按约定提供服务的，视同客户取消")
     for alt in value.alternatives:
         lines.append(f"另见：服务开始前{duration(alt.free_before)}（{alt.clause}）")
     return lines
 
 
 def milestone(value: SlaMilestone) -> str:
-    span = duration(value.due)
-    if value.due_from:
-        span = f"{number(value.due_from.amount)}–{span}"
-    kind = "平均" if value.target == "average" else ""
-    text = f"{value.label}：{EVENT_NAMES[value.starts_on]}后{kind}{span}内"
+    if value.due is None:  # same_day
+        text = f"{value.label}：{EVENT_NAMES[value.starts_on]}当日内"
+    else:
+        span = duration(value.due)
+        if value.due_from:
+            span = f"{number(value.due_from.amount)}–{span}"
+        kind = {"average": "平均", "fastest": "最快"}.get(value.target, "")
+        text = f"{value.label}：{EVENT_NAMES[value.starts_on]}后{kind}{span}内"
+    if value.paused_by:
+        text += "（" + "、".join(PAUSE_NAMES[e] for e in value.paused_by) + "期间暂停计时）"
     if value.business_hours:
         text += f"（{hours(value.business_hours)}）"
     return text
+
+
+PAUSE_NAMES = {"records_requested": "等待客户补充资料", "investigating": "调查"}
 
 
 def follow_up(value: FollowUp) -> str:

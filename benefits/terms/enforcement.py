@@ -122,7 +122,13 @@ FIELDS: dict[str, dict[str, Use]] = {
         "clause": CLAUSE,
         "kind": KIND,
         **dict.fromkeys(
-            ("days", "inclusive", "waived_on_transfer", "diagnosis_inside_disqualifies"),
+            (
+                "days",
+                "inclusive",
+                "waived_on_transfer",
+                "diagnosis_inside_disqualifies",
+                "measured_on",
+            ),
             Evaluated(f"{CHECKS}._waiting"),
         ),
     },
@@ -227,6 +233,22 @@ FIELDS: dict[str, dict[str, Use]] = {
         "kind": KIND,
         "mainland_only": Evaluated(f"{CHECKS}._citizenship"),
     },
+    "FareClassRule": {
+        "clause": CLAUSE,
+        "kind": KIND,
+        "fares": Evaluated(f"{CHECKS}._fare_class"),
+    },
+    "FareClass": {
+        "transport": Evaluated(f"{CHECKS}._fare_class"),
+        "allowed": Evaluated(f"{CHECKS}._fare_class"),
+    },
+    "ServiceHoursRule": {
+        "clause": CLAUSE,
+        "kind": KIND,
+        "subject": Evaluated(f"{CHECKS}._service_hours"),
+        "hours": Evaluated(f"{CHECKS}._service_hours"),
+        "description": Descriptive("the hours in the handbook's words"),
+    },
     "CancellationPolicy": {
         **dict.fromkeys(
             (
@@ -242,6 +264,7 @@ FIELDS: dict[str, dict[str, Use]] = {
                 "late_change_counts_as_used",
                 "boundary",
                 "beyond_max_changes",
+                "hospital_reason_keeps_quota",
             ),
             LIFECYCLE,
         ),
@@ -267,6 +290,8 @@ FIELDS: dict[str, dict[str, Use]] = {
                 "business_hours",
                 "alternative",
                 "due_end_of_day",
+                "same_day",
+                "paused_by",
             ),
             Evaluated(SLA),
         ),
@@ -322,6 +347,16 @@ FIELDS: dict[str, dict[str, Use]] = {
         "min_amount": Evaluated(f"{TIERS}.amount_threshold_tier"),
         "requires": Descriptive("the review the purchase needs, shown"),
         "payout_ratio_without": Descriptive("the reduced payout, shown (paid by claims)"),
+        "clause": CLAUSE,
+    },
+    "CoverageModeTier": {
+        "kind": Evaluated(TIERS),
+        "code": CODE,
+        "label": LABEL,
+        "coverage_list": Evaluated(f"{TIERS}.coverage_mode_tier"),
+        "location": Evaluated("benefits.eligibility.places.network_coverage"),
+        "inside": Evaluated(f"{TIERS}.coverage_mode_tier"),
+        "outside": Evaluated(f"{TIERS}.coverage_mode_tier"),
         "clause": CLAUSE,
     },
     "FollowUp": {

@@ -67,7 +67,23 @@ class AmountThresholdTier(Strict):
     clause: str = ""
 
 
+class CoverageModeTier(Strict):
+    """How the service is delivered depends on whether the place is on a list: 小康 出院
+    综合评估 "附件1 全国 331 城市市区范围内……现场评估，范围外改为远程评估". Not a refusal:
+    outside the list the service is still given, in the other mode."""
+
+    kind: Literal["coverage_mode"]
+    code: Slug
+    label: str
+    coverage_list: str
+    # Where the place is looked up, as for a network rule.
+    location: Literal["hospital", "home", "service"] = "hospital"
+    inside: str  # the mode inside the list (现场评估)
+    outside: str  # the mode elsewhere (远程评估)
+    clause: str = ""
+
+
 Tier = Annotated[
-    DistanceTier | DailyRateTier | AdvanceFormulaTier | AmountThresholdTier,
+    DistanceTier | DailyRateTier | AdvanceFormulaTier | AmountThresholdTier | CoverageModeTier,
     Field(discriminator="kind"),
 ]

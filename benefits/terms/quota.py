@@ -25,7 +25,9 @@ class Limit(Strict):
 
     kind: Literal["requests", "days", "consecutive_days"]
     amount: Annotated[Decimal, Field(gt=0)]
-    period: Period = "policy_year"
+    # ``window_month``: each month of the quota's window, counted from the day it opened
+    # (中宏 院后居家上门康复指导 "每月1次，为期3个月": 3 times in the window, 1 a month).
+    period: Period | Literal["window_month"] = "policy_year"
 
 
 class Quota(Strict):
@@ -55,6 +57,10 @@ class Quota(Strict):
             raise ValueError("“启动后时间窗”类权益必须给出时间窗长度")
         if self.period != "window_after_start" and self.window is not None:
             raise ValueError("只有“启动后时间窗”类权益才设时间窗长度")
+        if self.period != "window_after_start" and any(
+            limit.period == "window_month" for limit in self.limits
+        ):
+            raise ValueError("limits.period：按月（window_month）只适用于“启动后时间窗”类权益")
         categories = [cap.category for cap in self.category_caps]
         if len(categories) != len(set(categories)):
             raise ValueError("金额上限的类别重复")

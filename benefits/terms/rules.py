@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from benefits.terms.timing import Duration, Offset
+from benefits.terms.timing import BusinessHours, Duration, Offset
 from benefits.terms.vocabulary import CODE, EpisodeAnchor, Relation, Slug, Strict, Ward
 
 
@@ -51,6 +51,10 @@ class WaitingPeriodRule(RuleBase):
     waived_on_transfer: bool = False
     # A disease diagnosed inside the waiting period never qualifies.
     diagnosis_inside_disqualifies: bool = False
+    # What must fall after the waiting period: the application (the default), or the
+    # admission of the stay the service is for (平安 住院陪护 6.5.2 "在主险等待期后……发生住院
+    # 可申请": a stay that began inside it does not qualify, whenever the request is made).
+    measured_on: Literal["application", "admission"] = "application"
 
 
 class ServiceValidityRule(RuleBase):
@@ -180,6 +184,31 @@ class FilingDeadlineRule(RuleBase):
     deadlines: Annotated[list[FilingDeadline], Field(min_length=1)]
 
 
+class ServiceHoursRule(RuleBase):
+    """The application, or the booked service time, must fall inside ``hours`` (平安 陪诊
+    "就医时间需为非法定节假日的白天时段"; 安盛 海南博鳌 "咨询/申请 7x24 小时"). Unlike
+    ``service_hours``, which is when staff work and the SLA clocks run, this decides whether
+    a request may be made or booked for that moment."""
+
+    kind: Literal["outside_service_hours"]
+    subject: Literal["application", "service"] = "service"
+    hours: BusinessHours
+    description: str = ""
+
+
+class FareClass(Strict):
+    transport: Annotated[str, Field(min_length=1)]  # as printed: 火车（高铁/动车）, 飞机
+    allowed: Annotated[list[str], Field(min_length=1)]  # 二等座; 经济舱
+
+
+class FareClassRule(RuleBase):
+    """A subsidy pays a fare only in the classes listed for its transport (中宏 异地就医补贴
+    "高铁/动车仅限二等座""飞机仅限经济舱"); other transports (fuel, taxi) have no class."""
+
+    kind: Literal["fare_class_not_covered"]
+    fares: Annotated[list[FareClass], Field(min_length=1)]
+
+
 class CitizenshipRule(RuleBase):
     kind: Literal["citizenship"]
     mainland_only: bool = True
@@ -199,7 +228,9 @@ Rule = Annotated[
     | NetworkRule
     | LeadTimeRule
     | FilingDeadlineRule
-    | CitizenshipRule,
+    | CitizenshipRule
+    | ServiceHoursRule
+    | FareClassRule,
     Field(discriminator="kind"),
 ]
 

@@ -11,10 +11,13 @@ from benefits.terms.timing import BusinessHours, Duration
 from benefits.terms.vocabulary import (
     PROGRESS_EVENTS,
     AlternativeChoice,
+    Clock,
+    PauseEvent,
     ProgressEvent,
     RequestEvent,
     Slug,
     Strict,
+    TimeUnit,
 )
 
 
@@ -39,12 +42,21 @@ class SlaMilestone(Strict):
     # False for a promise no event of the request reports (a document sent after completion):
     # the request does not carry it; ``note`` must say why.
     tracked: bool = True
-    due: Duration
+    # None only with ``same_day``.
+    due: Duration | None = None
+    # "就诊、入院或出院当日": due at the end of the (Shanghai) day the clock starts, whatever
+    # the hour; ``due`` is not given.
+    same_day: bool = False
     # Lower bound of a printed range ("1-2个工作日"); ``due`` is the upper bound.
     due_from: Duration | None = None
     # "平均5-10个工作日" is a KPI averaged per vendor; the upper bound is the breach line.
-    # "预计当日送达" is an estimate: measured for the KPI, never a breach.
-    target: Literal["deadline", "average", "estimate"] = "deadline"
+    # "预计当日送达" is an estimate: measured for the KPI, never a breach. "最快12工作小时" is
+    # the fastest the vendor can do ("fastest"): measured against it, never a breach either.
+    target: Literal["deadline", "average", "estimate", "fastest"] = "deadline"
+    # Events during which the clock stands still, from the pausing event to the next event
+    # of the request (平安 住院垫付 "若涉及调查，调查时效不计入": ``investigating``; records
+    # asked of the member: ``records_requested``). The deadline moves by the time paused.
+    paused_by: list[PauseEvent] = []
     # "最晚次日达": due at the end of the day the duration reaches, not to the minute.
     due_end_of_day: bool = False
     business_hours: BusinessHours | None = None
@@ -52,9 +64,23 @@ class SlaMilestone(Strict):
     note: str = ""
     clause: str = ""
 
+    @property
+    def clock(self) -> Clock:
+        return self.due.clock if self.due else "natural"
+
+    @property
+    def unit(self) -> TimeUnit:
+        return self.due.unit if self.due else "days"
+
     @model_validator(mode="after")
     def _trackable(self) -> SlaMilestone:
         where = f"SLA 节点“{self.code}”"
+        if self.same_day == (self.due is not None):
+            raise ValueError(
+                f"{where}：须写时限 due，或写 same_day: true（当日完成），二者只能有一"
+            )
+        if self.same_day and (self.due_from is not None or self.due_end_of_day):
+            raise ValueError(f"{where}：当日完成（same_day）不能再写 due_from 或 due_end_of_day")
         if not self.tracked:
             if self.met_by is not None:
                 raise ValueError(f"{where}：不跟踪（tracked: false）的节点不能再写 met_by")

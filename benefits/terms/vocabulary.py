@@ -27,6 +27,9 @@ REASON_CODES: tuple[str, ...] = (
     "exclusive_choice_used",
     "filing_deadline",
     "citizenship",
+    # Added by issue 14 (not in DOMAIN.md §3; documented in FORMAT.md "Reason codes").
+    "outside_service_hours",
+    "fare_class_not_covered",
 )
 
 TimeUnit = Literal["minutes", "hours", "days", "weeks", "months", "years"]
@@ -61,6 +64,11 @@ ProgressEvent = Literal[
     "completed",
 ]
 PROGRESS_EVENTS: tuple[str, ...] = get_args(ProgressEvent)
+# Events that stop an SLA clock until the request's next event (``SlaMilestone.paused_by``):
+# records asked of the member (``records_requested``, until they are complete) and an
+# investigation of the claim (``investigating``, until the next step is recorded).
+PauseEvent = Literal["records_requested", "investigating"]
+PAUSE_EVENTS: tuple[str, ...] = get_args(PauseEvent)
 # How one variant of an SLA alternative group is kept when the group's clocks start
 # (FORMAT.md explains each): the variant whose business hours contain the start, the
 # ordinary (first listed) one, or the one with the latest deadline.

@@ -2,9 +2,10 @@
 (no-show, vendor failure): whether the use counts, and the sentence that says so before
 anyone confirms.
 
-A cancellation carries its cause. The member's own cancellation is decided by the timing
-rules (free window, "booked = used", changes beyond the allowed number); vendor failure,
-force majeure and a changed discharge date by the benefit's flags for that cause; the
+A cancellation carries its cause. The member's own (subjective) cancellation is decided by
+the timing rules (free window, "booked = used" — 中宏 "本服务启动后不可取消" reads so —,
+changes beyond the allowed number); the objective causes — vendor failure, force majeure,
+the hospital's side, a changed discharge date — by the benefit's flag for that cause; the
 insurer's own mistake and the policy's end always return the use."""
 
 from __future__ import annotations
@@ -33,14 +34,23 @@ CAUSES = {
     "discharge_changed": gettext_lazy("出院日期变更"),
     "vendor_failure": gettext_lazy("服务商原因未能提供"),
     "force_majeure": gettext_lazy("不可抗力"),
+    # An objective reason on the hospital's side, not the member's (专家临时停诊、医院原因).
+    "hospital": gettext_lazy("医院原因（如专家临时停诊）"),
     "insurer": gettext_lazy("保险公司原因（如重复或误录申请）"),
     "policy_ended": gettext_lazy("保单终止"),
 }
 # The causes each event may carry (the first is the one it carries when none is given).
 # ``policy_ended`` is the daily sweep's alone.
 EVENT_CAUSES = {
-    "cancelled": ("member", "discharge_changed", "vendor_failure", "force_majeure", "insurer"),
-    "failed": ("vendor_failure", "force_majeure"),
+    "cancelled": (
+        "member",
+        "discharge_changed",
+        "vendor_failure",
+        "force_majeure",
+        "hospital",
+        "insurer",
+    ),
+    "failed": ("vendor_failure", "force_majeure", "hospital"),
 }
 SYSTEM_CAUSES = frozenset({"policy_ended"})
 RETURNED = "现在取消不扣减权益次数，已占用的额度将返还。"
@@ -253,6 +263,8 @@ def cause_outcome(
         return CancelOutcome(not returned, message, clause)
     if cause == "force_majeure" and (policy is None or policy.force_majeure_keeps_quota):
         return CancelOutcome(False, "因不可抗力未能提供服务，保留本次权益。", clause)
+    if cause == "hospital" and (policy is None or policy.hospital_reason_keeps_quota):
+        return CancelOutcome(False, "因医院原因未能按约定提供服务，保留本次权益。", clause)
     if cause == "discharge_changed" and (policy is None or policy.discharge_change_returns_quota):
         return CancelOutcome(False, "因出院日期变更取消，不扣减权益次数。", clause)
     # The member's own cancellation, or a cause the terms give no protection.

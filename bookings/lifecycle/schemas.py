@@ -34,6 +34,7 @@ from portal.kernel.identity import mask_phone
 Channel = Literal["hotline"]
 StaffEventCode = Literal[
     "approve",
+    "investigate",
     "reject",
     "assign",
     "schedule",
@@ -67,7 +68,8 @@ class StaffRequestIn(Schema):
 class StaffEventIn(Schema):
     event: StaffEventCode = Field(
         description=(
-            "approve 审核通过；reject 审核不通过（需 reason，主管）；assign 派单（需 vendor，"
+            "approve 审核通过；investigate 开始调查（条款约定“调查时效不计入”的时效暂停计时，"
+            "至下一事件恢复）；reject 审核不通过（需 reason，主管）；assign 派单（需 vendor，"
             "主管）；schedule 预约（需 at，可填 place）；reschedule 改约（需 at）；start 服务开始；"
             "complete 服务完成（可填 consumption：额度按实际消耗扣减）；cancel 取消（需 reason）；"
             "no_show 客户爽约；fail 未能提供服务（需 reason）"

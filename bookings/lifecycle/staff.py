@@ -26,6 +26,7 @@ from portal.kernel.errors import DomainError
 # Staff API event → the lifecycle's event (bookings.lifecycle.workflow.TRANSITIONS).
 STAFF_EVENTS: dict[str, str] = {
     "approve": "approved",
+    "investigate": "investigating",
     "reject": "rejected",
     "assign": "assigned",
     "schedule": "scheduled",

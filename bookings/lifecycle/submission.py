@@ -65,6 +65,7 @@ class RequestInput:
     road_distance_km: Decimal | None = None
     hospital_grade: str | None = None
     hospital_public: bool | None = None
+    fares: tuple[tuple[str, str], ...] = ()
     days: Decimal | None = None
     submission_key: str = ""
     # How the request reached us ("hotline": a staff agent on the phone); empty for the
@@ -120,6 +121,7 @@ def _query(data: RequestInput) -> EligibilityQuery:
         road_distance_km=data.road_distance_km,
         hospital_grade=data.hospital_grade,
         hospital_public=data.hospital_public,
+        fares=data.fares,
         days=data.days,
     )
 

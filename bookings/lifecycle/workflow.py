@@ -63,6 +63,13 @@ TRANSITIONS: dict[str, Transition] = {
     "records_complete": Transition(
         frozenset({S.SUBMITTED, S.NEEDS_RECORDS}), S.UNDER_REVIEW, _("资料齐全，进入审核")
     ),
+    # An investigation of the claim (平安 住院垫付 "若涉及调查，调查时效不计入"): the status
+    # stays; SLA clocks whose terms pause on it stand still until the next event.
+    "investigating": Transition(
+        frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.APPROVED, S.ASSIGNED}),
+        None,
+        _("开始调查（暂停计时）"),
+    ),
     "approved": Transition(frozenset({S.SUBMITTED, S.UNDER_REVIEW}), S.APPROVED, _("审核通过")),
     "rejected": Transition(
         frozenset({S.SUBMITTED, S.NEEDS_RECORDS, S.UNDER_REVIEW}),

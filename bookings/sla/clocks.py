@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -38,7 +38,12 @@ from django.db.models.functions import Coalesce
 
 from benefits.calendar.durations import duration_after
 from benefits.calendar.selectors import current_calendar
-from benefits.calendar.workcalendar import Deadline, WorkingCalendar
+from benefits.calendar.workcalendar import (
+    Deadline,
+    WorkingCalendar,
+    add_working_time,
+    working_time_between,
+)
 from benefits.terms.benefit_terms import BenefitTerms
 from benefits.terms.sla import SlaMilestone, sla_alternative_groups
 from benefits.terms.timing import BusinessHours, Duration
@@ -54,8 +59,9 @@ State = Milestone.State
 # The order of a request's progress events (``PROGRESS_EVENTS``, in the terms): reaching one
 # implies the earlier ones (approval needs complete records, an appointment needs a contact).
 PROGRESS = PROGRESS_EVENTS
-# The SLA target that is an estimate (KPI only): never breached.
-ESTIMATE = "estimate"
+# SLA targets measured for the KPI only, never breached: an estimate ("预计当日送达") and the
+# fastest the vendor can do ("最快12工作小时").
+NEVER_BREACHED = ("estimate", "fastest")
 
 
 def reaches(event: str, met_by: str) -> bool:
@@ -77,7 +83,7 @@ def clock_hours(spec: SlaMilestone, terms: BenefitTerms) -> BusinessHours | None
     "2个工作日" does not become two calendar days because its hotline answers 7×24. The
     hours still say when such a day ends (平安: 21:00)."""
     hours = spec.business_hours or terms.service_hours
-    if spec.due.clock != "working" or spec.due.unit != "days" or hours is None:
+    if spec.clock != "working" or spec.unit != "days" or hours is None:
         return hours
     if hours.days == "working_days":
         return hours
@@ -105,13 +111,20 @@ def milestone_clock(
 ) -> Clock:
     """When a milestone started at ``start`` is due (and, for a printed range, its lower
     bound)."""
+    if spec.due is None:  # same_day: "就诊当日" is any time on the day the clock starts
+        day = start.astimezone(SHANGHAI).date()
+        return Clock(Deadline(_midnight_after(day), provisional=False), None)
     due = _add(start, spec.due, spec, terms, calendar)
     if spec.due_end_of_day:
         # "最晚次日达": any time on the day the duration reaches is in time.
-        day_end = datetime.combine(due.due.astimezone(SHANGHAI).date(), time(0), SHANGHAI)
-        due = Deadline(day_end + timedelta(days=1), provisional=due.provisional)
+        due = Deadline(_midnight_after(due.due.astimezone(SHANGHAI).date()), due.provisional)
     due_from = _add(start, spec.due_from, spec, terms, calendar) if spec.due_from else None
     return Clock(due, due_from)
+
+
+def _midnight_after(day: date) -> datetime:
+    """The end of a Shanghai day: the next day's midnight (due instants are in time)."""
+    return datetime.combine(day + timedelta(days=1), time(0), SHANGHAI)
 
 
 def _inside_hours(spec: SlaMilestone, terms: BenefitTerms, start: datetime) -> bool:
@@ -183,6 +196,7 @@ def sla_on_event(
     )
     if not open_rows:
         return
+    _pause_or_resume(open_rows, terms, event, calendar)
     # Met first: a clock this event starts is not also stopped by it.
     for row in open_rows:
         if row.state == State.PENDING and reaches(event.event, row.met_by):
@@ -197,6 +211,51 @@ def sla_on_event(
             if event.event in ENDED_WITHOUT_SERVICE
             else [State.WAITING],
         ).update(state=State.CANCELLED)
+
+
+def _pause_or_resume(
+    rows: Sequence[Milestone],
+    terms: BenefitTerms,
+    event: RequestEvent,
+    calendar: WorkingCalendar | None,
+) -> None:
+    """Stop the clocks whose terms pause on ``event`` (``paused_by``: waiting for the member,
+    an investigation) and restart the paused ones on the request's next event, their
+    deadline moved by the time they stood still on their own clock (a night's wait adds no
+    working hour)."""
+    specs = {spec.code: spec for spec in terms.sla}
+    for row in rows:
+        spec = specs.get(row.code)
+        if row.state != State.PENDING or spec is None or row.due_at is None:
+            continue
+        if row.paused_at is not None and event.event not in spec.paused_by:
+            due = _moved_by_pause(row, spec, terms, event.at, calendar or current_calendar())
+            Milestone.objects.filter(pk=row.pk, state=State.PENDING).update(
+                due_at=due, paused_at=None
+            )
+            row.due_at, row.paused_at = due, None
+        elif row.paused_at is None and event.event in spec.paused_by:
+            Milestone.objects.filter(pk=row.pk, state=State.PENDING).update(paused_at=event.at)
+            row.paused_at = event.at
+
+
+def _moved_by_pause(
+    row: Milestone,
+    spec: SlaMilestone,
+    terms: BenefitTerms,
+    resumed_at: datetime,
+    calendar: WorkingCalendar,
+) -> datetime:
+    assert row.paused_at is not None and row.due_at is not None
+    if resumed_at <= row.paused_at:
+        return row.due_at
+    if spec.clock == "natural":
+        return row.due_at + (resumed_at - row.paused_at)
+    hours = clock_hours(spec, terms)
+    stood_still = working_time_between(row.paused_at, resumed_at, hours, calendar)
+    if not stood_still:
+        return row.due_at
+    return add_working_time(row.due_at, stood_still, hours, calendar).due
 
 
 def _start(
@@ -243,7 +302,7 @@ def milestone_meet(row: Milestone, at: datetime) -> None:
         pk=row.pk, state__in=[State.PENDING, State.BREACHED], met_at__isnull=True
     )
     # A late estimate is still met: ``met_at`` after ``due_at`` tells the KPI it was late.
-    if row.due_at is None or at <= row.due_at or row.target == ESTIMATE:
+    if row.due_at is None or at <= row.due_at or row.target in NEVER_BREACHED:
         unmet.update(state=State.MET, met_at=at, breached_at=None)
     else:
         unmet.update(state=State.BREACHED, met_at=at, breached_at=Coalesce(F("breached_at"), at))
@@ -327,12 +386,13 @@ class ScanResult:
 
 def breach_candidates(now: datetime) -> QuerySet[Milestone]:
     """Pending milestones whose deadline has passed, oldest first (index state, due_at).
-    An estimate ("预计当日送达") is measured, never breached. A milestone is not late at its due
+    An estimate ("预计当日送达") or a fastest time is measured, never breached; a paused clock
+    (``paused_by``) is not running. A milestone is not late at its due
     instant itself: ``milestone_meet`` counts fulfilling it then as on time, so the scan must
     not notify a breach at that instant."""
     return (
-        Milestone.objects.filter(state=State.PENDING, due_at__lt=now)
-        .exclude(target=ESTIMATE)
+        Milestone.objects.filter(state=State.PENDING, due_at__lt=now, paused_at__isnull=True)
+        .exclude(target__in=NEVER_BREACHED)
         .order_by("due_at")
     )
 
@@ -341,6 +401,7 @@ def warning_candidates(now: datetime) -> QuerySet[Milestone]:
     """Pending, not yet warned, due within the largest warning lead (index state, due_at)."""
     return Milestone.objects.filter(
         state=State.PENDING,
+        paused_at__isnull=True,
         due_at__gt=now,
         due_at__lte=now + WARNING_MAX_LEAD,
         warned_at__isnull=True,

@@ -38,6 +38,9 @@ class Milestone(models.Model):
     met_at = models.DateTimeField(_("达成时间"), null=True, blank=True)
     breached_at = models.DateTimeField(_("超时时间"), null=True, blank=True)
     warned_at = models.DateTimeField(_("临期提醒时间"), null=True, blank=True)
+    # Set while the clock stands still (the terms' ``paused_by``: waiting for the member, an
+    # investigation); the next event restarts it and moves ``due_at``.
+    paused_at = models.DateTimeField(_("暂停计时时间"), null=True, blank=True)
     clause = models.TextField(_("手册条款"), blank=True)
 
     insurer_lookup = "request__policy__product__insurer"

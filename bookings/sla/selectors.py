@@ -105,7 +105,7 @@ def vendor_scorecard(
         key = (benefit.pk, row["code"])
         average = None
         if spec is not None and done.get(key):
-            if spec.due.clock == "natural":
+            if spec.clock == "natural":
                 calendar = library_calendar()  # never consulted; needs no query
             else:
                 working_calendar = working_calendar or current_calendar()
@@ -120,8 +120,8 @@ def vendor_scorecard(
                 label=spec.label if spec else row["code"],
                 target=spec.target if spec else "deadline",
                 unit=_unit(spec),
-                clock=spec.due.clock if spec else "natural",
-                target_due=spec.due.amount if spec else None,
+                clock=spec.clock if spec else "natural",
+                target_due=spec.due.amount if spec and spec.due else None,
                 target_from=spec.due_from.amount if spec and spec.due_from else None,
                 count=total,
                 on_time=on_time,
@@ -134,7 +134,7 @@ def vendor_scorecard(
 
 
 def _unit(spec: SlaMilestone | None) -> TimeUnit:
-    if spec is None or spec.due.unit not in MEASURABLE_UNITS:
+    if spec is None or spec.due is None or spec.due.unit not in MEASURABLE_UNITS:
         return "days"
     return spec.due.unit
 
@@ -148,7 +148,7 @@ def _average_elapsed(
     hours = clock_hours(spec, terms)
     unit = _unit(spec)
     total = sum(
-        (elapsed(start, end, unit, spec.due.clock, hours, calendar) for start, end in spans),
+        (elapsed(start, end, unit, spec.clock, hours, calendar) for start, end in spans),
         Decimal(0),
     )
     return (total / len(spans)).quantize(Decimal("0.01"), ROUND_HALF_UP)

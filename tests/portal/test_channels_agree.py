@@ -282,6 +282,19 @@ def home_guidance_three_uses(world: World, policy: Policy) -> None:
         world.completed(policy, "M1", HOME_GUIDANCE, at(2026, month, 1, 10), DMM_CONTEXT)
 
 
+def home_guidance_used(*months: int):
+    """The 指导书 delivered, then 上门康复指导 on the first of each of ``months``."""
+
+    def history(world: World, policy: Policy) -> None:
+        world.completed(
+            policy, "M1", DMM_GUIDE, at(2026, 3, 25, 10), DMM_CONTEXT, deliverable="居家康护指导书"
+        )
+        for month in months:
+            world.completed(policy, "M1", HOME_GUIDANCE, at(2026, month, 1, 10), DMM_CONTEXT)
+
+    return history
+
+
 REHAB_GUIDE = "xiaokang.rsyj.rehab_guide"
 HOME_REHAB = "xiaokang.rsyj.home_rehab_visit"
 XK_STAY = {"admitted_on": "2026-03-01", "discharged_on": "2026-03-15"}
@@ -383,7 +396,30 @@ CASES = [
         at=at(2026, 6, 15, 10),
         context=DMM_CONTEXT,
         form=DMM_FORM,
+        # both the 3 uses of the window and June's one request a month ("每月1次") are used
+        expected=Answer("ineligible", ("quota_exhausted", "quota_exhausted")),
+    ),
+    Case(  # "每月1次": April's visit used, another in April is refused (window month 1)
+        id="home-guidance-one-a-month-refused-in-the-same-month",
+        clause="001 九、(一) 院后居家上门康复指导 每月1次，为期3个月",
+        product="manulife.dmm",
+        benefit=HOME_GUIDANCE,
+        history=home_guidance_used(4),
+        at=at(2026, 4, 20, 10),
+        context=DMM_CONTEXT,
+        form=DMM_FORM,
         expected=Answer("ineligible", ("quota_exhausted",)),
+    ),
+    Case(  # boundary: the window opened on 1 April, so 1 May begins its second month
+        id="home-guidance-one-a-month-again-next-month",
+        clause="001 九、(一) 院后居家上门康复指导 每月1次，为期3个月",
+        product="manulife.dmm",
+        benefit=HOME_GUIDANCE,
+        history=home_guidance_used(4),
+        at=at(2026, 5, 1, 10),
+        context=DMM_CONTEXT,
+        form=DMM_FORM,
+        expected=Answer("eligible"),
     ),
     Case(
         id="home-rehab-guide-only-approved",

@@ -167,6 +167,7 @@ class Command(SizeBenchmark):
                 "met_at": "NULL",
                 "breached_at": "NULL",
                 "warned_at": "NULL",
+                "paused_at": "NULL",
                 "clause": "''",
             },
             f"{sequence_sql(first, last)} "
