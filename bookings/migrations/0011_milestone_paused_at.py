@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0006_idempotency_staff_user'),
+        ('bookings', '0010_vendor_settlement'),
     ]
 
     operations = [
