@@ -90,6 +90,11 @@ def city_of(region: Region) -> Region:
     )
 
 
+def province_of(region: Region) -> Region:
+    """The province (or municipality, autonomous region) a region belongs to."""
+    return region_lineage(region)[-1]
+
+
 def coordinates(region: Region) -> tuple[Decimal, Decimal] | None:
     """The region's (latitude, longitude), else its nearest parent's."""
     for place in region_lineage(region):

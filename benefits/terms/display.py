@@ -86,7 +86,12 @@ PERSON_NAMES = {
     "guardian": "监护人",
     "proxy": "授权代办人",
 }
-WARD_NAMES = {"icu": "ICU", "vip": "VIP病房", "special_needs": "特需病房"}
+WARD_NAMES = {
+    "icu": "ICU",
+    "vip": "VIP病房",
+    "special_needs": "特需病房",
+    "rehab_sanatorium": "康复疗养病房",
+}
 SCOPE_NAMES = {
     "urban_districts": "仅市区",
     "whole_prefecture": "全市",
