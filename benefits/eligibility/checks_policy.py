@@ -133,11 +133,13 @@ def _away(rule: AwayFromHomeRule, facts: Facts) -> str | Missing | None:
     return None
 
 
-def _amount(rule: AmountCheckRule, facts: Facts) -> AmountCheck | Missing:
+def _amount(rule: AmountCheckRule, facts: Facts) -> AmountCheck | Unchecked:
+    """Before the bill there is no amount to check: unchecked (reported), never passed; with
+    the amounts, the answer says which it used."""
     amounts = facts.amounts
     if rule.measure == "self_pay_over_deductible":
         if amounts.self_pay is None or amounts.deductible is None:
-            return Missing.of("self_pay")
+            return UNCHECKED
         passed = amounts.self_pay > amounts.deductible
         verb = "超过" if passed else "未超过"
         return AmountCheck(
@@ -148,7 +150,7 @@ def _amount(rule: AmountCheckRule, facts: Facts) -> AmountCheck | Missing:
             f"自费金额{_yuan(amounts.self_pay)}{verb}免赔额{_yuan(amounts.deductible)}",
         )
     if amounts.requested is None or amounts.sum_insured_left is None:
-        return Missing.of("requested_amount")
+        return UNCHECKED
     passed = amounts.requested <= amounts.sum_insured_left
     verb = "未超过" if passed else "超过"
     return AmountCheck(
@@ -161,15 +163,16 @@ def _amount(rule: AmountCheckRule, facts: Facts) -> AmountCheck | Missing:
     )
 
 
-def _document(rule: DocumentRule, facts: Facts) -> str | Missing | None:
+def _document(rule: DocumentRule, facts: Facts) -> str | Unchecked | None:
     """A prescription used within its validity ("3 个自然日", from the day of issue as day 1)
-    and issued by a hospital of the grade the handbook asks."""
+    and issued by a hospital of the grade the handbook asks. A document not described yet
+    (it comes with the records) leaves the rule unchecked, never passed."""
     document = facts.documents.get(rule.document)
     if document is None:
-        return Missing.of("documents", f"（{rule.label}）")
+        return UNCHECKED
     if rule.valid_for is not None:
         if document.issued_on is None:
-            return Missing.of("documents", f"（{rule.label}的出具日期）")
+            return UNCHECKED
         on = facts.planned_at.date() if facts.planned_at else facts.at.date()
         days = terms_display.duration(rule.valid_for)
         last = document.issued_on + timedelta(days=int(_days(rule)) - 1)
@@ -180,7 +183,7 @@ def _document(rule: DocumentRule, facts: Facts) -> str | Missing | None:
             )
     if rule.min_issuer_grade is not None:
         if document.issuer_grade not in HOSPITAL_GRADES:
-            return Missing.of("documents", f"（{rule.label}的出具医院等级）")
+            return UNCHECKED
         wanted = HOSPITAL_GRADES.index(rule.min_issuer_grade)
         if HOSPITAL_GRADES.index(document.issuer_grade) < wanted:
             return (

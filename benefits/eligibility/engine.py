@@ -56,15 +56,16 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
     next_dates: list[date] = []
     amount_checks: list[AmountCheck] = []
     variants = terms.variant_codes()
+    variant = facts.scope.variant or terms.default_variant or None
     for rule in terms.rules:
         if rule.only_for:
             # A rule scoped to variants of the service (MDT 线下 list, 齿科 network per option).
-            if facts.scope.variant is None:
+            if variant is None:
                 options = "、".join(variants.get(code, code) for code in variants)
                 if all(m.fact != "variant" for m in missing):
                     missing.append(Missing.of("variant", f"可选：{options}"))
                 continue
-            if facts.scope.variant not in rule.only_for:
+            if variant not in rule.only_for:
                 continue
         check = CHECKS.get(type(rule))
         if (

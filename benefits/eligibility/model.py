@@ -167,9 +167,6 @@ MISSING_FACTS: dict[str, str] = {
     "item": "请填写本次服务的项目（检查项目、药品或器械）",
     "surgery": "请说明本次住院是否手术",
     "hukou_city": "被服务人的户籍城市未登记，请联系客服登记后再申请",
-    "self_pay": "请填写自费金额及免赔额",
-    "requested_amount": "请填写申请金额及剩余保额",
-    "documents": "请提供所需资料的出具日期及出具医院等级",
 }
 
 

@@ -13,7 +13,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from benefits.terms.benefit_terms import BenefitTerms
-from benefits.terms.rules import CoveredConditionRule, NetworkRule
+from benefits.terms.rules import CoveredConditionRule, ItemListRule, NetworkRule
 from coverage.models import CoverageList, Region
 from coverage.resolver import MUNICIPALITIES, normalise
 from coverage.selectors import (
@@ -145,6 +145,20 @@ def network_coverage(
             # No hospital named: in these networks the vendor arranges the hospital.
             uncheckable.add(rule.coverage_list)
     return covered, frozenset(uncheckable)
+
+
+def item_lists(terms: BenefitTerms, item: str | None) -> dict[str, bool]:
+    """For the item rules that name an annex list (附表2 drugs): list code → whether it names
+    ``item``; a list not imported yet is left out (the rule is then unchecked)."""
+    found: dict[str, bool] = {}
+    if not item:
+        return found
+    for rule in terms.rules:
+        if isinstance(rule, ItemListRule) and rule.coverage_list:
+            coverage_list = coverage_list_cached(rule.coverage_list)
+            if coverage_list is not None and (names := list_names_cached(coverage_list)):
+                found[rule.coverage_list] = normalise(item) in names
+    return found
 
 
 def disease_lists(terms: BenefitTerms, disease: str | None) -> frozenset[str]:

@@ -60,6 +60,9 @@ class BenefitTerms(Strict):
     # The modes a use chooses between; rules scoped with ``only_for`` name these or an
     # exclusive-choice option.
     variants: list[Variant] = []
+    # The variant of a use that names none (平安 药品服务: the drug service itself, not its
+    # 援助用药 sub-service); empty: a scoped rule asks for the variant.
+    default_variant: str = ""
     # Decisions taken outside the request before a step of it (hospital, doctor, insurer).
     reviews: list[ReviewGate] = []
     # What the service hands over (《居家康护指导书》): a request counts as delivered, for the
@@ -143,6 +146,8 @@ class BenefitTerms(Strict):
         codes = [v.code for v in self.variants]
         if len(codes) != len(set(codes)):
             raise ValueError("服务方式代码重复")
+        if self.default_variant and self.default_variant not in known:
+            raise ValueError(f"default_variant：“{self.default_variant}”不是本权益的服务方式")
         milestones = {m.code for m in self.sla}
         gates = [g.code for g in self.reviews]
         if len(gates) != len(set(gates)):

@@ -74,6 +74,7 @@ FIELDS: dict[str, dict[str, Use]] = {
         "notes": Descriptive("what the data could not say, for the admins who read it"),
         "prerequisite_any": Evaluated("benefits.eligibility.engine._quota_reasons"),
         "variants": Evaluated(f"{ENGINE}"),  # a scoped rule applies to its variants only
+        "default_variant": Evaluated(f"{ENGINE}"),
         "reviews": Evaluated("bookings.lifecycle.reviews.review_gate_check"),
     },
     "Variant": {"code": Evaluated(ENGINE), "label": LABEL},
