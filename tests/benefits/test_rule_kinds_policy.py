@@ -526,3 +526,27 @@ def test_the_catalogue_report_lists_every_product_with_its_rule_kinds(capsys):
         "boao_hospital_assessment（hospital → approved）"
     ]
     assert Benefit.objects.count() == len(benefits)
+
+
+@pytest.mark.parametrize(
+    ("case", "request_type", "refused"),
+    [
+        ("pass", None, False),
+        ("fail: 急诊", "emergency", True),
+        ("fail: 产检", "prenatal_checkup", True),
+    ],
+)
+def test_pingan_outpatient_assist_takes_no_prenatal_or_emergency_visits(
+    ask, case, request_type, refused
+):
+    # 003 1.1 服务内容 "产检、建档、急诊不在该服务范围内"
+    policy = policy_of("pingan.health")
+    context: dict[str, Any] = {"planned_at": t("2026-06-10"), "hospital": "北京协和医院"}
+    if request_type:
+        context["request_type"] = request_type
+
+    data = answer(ask, policy, "pingan.health.outpatient_assist", context)
+
+    assert ("out_of_scope" in codes(data)) is refused, case
+    if refused:
+        assert "产检、建档、急诊不在该服务范围内" in cited(data, "out_of_scope")[0]
