@@ -75,6 +75,7 @@ POST /api/staff/v1/policies                                 401 403 403 401 401 
 # The hotline's request API: operators act (bookings.change_servicerequest), an auditor reads.
 POST /api/staff/v1/requests                                 401 403 403 401 401 403 201 404 403 201
 POST /api/staff/v1/requests/{ref}/events                    401 403 403 401 401 403 200 404 403 200
+POST /api/staff/v1/requests/{ref}/reviews                   401 403 403 401 401 403 422 404 403 422
 
 # Vendor API: a vendor's token and nothing else (a session is no token); a request assigned
 # to another vendor is 404.
