@@ -11,7 +11,7 @@ from typing import Literal
 from benefits.terms.vocabulary import Slug, Strict
 
 # Who takes the decision, shown to staff and in the event rows.
-Reviewer = Literal["hospital", "doctor", "insurer", "vendor"]
+Reviewer = Literal["hospital", "doctor", "insurer", "vendor", "member"]
 
 
 class ReviewGate(Strict):

@@ -17,6 +17,7 @@ REVIEWER_NAMES = {
     "doctor": "主治医生",
     "insurer": "保险公司",
     "vendor": "服务商",
+    "member": "服务对象或其家属",
 }
 
 
