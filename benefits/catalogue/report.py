@@ -51,7 +51,10 @@ def benefit_report(code: str, name: str, terms: BenefitTerms) -> BenefitReport:
         code=code,
         name=name,
         rule_kinds=terms.reason_codes(),
-        reviews=[f"{g.code}（{g.by} → {g.before}）" for g in terms.reviews],
+        reviews=[
+            f"{g.code}（{g.by} → {g.before}{'，时效 ' + g.sla if g.sla else ''}）"
+            for g in terms.reviews
+        ],
         variants=scoped,
         checks=_checks(terms),
         notes=list(terms.notes),
