@@ -187,6 +187,9 @@ class RequestEvent(models.Model):
         from bookings.lifecycle.workflow import TRANSITIONS  # workflow imports the models
 
         transition = TRANSITIONS.get(self.event)
+        if transition is None and self.event == "reviewed":  # a review gate's decision
+            verdict = _("通过") if self.data.get("passed") else _("未通过")
+            return f"{self.data.get('label', _('审核'))}：{verdict}"
         return transition.label if transition else self.event
 
     @property

@@ -206,10 +206,9 @@ def _ledger_entry(entry: QuotaLedgerEntry) -> dict[str, Any]:
 
 
 def _timeline_event(event: RequestEvent) -> dict[str, Any]:
-    transition = TRANSITIONS.get(event.event)
     return {
         "event": event.event,
-        "label": str(transition.label) if transition else event.event,
+        "label": str(event.label),
         "status": event.to_status,
         "status_label": str(Status(event.to_status).label),
         "at": event.at,

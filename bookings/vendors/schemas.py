@@ -11,7 +11,7 @@ from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import AfterValidator
 
-from bookings.lifecycle.workflow import DELIVERING_STATUSES, TRANSITIONS, allowed_events
+from bookings.lifecycle.workflow import DELIVERING_STATUSES, allowed_events
 from bookings.models import (
     Document,
     Milestone,
@@ -247,10 +247,9 @@ def milestone(item: Milestone) -> dict[str, Any]:
 
 
 def timeline_event(event: RequestEvent) -> dict[str, Any]:
-    transition = TRANSITIONS.get(event.event)
     return {
         "event": event.event,
-        "label": str(transition.label) if transition else event.event,
+        "label": str(event.label),
         "state": event.to_status,
         "at": event.at,
         "reason": event.reason,

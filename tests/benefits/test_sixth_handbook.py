@@ -172,6 +172,19 @@ def test_a_request_is_submitted_and_its_hospital_review_gates_the_booking(monkey
         f"/requests/{ref}/events", {"event": "schedule", "at": "2026-03-09T09:00:00+08:00"}
     )
     assert booked.status_code == 200, booked.content
+    timeline = booked.json()["timeline"]
+    assert "收治医院确认床位：通过" in [e["label"] for e in timeline]
+
+    # and a decision after the booked step, or on a gate the benefit has not, is refused
+    late = staff.post(
+        f"/requests/{ref}/reviews",
+        {"gate": "bed_confirmation", "passed": False, "reason": "迟到的结论"},
+    )
+    assert (late.status_code, late.json()["code"]) == (409, "review_closed")
+    unknown = staff.post(
+        f"/requests/{ref}/reviews", {"gate": "no_such_gate", "passed": True, "reason": "x"}
+    )
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "invalid_input")
 
 
 def test_a_failed_hospital_review_ends_the_request_and_returns_the_quota(monkeypatch):
