@@ -57,6 +57,8 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
     amount_checks: list[AmountCheck] = []
     variants = terms.variant_codes()
     variant = facts.scope.variant or terms.default_variant or None
+    if variant is not None and variant not in variants:
+        variant = None  # a mode the benefit does not have: asked again, never a way around
     for rule in terms.rules:
         if rule.only_for:
             # A rule scoped to variants of the service (MDT 线下 list, 齿科 network per option).

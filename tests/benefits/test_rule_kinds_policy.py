@@ -413,6 +413,7 @@ def test_a_prescription_is_valid_three_natural_days(ask, case, issued, refused):
         ("fail: offline elsewhere", "offline", "北京协和医院", ["not_in_network"], []),
         ("boundary: online ignores the offline list", "online", "北京协和医院", [], []),
         ("incomplete: which mode", None, "北京协和医院", [], ["variant"]),
+        ("incomplete: a mode MDT has not", "drive_in", "北京协和医院", [], ["variant"]),
     ],
 )
 def test_the_mdt_hospital_list_binds_the_offline_mode_only(
