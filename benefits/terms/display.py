@@ -16,16 +16,24 @@ from benefits.terms.fulfilment import (
 from benefits.terms.quota import Quota
 from benefits.terms.rules import (
     AgeRule,
+    AmountCheckRule,
+    AwayFromHomeRule,
     CitizenshipRule,
     CoolingOffRule,
     CoveredConditionRule,
+    DocumentRule,
     FilingDeadlineRule,
     HospitalisationRule,
+    ItemListRule,
     LeadTimeRule,
+    MutualExclusionRule,
     NetworkRule,
+    OutOfScopeRule,
     PolicyInForceRule,
     RecipientRule,
+    RiderRule,
     ServiceValidityRule,
+    SumInsuredRule,
     TimeWindowRule,
     UnsuitableConditionRule,
     WaitingPeriodRule,
@@ -267,7 +275,39 @@ def rule(value: object) -> str:
             )
         case CitizenshipRule():
             return "仅限中国大陆居民"
-    return str(value)
+    return _policy_rule(value)
+
+
+def _policy_rule(value: object) -> str:
+    """The rule kinds of issue 14, in plain Chinese; a rule scoped to variants says so."""
+    text = str(value)
+    match value:
+        case SumInsuredRule() as r:
+            parts = [r.description] if r.description else []
+            if r.min_sum_insured is not None:
+                parts.append(f"保额不低于{number(r.min_sum_insured)}元")
+            if r.plan_levels:
+                parts.append("限" + "、".join(r.plan_levels))
+            text = "保额/计划须符合标准：" + "，".join(parts or ["以保单为准"])
+        case RiderRule(label=label):
+            text = f"须投保{label}"
+        case ItemListRule() as r:
+            listed = "、".join(i.label for i in r.items) or (r.coverage_list or "")
+            text = f"{r.label}须在名单内：{listed}"
+        case MutualExclusionRule() as r:
+            text = "不可与" + "、".join(e.label for e in r.excludes) + "同时使用"
+        case AwayFromHomeRule() as r:
+            text = r.description or "须为异地就医"
+        case AmountCheckRule() as r:
+            text = r.description or "金额前置审核"
+        case DocumentRule() as r:
+            text = f"{r.label}须在有效期内" + (
+                f"（{duration(r.valid_for)}）" if r.valid_for else ""
+            )
+        case OutOfScopeRule() as r:
+            text = "不含：" + "、".join(e.label for e in r.excluded)
+    only_for = getattr(value, "only_for", [])
+    return f"{text}（仅适用于：{'、'.join(only_for)}）" if only_for else text
 
 
 def cancellation(value: CancellationPolicy) -> list[str]:

@@ -551,3 +551,19 @@ def test_pingan_outpatient_assist_takes_no_prenatal_or_emergency_visits(
     assert ("out_of_scope" in codes(data)) is refused, case
     if refused:
         assert "产检、建档、急诊不在该服务范围内" in cited(data, "out_of_scope")[0]
+
+
+def test_the_new_rule_kinds_read_in_chinese_where_terms_are_shown():
+    from benefits.terms.display import describe_terms
+
+    shown = {
+        b.code: dict(describe_terms(b.terms))["使用条件"]
+        for b in CATALOGUE.benefits
+        if b.code in ("kangning.anxin.exam_expedite", "kangning.anxin.inpatient_advance")
+    }
+
+    assert (
+        "检查项目须在名单内：CT、MRI、无痛胃镜、无痛肠镜" in shown["kangning.anxin.exam_expedite"]
+    )
+    assert "不可与预赔同时使用" in shown["kangning.anxin.inpatient_advance"]
+    assert not any("kind=" in line for lines in shown.values() for line in lines)
