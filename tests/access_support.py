@@ -491,6 +491,8 @@ def _api_probe(world: World, method: str, path: str) -> Probe:
             "context": {"region": "上海市"},
             "channel": "hotline",
         },
+        # No such gate on the probe's benefit: an operator gets as far as the gate's check.
+        "/api/staff/v1/requests/{ref}/reviews": {"gate": "none", "passed": True, "reason": "x"},
         "/api/staff/v1/requests/{ref}/events": {
             "event": "schedule",
             "at": (timezone.now() + timedelta(days=3)).isoformat(),

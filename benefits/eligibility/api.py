@@ -15,6 +15,7 @@ from benefits.eligibility.facts import (
     StayInput,
     eligibility_facts,
 )
+from benefits.eligibility.model import DocumentFacts
 from benefits.eligibility.tiers import AdvanceInput
 from benefits.quota.selectors import plain
 from portal.kernel.api_errors import STAFF_AUTH_ERRORS, error_responses
@@ -34,6 +35,15 @@ class StayIn(Schema):
     day_surgery: bool = False
     ward: str = "ordinary"
     pregnancy_related: bool = False
+    # An operation during the stay ("住院手术"); omitted: not said.
+    surgery: bool | None = None
+
+
+class DocumentIn(Schema):
+    """A document the use relies on (a prescription): its date and issuer's grade."""
+
+    issued_on: date | None = None
+    issuer_grade: Literal["一级", "二级", "三级", "三甲"] | None = None
 
 
 class DiagnosisIn(Schema):
@@ -83,6 +93,20 @@ class EligibilityContext(Schema):
     fares: list[FareIn] = []
     # The days this use asks for (住院陪护 10 天); a quota counted in days reads ``amount``.
     days: Decimal | None = Field(default=None, gt=0, max_digits=5, decimal_places=1)
+    # The mode or option of the service (线下面诊, 窝沟封闭), for rules scoped to it.
+    variant: str | None = Field(default=None, max_length=60)
+    # The item on the benefit's list (检查项目 MRI, a drug, a device).
+    item: str | None = Field(default=None, max_length=120)
+    # What else the case uses that the benefit excludes (垫付 vs 预赔: pre_claim).
+    also_using: list[str] = []
+    # A request other than the ordinary one (加床 add_bed, 转科 transfer_department).
+    request_type: str | None = Field(default=None, max_length=60)
+    # Amounts for the pre-checks (CNY).
+    self_pay: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    deductible: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    sum_insured_left: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    # Documents by code (prescription): date of issue and issuer grade.
+    documents: dict[str, DocumentIn] = {}
 
 
 def use_inputs(context: EligibilityContext) -> dict[str, Any]:
@@ -109,6 +133,17 @@ def use_inputs(context: EligibilityContext) -> dict[str, Any]:
         "hospital_public": context.hospital_public,
         "fares": tuple((fare.transport, fare.travel_class) for fare in context.fares),
         "days": context.days,
+        "variant": context.variant,
+        "item": context.item,
+        "also_using": frozenset(context.also_using),
+        "request_type": context.request_type,
+        "self_pay": context.self_pay,
+        "deductible": context.deductible,
+        "sum_insured_left": context.sum_insured_left,
+        "documents": {
+            code: DocumentFacts(issued_on=doc.issued_on, issuer_grade=doc.issuer_grade)
+            for code, doc in context.documents.items()
+        },
     }
 
 
@@ -149,6 +184,14 @@ class TierOut(Schema):
     clause: str
 
 
+class AmountCheckOut(Schema):
+    measure: str
+    amount: Decimal
+    limit: Decimal
+    passed: bool
+    message: str
+
+
 class EligibilityOut(Schema):
     # eligible / ineligible (reasons) / incomplete (missing: what to ask the caller).
     outcome: str
@@ -161,6 +204,8 @@ class EligibilityOut(Schema):
     tier: TierOut | None
     # Parts of the service this use cannot have, the rest being granted (陪诊 for a 住院病人).
     limitations: list[ReasonOut]
+    # The amount pre-checks with the amounts they used (自费 vs 免赔额), passed or not.
+    amount_checks: list[AmountCheckOut]
 
 
 @router.post(
@@ -207,4 +252,5 @@ def eligibility(request: HttpRequest, payload: EligibilityIn) -> dict:
         "unchecked": verdict.unchecked,
         "tier": verdict.tier,
         "limitations": verdict.limitations,
+        "amount_checks": verdict.amount_checks,
     }

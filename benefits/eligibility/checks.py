@@ -11,9 +11,11 @@ from typing import Any
 
 from benefits.calendar.durations import day_after, day_before, duration_after
 from benefits.calendar.workcalendar import WorkingCalendar, library_calendar, within_hours
+from benefits.eligibility.checks_policy import POLICY_CHECKS
 from benefits.eligibility.model import (
     MISSING_FACTS,
     UNCHECKED,
+    AmountCheck,
     Facts,
     Missing,
     PartExcluded,
@@ -59,7 +61,7 @@ def _age(birth: date, on: date) -> int:
 # pass. Its first argument is a rule of the class it is filed under in ``CHECKS``
 # (``evaluate`` looks it up by ``type(rule)``), which a dict's value type cannot say: hence
 # ``Any``.
-type CheckOutcome = str | tuple[str, date] | Missing | Unchecked | PartExcluded | None
+type CheckOutcome = str | tuple[str, date] | Missing | Unchecked | PartExcluded | AmountCheck | None
 Check = Callable[[Any, Facts], CheckOutcome]
 
 
@@ -192,7 +194,8 @@ def _stay(rule: HospitalisationRule, facts: Facts) -> str | Missing | None:
     if rule.exclude_day_surgery and stay.day_surgery:
         return "日间手术不属于本服务的住院范围"
     if stay.ward in rule.excluded_wards:
-        return "ICU、VIP及特需病房住院不适用本服务"
+        names = "、".join(terms_display.WARD_NAMES[w] for w in rule.excluded_wards)
+        return f"{names}住院不适用本服务"
     if rule.exclude_pregnancy and stay.pregnancy_related:
         return "妊娠相关住院不适用本服务"
     if rule.min_days is not None:
@@ -203,6 +206,11 @@ def _stay(rule: HospitalisationRule, facts: Facts) -> str | Missing | None:
             return f"住院须不少于{rule.min_days}天，本次住院{days}天"
     if rule.requires_discharge and stay.discharged_on is None and facts.planned_at is None:
         return "须在主诊医生确认可出院后使用"
+    if rule.requires_surgery:
+        if stay.surgery is None:
+            return Missing.of("surgery", "本服务适用于住院手术")
+        if not stay.surgery:
+            return "本服务适用于住院手术，本次住院未手术"
     return None
 
 
@@ -418,6 +426,7 @@ CHECKS: dict[type, Check] = {
     FilingDeadlineRule: _filing,
     ServiceHoursRule: _service_hours,
     FareClassRule: _fare_class,
+    **POLICY_CHECKS,
 }
 
 

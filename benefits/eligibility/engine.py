@@ -24,7 +24,15 @@ from datetime import date
 from decimal import Decimal
 
 from benefits.eligibility.checks import CHECKS, cn_date, needs_working_calendar, per_use_limits
-from benefits.eligibility.model import Facts, Missing, PartExcluded, Reason, Unchecked, Verdict
+from benefits.eligibility.model import (
+    AmountCheck,
+    Facts,
+    Missing,
+    PartExcluded,
+    Reason,
+    Unchecked,
+    Verdict,
+)
 from benefits.eligibility.tiers import distance_refusal, fulfilment_tier
 from benefits.terms import display as terms_display
 from benefits.terms.benefit_terms import BenefitTerms
@@ -46,7 +54,21 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
     unchecked: list[str] = []
     limitations: list[Reason] = []
     next_dates: list[date] = []
+    amount_checks: list[AmountCheck] = []
+    variants = terms.variant_codes()
+    variant = facts.scope.variant or terms.default_variant or None
+    if variant is not None and variant not in variants:
+        variant = None  # a mode the benefit does not have: asked again, never a way around
     for rule in terms.rules:
+        if rule.only_for:
+            # A rule scoped to variants of the service (MDT 线下 list, 齿科 network per option).
+            if variant is None:
+                options = "、".join(variants.get(code, code) for code in variants)
+                if all(m.fact != "variant" for m in missing):
+                    missing.append(Missing.of("variant", f"可选：{options}"))
+                continue
+            if variant not in rule.only_for:
+                continue
         check = CHECKS.get(type(rule))
         if (
             check is None
@@ -62,6 +84,11 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
         if isinstance(outcome, Unchecked):
             if rule.kind not in unchecked:
                 unchecked.append(rule.kind)
+            continue
+        if isinstance(outcome, AmountCheck):
+            amount_checks.append(outcome)
+            if not outcome.passed:
+                reasons.append(Reason(rule.kind, outcome.message, rule.clause))
             continue
         if isinstance(outcome, PartExcluded):
             limitations.append(Reason(rule.kind, outcome.message, rule.clause))
@@ -92,6 +119,7 @@ def evaluate(terms: BenefitTerms, facts: Facts) -> Verdict:
         next_eligible_on=max(next_dates) if reasons and heals else None,
         tier=fulfilment_tier(terms, facts.tier, facts.covered_by),
         limitations=limitations,
+        amount_checks=amount_checks,
     )
 
 
@@ -109,6 +137,16 @@ def _quota_reasons(terms: BenefitTerms, facts: Facts) -> list[Reason]:
                     "quota_exhausted",
                     f"{label}本期剩余{_number(left)}，本次需要{_number(needed)}",
                     terms.quota.clause,
+                )
+            )
+    for needed_any in terms.prerequisite_any:
+        if not needed_any.any_of_used(facts.scope.used_benefits):
+            names = "、".join(facts.benefit_names.get(code, code) for code in needed_any.any_of)
+            reasons.append(
+                Reason(
+                    "prerequisite_missing",
+                    f"须在使用{needed_any.label}（{names}之一）时使用",
+                    needed_any.clause,
                 )
             )
     for prerequisite in terms.prerequisites:

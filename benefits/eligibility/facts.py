@@ -15,7 +15,7 @@ catalogue or a list changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -30,14 +30,18 @@ from benefits.eligibility.history import (
     exclusive_choice_taken,
     history_load,
     pool_states,
+    used_benefits,
     window_start,
 )
 from benefits.eligibility.members import MemberRow, find_member, policy_and_members
 from benefits.eligibility.model import (
+    AmountFacts,
     DiagnosisFacts,
+    DocumentFacts,
     Facts,
     PersonFacts,
     PolicyFacts,
+    ScopeFacts,
     StayFacts,
 )
 from benefits.eligibility.places import (
@@ -45,7 +49,9 @@ from benefits.eligibility.places import (
     city_of,
     coordinates,
     disease_lists,
+    item_lists,
     network_coverage,
+    province_of,
     request_places,
     road_km,
 )
@@ -55,6 +61,7 @@ from benefits.quota.entitlements import PeriodUnknown, PoolSpec, pools_for, wind
 from benefits.quota.periods import policy_year
 from benefits.terms.benefit_terms import BenefitTerms
 from benefits.terms.fulfilment import DistanceTier
+from coverage.selectors import region_by_id_cached
 from portal.kernel.clock import SHANGHAI
 from portal.kernel.errors import DomainError, NotFound
 from portal.kernel.memo import Memo
@@ -69,6 +76,7 @@ class StayInput:
     pregnancy_related: bool = False
     region: str | None = None
     hospital: str = ""
+    surgery: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,20 @@ class EligibilityQuery:
     hospital_public: bool | None = None
     # The fares claimed, (transport, class): 中宏 异地就医补贴 pays 二等座 / 经济舱 only.
     fares: tuple[tuple[str, str], ...] = ()
+    # Which mode or option of the service (线下面诊, 窝沟封闭), for rules scoped to it.
+    variant: str | None = None
+    # The item on the benefit's list the use is for (an examination, a drug, a device).
+    item: str | None = None
+    # What else the case already uses, by code (垫付 vs 预赔: ``pre_claim``).
+    also_using: frozenset[str] = frozenset()
+    # What the request asks for when it is not the ordinary request (加床, 转科).
+    request_type: str | None = None
+    # Amounts for the pre-checks (CNY): self-paid, deductible, sum insured left this year.
+    self_pay: Decimal | None = None
+    deductible: Decimal | None = None
+    sum_insured_left: Decimal | None = None
+    # Documents the use relies on: code → (issued on, issuer grade).
+    documents: dict[str, DocumentFacts] = field(default_factory=dict)
     # Only policies of these insurers (a staff caller's tenancy); None: any policy.
     insurer_ids: frozenset[int] | None = None
 
@@ -165,6 +187,7 @@ def eligibility_facts(query: EligibilityQuery) -> tuple[Benefit, Facts, list[Poo
         or terms.quota.limits
         or priors
         or terms.quota.period == "window_after_start"
+        or terms.prerequisite_any
     )
     history = (
         history_load([policy.pk], [benefit], priors.values())[policy.pk]
@@ -236,7 +259,7 @@ def facts_build(
         hospital_grade=query.hospital_grade,
         hospital_public=query.hospital_public,
         fares=query.fares,
-        covered_by=covered,
+        covered_by=covered | item_lists(terms, query.item),
         uncheckable=uncheckable,
         category=query.category,
         remaining={pool.label: pool.remaining for pool in pools},
@@ -248,8 +271,43 @@ def facts_build(
         if started and terms.quota.window
         else None,
         tier=_tier_facts(terms, query, places, pools),
+        scope=_scope_facts(query, places, recipient, prerequisites, history, member),
+        amounts=AmountFacts(
+            requested=query.amount,
+            self_pay=query.self_pay,
+            deductible=query.deductible,
+            sum_insured_left=query.sum_insured_left,
+        ),
+        documents=dict(query.documents),
     )
     return facts, pools
+
+
+def _scope_facts(
+    query: EligibilityQuery,
+    places: RequestPlaces,
+    recipient: MemberRow,
+    prerequisites: dict[str, Benefit],
+    history: History,
+    member: MemberRow,
+) -> ScopeFacts:
+    """What the use says it is for, and the places the 异地 rule compares (region codes)."""
+    where = places.hospital or places.service
+    hukou = region_by_id_cached(recipient.hukou_city_id) if recipient.hukou_city_id else None
+    home = places.home
+    return ScopeFacts(
+        variant=query.variant,
+        item=query.item,
+        also_using=query.also_using,
+        request_type=query.request_type,
+        hospital_city=city_of(where).code if where else None,
+        hospital_province=province_of(where).code if where else None,
+        hukou_city=city_of(hukou).code if hukou else None,
+        hukou_province=province_of(hukou).code if hukou else None,
+        home_city=city_of(home).code if home else None,
+        home_province=province_of(home).code if home else None,
+        used_benefits=used_benefits(prerequisites, history, member.person_id),
+    )
 
 
 # --- the steps of facts_build ---------------------------------------------------------------
@@ -271,9 +329,17 @@ def _year_start(policy: Policy, on: date) -> date:
         return on
 
 
+def prior_codes(terms: BenefitTerms) -> list[str]:
+    """The codes of the benefits that must come first: every prerequisite, and every benefit
+    of an any-one-of prerequisite."""
+    codes = [p.benefit for p in terms.prerequisites]
+    codes += [code for needed in terms.prerequisite_any for code in needed.any_of]
+    return list(dict.fromkeys(codes))
+
+
 def prerequisites_of(terms: BenefitTerms) -> dict[str, Benefit]:
-    """The benefits that must be delivered first, by code."""
-    return {p.benefit: prior for p in terms.prerequisites if (prior := benefit_cached(p.benefit))}
+    """The benefits that must come first (delivered, or one of them used), by code."""
+    return {code: prior for code in prior_codes(terms) if (prior := benefit_cached(code))}
 
 
 def _stay_id(terms: BenefitTerms, query: EligibilityQuery, recipient: MemberRow) -> int | None:
@@ -372,6 +438,10 @@ def policy_facts(policy: Policy) -> PolicyFacts:
         transferred=policy.transferred,
         waiting_days=policy.waiting_days,
         cooling_off_days=policy.cooling_off_days,
+        sum_insured=policy.sum_insured,
+        standard_sum_insured=policy.standard_sum_insured,
+        plan_level=policy.plan_level,
+        riders=frozenset(policy.riders or ()),
     )
 
 
@@ -382,6 +452,7 @@ def _stay_facts(stay: StayInput) -> StayFacts:
         day_surgery=stay.day_surgery,
         ward=stay.ward,
         pregnancy_related=stay.pregnancy_related,
+        surgery=stay.surgery,
     )
 
 

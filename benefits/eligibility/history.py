@@ -189,6 +189,24 @@ def delivered_prerequisites(
     )
 
 
+def used_benefits(
+    prerequisites: dict[str, Benefit], history: History, person_id: int
+) -> frozenset[str]:
+    """The codes of ``prerequisites`` the member has used on this policy in any period: held
+    or used on a pool of theirs (or the family's), or delivered. What an ``any_of``
+    prerequisite (AnyPrerequisite) asks: *a* green-channel service under way or done."""
+    used = {
+        b.benefit_id
+        for b in history.balances
+        if b.person_id in (person_id, None) and b.held + b.used > 0
+    } | {
+        benefit_id
+        for (benefit_id, person), days in history.delivered.items()
+        if days and person == person_id
+    }
+    return frozenset(code for code, prior in prerequisites.items() if prior.pk in used)
+
+
 def exclusive_choice_taken(terms: BenefitTerms, pools: list[PoolState]) -> frozenset[str]:
     """The exclusive-choice group, when this period's pools hold or used something."""
     choice = terms.exclusive_choice

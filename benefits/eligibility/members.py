@@ -29,6 +29,7 @@ class MemberRow:
     birth_date: date
     mainland_citizen: bool
     home_city_id: int | None
+    hukou_city_id: int | None = None
 
     @classmethod
     def of(cls, member: PolicyMember) -> MemberRow:
@@ -43,6 +44,7 @@ class MemberRow:
             person.birth_date,
             person.mainland_citizen,
             person.home_city_id,
+            person.hukou_city_id,
         )
 
     def person(self) -> Person:
@@ -69,8 +71,19 @@ POLICY_FIELDS = (
     "transferred",
     "waiting_days",
     "cooling_off_days",
+    "sum_insured",
+    "standard_sum_insured",
+    "plan_level",
+    "riders",
 )
-PERSON_FIELDS = ("id", "id_digest", "birth_date", "mainland_citizen", "home_city_id")
+PERSON_FIELDS = (
+    "id",
+    "id_digest",
+    "birth_date",
+    "mainland_citizen",
+    "home_city_id",
+    "hukou_city_id",
+)
 _members_of_policy = PreparedQuery(
     lambda number: (
         PolicyMember.objects.filter(policy__number=number)

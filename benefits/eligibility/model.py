@@ -27,6 +27,11 @@ class PolicyFacts:
     transferred: bool = False
     waiting_days: int | None = None
     cooling_off_days: int = 15
+    # What the insurer's core system records of the contract (None: not imported yet).
+    sum_insured: Decimal | None = None
+    standard_sum_insured: Decimal | None = None
+    plan_level: str = ""
+    riders: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,46 @@ class StayFacts:
     day_surgery: bool = False
     ward: str = "ordinary"
     pregnancy_related: bool = False
+    surgery: bool | None = None  # an operation during the stay (None: not said)
+
+
+@dataclass(frozen=True)
+class DocumentFacts:
+    """What the use says of a document it relies on (a prescription): when it was issued, by
+    a hospital of which grade."""
+
+    issued_on: date | None = None
+    issuer_grade: str | None = None
+
+
+@dataclass(frozen=True)
+class AmountFacts:
+    """Amounts the use states, for the pre-checks (CNY)."""
+
+    requested: Decimal | None = None  # what the use asks for (an advance)
+    self_pay: Decimal | None = None
+    deductible: Decimal | None = None
+    sum_insured_left: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ScopeFacts:
+    """What a use says it is for: its variant (mode or option), the item on the benefit's
+    list, what it already uses beside it, the kind of request, and the places compared."""
+
+    variant: str | None = None
+    item: str | None = None
+    also_using: frozenset[str] = frozenset()
+    request_type: str | None = None
+    # Region codes of the hospital's city and province, and of the recipient's 户口 / home.
+    hospital_city: str | None = None
+    hospital_province: str | None = None
+    hukou_city: str | None = None
+    hukou_province: str | None = None
+    home_city: str | None = None
+    home_province: str | None = None
+    # Benefits of the policy this member has used (held, used or delivered) in any period.
+    used_benefits: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -85,6 +130,9 @@ class Facts:
     # The last day of the window this policy year's first use opened (window benefits).
     window_ends_on: date | None = None
     tier: TierFacts = field(default_factory=TierFacts)
+    scope: ScopeFacts = field(default_factory=ScopeFacts)
+    amounts: AmountFacts = field(default_factory=AmountFacts)
+    documents: dict[str, DocumentFacts] = field(default_factory=dict)
     # Working-clock rules (``needs_working_calendar``: filing deadlines, durations on the
     # working clock) need the calendar; without one they are reported unchecked.
     calendar: WorkingCalendar | None = None
@@ -116,6 +164,10 @@ MISSING_FACTS: dict[str, str] = {
     # Not a form field: the policy records the home; the insurer's staff update it.
     "home_city": "被服务人的常住城市未登记，请联系客服登记后再申请",
     "site": "请选择就诊医院及门诊类型",
+    "variant": "请选择服务方式",
+    "item": "请填写本次服务的项目（检查项目、药品或器械）",
+    "surgery": "请说明本次住院是否手术",
+    "hukou_city": "被服务人的户籍城市未登记，请联系客服登记后再申请",
 }
 
 
@@ -150,6 +202,17 @@ class PartExcluded:
     message: str
 
 
+@dataclass(frozen=True)
+class AmountCheck:
+    """An amount pre-check and the amounts it compared (CNY), whatever its answer."""
+
+    measure: str
+    amount: Decimal
+    limit: Decimal
+    passed: bool
+    message: str
+
+
 Outcome = Literal["eligible", "ineligible", "incomplete"]
 
 
@@ -162,6 +225,8 @@ class Verdict:
     tier: TierAnswer | None = None
     # Parts of the service this use cannot have (the rest is still granted).
     limitations: list[Reason] = field(default_factory=list)
+    # The amount pre-checks with the amounts they used, passed or not.
+    amount_checks: list[AmountCheck] = field(default_factory=list)
 
     @property
     def outcome(self) -> Outcome:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from benefits.terms.benefit_terms import BenefitTerms
 from benefits.terms.fulfilment import CoverageModeTier
-from benefits.terms.rules import CoveredConditionRule, NetworkRule
+from benefits.terms.rules import CoveredConditionRule, ItemListRule, NetworkRule
 from coverage.models import CoverageList, Region
 from coverage.resolver import MUNICIPALITIES, normalise
 from coverage.selectors import (
@@ -91,6 +91,11 @@ def city_of(region: Region) -> Region:
     )
 
 
+def province_of(region: Region) -> Region:
+    """The province (or municipality, autonomous region) a region belongs to."""
+    return region_lineage(region)[-1]
+
+
 def coordinates(region: Region) -> tuple[Decimal, Decimal] | None:
     """The region's (latitude, longitude), else its nearest parent's."""
     for place in region_lineage(region):
@@ -149,6 +154,20 @@ def network_coverage(
             # No hospital named: in these networks the vendor arranges the hospital.
             uncheckable.add(code)
     return covered, frozenset(uncheckable)
+
+
+def item_lists(terms: BenefitTerms, item: str | None) -> dict[str, bool]:
+    """For the item rules that name an annex list (附表2 drugs): list code → whether it names
+    ``item``; a list not imported yet is left out (the rule is then unchecked)."""
+    found: dict[str, bool] = {}
+    if not item:
+        return found
+    for rule in terms.rules:
+        if isinstance(rule, ItemListRule) and rule.coverage_list:
+            coverage_list = coverage_list_cached(rule.coverage_list)
+            if coverage_list is not None and (names := list_names_cached(coverage_list)):
+                found[rule.coverage_list] = normalise(item) in names
+    return found
 
 
 def disease_lists(terms: BenefitTerms, disease: str | None) -> frozenset[str]:

@@ -1,9 +1,10 @@
 """Staff API: create or update a policy by number."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from benefits.models import Policy, Product
@@ -44,6 +45,15 @@ class PolicyIn(Schema):
     family: bool = False
     group: bool = False
     waiting_days: int | None = None
+    # Sum insured now, the standard the plan sets for its services, plan level, riders
+    # (codes): what rules such as "降低保额无法达到相应标准" and "如投保附加险" read. Omitted:
+    # kept as stored.
+    sum_insured: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    standard_sum_insured: Decimal | None = Field(
+        default=None, ge=0, max_digits=14, decimal_places=2
+    )
+    plan_level: str | None = Field(default=None, max_length=40)
+    riders: list[str] | None = None
     holder: PersonIn
     members: list[MemberIn]
 
@@ -60,6 +70,10 @@ class PolicyOut(Schema):
     created: bool
     product: str
     status: str
+    sum_insured: Decimal | None
+    standard_sum_insured: Decimal | None
+    plan_level: str
+    riders: list[str]
     members: list[MemberOut]
 
 
@@ -102,6 +116,10 @@ def policies_upsert(request: HttpRequest, payload: PolicyIn) -> Status:
             family=payload.family,
             group=payload.group,
             waiting_days=payload.waiting_days,
+            sum_insured=payload.sum_insured,
+            standard_sum_insured=payload.standard_sum_insured,
+            plan_level=payload.plan_level,
+            riders=tuple(payload.riders) if payload.riders is not None else None,
             holder=_person(payload.holder),
             members=[
                 MemberInput(
@@ -128,6 +146,10 @@ def policies_upsert(request: HttpRequest, payload: PolicyIn) -> Status:
             "created": created,
             "product": payload.product,
             "status": policy.status,
+            "sum_insured": policy.sum_insured,
+            "standard_sum_insured": policy.standard_sum_insured,
+            "plan_level": policy.plan_level,
+            "riders": list(policy.riders or []),
             "members": [
                 {
                     "ref": m.ref,

@@ -108,6 +108,10 @@ def policy_input(group: list[RowOutcome]) -> PolicyInput:
         expires_on=first["expires_on"],
         transferred=first["transferred"],
         family=first["family"],
+        sum_insured=first.get("sum_insured"),
+        standard_sum_insured=first.get("standard_sum_insured"),
+        plan_level=first.get("plan_level") or None,
+        riders=first.get("riders"),
         holder=PersonInput(
             name=first["holder_name"],
             id_type=first["holder_id_type"],
@@ -126,6 +130,15 @@ def policy_input(group: list[RowOutcome]) -> PolicyInput:
     )
 
 
+def _attributes_differ(policy: Policy, data: PolicyInput) -> bool:
+    """Would the optional policy columns (保额, 计划, 附加险) change the policy? Blank keeps."""
+    for key in ("sum_insured", "standard_sum_insured", "plan_level"):
+        given = getattr(data, key)
+        if given is not None and getattr(policy, key) != given:
+            return True
+    return data.riders is not None and sorted(set(data.riders)) != list(policy.riders or [])
+
+
 def mark_actions(group: list[RowOutcome], data: PolicyInput) -> bool:
     """Set each row's action (new, update, skip) against what is stored; True if the policy
     needs writing at all."""
@@ -138,6 +151,7 @@ def mark_actions(group: list[RowOutcome], data: PolicyInput) -> bool:
     policy_changed = (
         policy.product.code != data.product
         or any(getattr(policy, key) != getattr(data, key) for key in POLICY_FIELDS)
+        or _attributes_differ(policy, data)
         or _person_differs(policy.holder, holder)
     )
     for index, (row, member) in enumerate(zip(group, data.members, strict=True)):

@@ -4,14 +4,17 @@ ever leave a row masked (``RowOutcome.shown``)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from benefits.models import Person, Policy, PolicyMember
 from benefits.policies.services import looks_like_formula
+from benefits.terms.vocabulary import SLUG
 from coverage.selectors import region_cached, region_index_cached
 from portal.kernel.identity import (
     RESIDENT_ID,
@@ -34,6 +37,10 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("expires_on", "满期日期"),
     ("transferred", "转保"),
     ("family", "家庭保单"),
+    ("sum_insured", "保额"),
+    ("standard_sum_insured", "服务保额标准"),
+    ("plan_level", "计划档次"),
+    ("riders", "附加险"),
     ("holder_name", "投保人姓名"),
     ("holder_id_type", "投保人证件类型"),
     ("holder_id_number", "投保人证件号码"),
@@ -72,6 +79,10 @@ POLICY_KEYS = (
     "expires_on",
     "transferred",
     "family",
+    "sum_insured",
+    "standard_sum_insured",
+    "plan_level",
+    "riders",
     "holder_name",
     "holder_id_type",
     "holder_id_number",
@@ -85,7 +96,9 @@ SENSITIVE_PHONES = ("holder_phone", "member_phone")
 # Free-text columns: refused when a spreadsheet would run them as a formula. The other
 # columns are parsed strictly (dates, choices, ID and phone numbers), which refuses formulas
 # too (and "+86 …" is a phone, not a formula).
-FREE_TEXT = ("number", "product", "holder_name", "member_ref", "member_name")
+FREE_TEXT = ("number", "product", "holder_name", "member_ref", "member_name", "plan_level")
+# Optional policy columns: a blank cell keeps what is stored.
+AMOUNT_KEYS = ("sum_insured", "standard_sum_insured")
 CITY_KEYS = ("home_city", "hukou_city")
 LABELS = {
     "status": dict(Policy.Status.choices),
@@ -125,6 +138,8 @@ class RowOutcome:
                 shown[header] = f"{region.name}（{value}）" if region else str(value)
             elif isinstance(value, bool):
                 shown[header] = "是" if value else "否"
+            elif isinstance(value, tuple):
+                shown[header] = "、".join(value)
             else:
                 shown[header] = str(value)
         return shown
@@ -195,6 +210,34 @@ def _city(row: RowOutcome, key: str, value: Any) -> str | None:
         row.error(key, message % {"text": text, "why": resolution.message})
         return None
     return resolution.region_code
+
+
+def _amount(row: RowOutcome, key: str, value: Any) -> Decimal | None:
+    """A sum in yuan ("500000", "50万" is refused: the core system exports plain numbers)."""
+    text = _text(value).replace(",", "")
+    if not text:
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        row.error(key, _("金额“%(text)s”格式不正确，应为数字（元）") % {"text": _text(value)})
+        return None
+    if amount < 0 or not amount.is_finite():
+        row.error(key, _("金额不能为负数"))
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
+def _riders(row: RowOutcome, value: Any) -> tuple[str, ...] | None:
+    """Rider codes separated by 、 , ； or spaces; blank keeps the stored riders."""
+    text = _text(value)
+    if not text:
+        return None
+    codes = tuple(c for c in re.split(r"[、,，;；\s]+", text) if c)
+    wrong = [c for c in codes if not SLUG.match(c)]
+    if wrong:
+        row.error("riders", _("附加险代码“%(codes)s”格式不正确") % {"codes": "、".join(wrong)})
+    return codes
 
 
 def _lead(text: str) -> str:
@@ -285,6 +328,9 @@ def read_row(line: int, cells: dict[str, Any], products: set[str]) -> RowOutcome
             values[f"{who}_id_number"] = _text(raw)
         values[f"{who}_phone"] = _phone(row, f"{who}_phone", cells.get(f"{who}_phone"))
         _identity(row, who)
+    for key in AMOUNT_KEYS:
+        values[key] = _amount(row, key, cells.get(key))
+    values["riders"] = _riders(row, cells.get("riders"))
     values["home_city"] = _city(row, "home_city", cells.get("home_city"))
     values["hukou_city"] = _city(row, "hukou_city", cells.get("hukou_city"))
     return row

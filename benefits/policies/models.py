@@ -131,6 +131,23 @@ class Policy(models.Model):
     # The contract's own periods; a handbook rule without days ("与保险合同一致") uses these.
     waiting_days = models.PositiveSmallIntegerField(_("等待期（天）"), null=True, blank=True)
     cooling_off_days = models.PositiveSmallIntegerField(_("犹豫期（天）"), default=15)
+    # What the services hang on (issue 14): the sum insured now, the standard the plan sets
+    # for its services ("降低保额无法达到相应标准" ends them), the plan level (计划) and the
+    # riders (附加险) the policy carries, by code. Blank: not recorded by the core system yet,
+    # and a rule that needs it is answered unchecked.
+    sum_insured = models.DecimalField(
+        _("保额（元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    standard_sum_insured = models.DecimalField(
+        _("服务保额标准（元）"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("保额低于此标准时健康管理服务终止"),
+    )
+    plan_level = models.CharField(_("计划档次"), max_length=40, blank=True)
+    riders = models.JSONField(_("附加险"), default=list, blank=True, help_text=_("附加险代码列表"))
     holder = models.ForeignKey(
         Person, verbose_name=_("投保人"), on_delete=models.PROTECT, related_name="held_policies"
     )
@@ -218,6 +235,7 @@ class Hospitalisation(models.Model):
         ICU = "icu", _("ICU")
         VIP = "vip", _("VIP病房")
         SPECIAL_NEEDS = "special_needs", _("特需病房")
+        REHAB_SANATORIUM = "rehab_sanatorium", _("康复疗养病房")
 
     person = models.ForeignKey(
         Person, verbose_name=_("患者"), on_delete=models.CASCADE, related_name="hospitalisations"

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
 
 from benefits.models import Person, PhoneChange, Policy, PolicyMember, Product
 from benefits.signals import person_phone_changed
+from benefits.terms.vocabulary import SLUG
 from coverage.models import Region
 from coverage.selectors import region_cached, region_index_cached
 from portal.kernel.actor import SYSTEM, Actor
@@ -65,6 +67,12 @@ class PolicyInput:
     family: bool = False
     group: bool = False
     waiting_days: int | None = None
+    # Left None / empty: the stored value is kept (an import without these columns changes
+    # nothing of them).
+    sum_insured: Decimal | None = None
+    standard_sum_insured: Decimal | None = None
+    plan_level: str | None = None
+    riders: tuple[str, ...] | None = None
 
 
 def _region(text: str | None, field: str) -> Region | None:
@@ -262,6 +270,17 @@ def _check_policy_input(data: PolicyInput) -> Product:
         raise DomainError("invalid_status", f"保单状态“{data.status}”不正确", field="status")
     if data.expires_on <= data.effective_on:
         raise DomainError("invalid_dates", "满期日期须晚于生效日期", field="expires_on")
+    for name in ("sum_insured", "standard_sum_insured"):
+        value = getattr(data, name)
+        if value is not None and value < 0:
+            raise DomainError("invalid_amount", f"{name}：保额不能为负数", field=name)
+    for rider in data.riders or ():
+        if not SLUG.match(rider):
+            raise DomainError(
+                "invalid_rider",
+                f"附加险代码“{rider}”格式不正确（小写字母、数字、下划线）",
+                field="riders",
+            )
     refs = [m.ref for m in data.members]
     if len(refs) != len(set(refs)):
         raise DomainError("duplicate_member_ref", "被保险人编号重复", field="members")
@@ -301,6 +320,11 @@ def _policy_write(data: PolicyInput, *, product: Product, holder: Person) -> tup
         "waiting_days",
     ):
         setattr(policy, name, getattr(data, name))
+    for name in ("sum_insured", "standard_sum_insured", "plan_level"):
+        if getattr(data, name) is not None:
+            setattr(policy, name, getattr(data, name))
+    if data.riders is not None:
+        policy.riders = sorted(set(data.riders))
     policy.product, policy.holder = product, holder
     policy.save()
     return policy, created

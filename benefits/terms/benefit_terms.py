@@ -27,16 +27,27 @@ from benefits.terms.enforcement import unevaluated_settings
 from benefits.terms.follow_ups import FollowUp
 from benefits.terms.fulfilment import CoverageModeTier, DocumentRequirement, Tier
 from benefits.terms.quota import ExclusiveChoice, Quota
+from benefits.terms.reviews import ReviewGate
 from benefits.terms.rules import (
     REPEATABLE_RULE_KINDS,
+    AnyPrerequisite,
     CoveredConditionRule,
+    ItemListRule,
     NetworkRule,
     Prerequisite,
     Rule,
 )
 from benefits.terms.sla import SlaMilestone, check_alternatives
 from benefits.terms.timing import BusinessHours
-from benefits.terms.vocabulary import REASON_CODES, Person, Strict
+from benefits.terms.vocabulary import REASON_CODES, Person, Slug, Strict
+
+
+class Variant(Strict):
+    """A mode of the service the use chooses (线上/线下, 普通门诊/专家门诊) that rules can be
+    scoped to (``only_for``)."""
+
+    code: Slug
+    label: str
 
 
 class BenefitTerms(Strict):
@@ -44,6 +55,16 @@ class BenefitTerms(Strict):
     quota: Quota
     exclusive_choice: ExclusiveChoice | None = None
     prerequisites: list[Prerequisite] = []
+    # At least one of several benefits used first (中宏 陪诊: a green-channel service).
+    prerequisite_any: list[AnyPrerequisite] = []
+    # The modes a use chooses between; rules scoped with ``only_for`` name these or an
+    # exclusive-choice option.
+    variants: list[Variant] = []
+    # The variant of a use that names none (平安 药品服务: the drug service itself, not its
+    # 援助用药 sub-service); empty: a scoped rule asks for the variant.
+    default_variant: str = ""
+    # Decisions taken outside the request before a step of it (hospital, doctor, insurer).
+    reviews: list[ReviewGate] = []
     # What the service hands over (《居家康护指导书》): a request counts as delivered, for the
     # benefits that need this one first, only once the vendor has attached it.
     deliverable: str = ""
@@ -73,6 +94,7 @@ class BenefitTerms(Strict):
             if len(items) != len(set(items)):
                 raise ValueError(f"{name}代码重复")
         check_alternatives(self.sla)
+        self._check_scopes()
         referenced = (
             {
                 rule.coverage_list
@@ -85,6 +107,11 @@ class BenefitTerms(Strict):
                 if isinstance(rule, CoveredConditionRule) and rule.disease_list
             }
             | {tier.coverage_list for tier in self.tiers if isinstance(tier, CoverageModeTier)}
+            | {
+                rule.coverage_list
+                for rule in self.rules
+                if isinstance(rule, ItemListRule) and rule.coverage_list
+            }
         )
         missing = referenced - set(self.coverage_lists)
         if missing:
@@ -101,12 +128,41 @@ class BenefitTerms(Strict):
             raise ValueError("；".join(unevaluated))
         return self
 
+    def variant_codes(self) -> dict[str, str]:
+        """The variants a use may name (modes, then exclusive-choice options): code → label."""
+        codes = {v.code: v.label for v in self.variants}
+        if self.exclusive_choice:
+            codes |= {o.code: o.label for o in self.exclusive_choice.options}
+        return codes
+
+    def _check_scopes(self) -> None:
+        known = self.variant_codes()
+        for index, rule in enumerate(self.rules):
+            unknown = [code for code in rule.only_for if code not in known]
+            if unknown:
+                raise ValueError(
+                    f"rules.{index}.only_for：“{'、'.join(unknown)}”不是本权益的服务方式"
+                    "（variants）或多选一选项"
+                )
+        codes = [v.code for v in self.variants]
+        if len(codes) != len(set(codes)):
+            raise ValueError("服务方式代码重复")
+        if self.default_variant and self.default_variant not in known:
+            raise ValueError(f"default_variant：“{self.default_variant}”不是本权益的服务方式")
+        milestones = {m.code for m in self.sla}
+        gates = [g.code for g in self.reviews]
+        if len(gates) != len(set(gates)):
+            raise ValueError("审核节点代码重复")
+        for gate in self.reviews:
+            if gate.sla and gate.sla not in milestones:
+                raise ValueError(f"reviews.{gate.code}.sla：时效节点“{gate.sla}”不存在")
+
     def reason_codes(self) -> list[str]:
         """Every reason code this benefit can refuse with, in DOMAIN.md order."""
         codes: set[str] = {rule.kind for rule in self.rules}
         if not self.quota.is_unlimited or self.quota.limits:
             codes.add("quota_exhausted")
-        if self.prerequisites:
+        if self.prerequisites or self.prerequisite_any:
             codes.add("prerequisite_missing")
         if self.exclusive_choice:
             codes.add("exclusive_choice_used")

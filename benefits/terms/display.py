@@ -16,18 +16,26 @@ from benefits.terms.fulfilment import (
 from benefits.terms.quota import Quota
 from benefits.terms.rules import (
     AgeRule,
+    AmountCheckRule,
+    AwayFromHomeRule,
     CitizenshipRule,
     CoolingOffRule,
     CoveredConditionRule,
+    DocumentRule,
     FareClassRule,
     FilingDeadlineRule,
     HospitalisationRule,
+    ItemListRule,
     LeadTimeRule,
+    MutualExclusionRule,
     NetworkRule,
+    OutOfScopeRule,
     PolicyInForceRule,
     RecipientRule,
+    RiderRule,
     ServiceHoursRule,
     ServiceValidityRule,
+    SumInsuredRule,
     TimeWindowRule,
     UnsuitableConditionRule,
     WaitingPeriodRule,
@@ -89,7 +97,12 @@ PERSON_NAMES = {
     "guardian": "监护人",
     "proxy": "授权代办人",
 }
-WARD_NAMES = {"icu": "ICU", "vip": "VIP病房", "special_needs": "特需病房"}
+WARD_NAMES = {
+    "icu": "ICU",
+    "vip": "VIP病房",
+    "special_needs": "特需病房",
+    "rehab_sanatorium": "康复疗养病房",
+}
 SCOPE_NAMES = {
     "urban_districts": "仅市区",
     "whole_prefecture": "全市",
@@ -272,7 +285,39 @@ def rule(value: object) -> str:
         case ServiceHoursRule() as r:
             what = "申请" if r.subject == "application" else "服务时间"
             return f"{what}须在{r.description or hours(r.hours)}"
-    return str(value)
+    return _policy_rule(value)
+
+
+def _policy_rule(value: object) -> str:
+    """The rule kinds of issue 14, in plain Chinese; a rule scoped to variants says so."""
+    text = str(value)
+    match value:
+        case SumInsuredRule() as r:
+            parts = [r.description] if r.description else []
+            if r.min_sum_insured is not None:
+                parts.append(f"保额不低于{number(r.min_sum_insured)}元")
+            if r.plan_levels:
+                parts.append("限" + "、".join(r.plan_levels))
+            text = "保额/计划须符合标准：" + "，".join(parts or ["以保单为准"])
+        case RiderRule(label=label):
+            text = f"须投保{label}"
+        case ItemListRule() as r:
+            listed = "、".join(i.label for i in r.items) or (r.coverage_list or "")
+            text = f"{r.label}须在名单内：{listed}"
+        case MutualExclusionRule() as r:
+            text = "不可与" + "、".join(e.label for e in r.excludes) + "同时使用"
+        case AwayFromHomeRule() as r:
+            text = r.description or "须为异地就医"
+        case AmountCheckRule() as r:
+            text = r.description or "金额前置审核"
+        case DocumentRule() as r:
+            text = f"{r.label}须在有效期内" + (
+                f"（{duration(r.valid_for)}）" if r.valid_for else ""
+            )
+        case OutOfScopeRule() as r:
+            text = "不含：" + "、".join(e.label for e in r.excluded)
+    only_for = getattr(value, "only_for", [])
+    return f"{text}（仅适用于：{'、'.join(only_for)}）" if only_for else text
 
 
 def cancellation(value: CancellationPolicy) -> list[str]:

@@ -72,6 +72,96 @@ FIELDS: dict[str, dict[str, Use]] = {
         "tiers": Evaluated(f"{TIERS}.fulfilment_tier"),
         "follow_ups": Evaluated("bookings.messages.followups"),
         "notes": Descriptive("what the data could not say, for the admins who read it"),
+        "prerequisite_any": Evaluated("benefits.eligibility.engine._quota_reasons"),
+        "variants": Evaluated(f"{ENGINE}"),  # a scoped rule applies to its variants only
+        "default_variant": Evaluated(f"{ENGINE}"),
+        "reviews": Evaluated("bookings.lifecycle.reviews.review_gate_check"),
+    },
+    "Variant": {"code": Evaluated(ENGINE), "label": LABEL},
+    "AnyPrerequisite": {
+        "any_of": Evaluated("benefits.eligibility.history.used_benefits"),
+        "label": LABEL,
+        "clause": CLAUSE,
+    },
+    "ReviewGate": {
+        "code": Evaluated("bookings.lifecycle.reviews.review_gate_check"),
+        "label": LABEL,
+        "by": Descriptive("who decides, shown to staff and recorded with the decision"),
+        "before": Evaluated("bookings.lifecycle.reviews.review_gate_check"),
+        # The milestone is an ordinary SLA milestone; the gate names it for staff.
+        "sla": Evaluated("benefits.terms.benefit_terms"),
+        "clause": CLAUSE,
+    },
+    "SumInsuredRule": {
+        "clause": CLAUSE,
+        "kind": KIND,
+        **dict.fromkeys(
+            ("min_sum_insured", "at_least_standard", "plan_levels"),
+            Evaluated("benefits.eligibility.checks_policy._sum_insured"),
+        ),
+        "description": Descriptive("the standard in the handbook's words"),
+    },
+    "RiderRule": {
+        "clause": CLAUSE,
+        "kind": KIND,
+        "rider": Evaluated("benefits.eligibility.checks_policy._rider"),
+        "label": LABEL,
+    },
+    "ItemListRule": {
+        "clause": CLAUSE,
+        "kind": KIND,
+        "label": LABEL,
+        "items": Evaluated("benefits.eligibility.checks_policy._item"),
+        "coverage_list": Evaluated("benefits.eligibility.checks_policy._item"),
+    },
+    "ListItem": {
+        "code": Evaluated("benefits.eligibility.checks_policy._item"),
+        "label": LABEL,
+        "aliases": Evaluated("benefits.eligibility.checks_policy._item"),
+        "min_age": Evaluated("benefits.eligibility.checks_policy._item"),
+        "max_age": Evaluated("benefits.eligibility.checks_policy._item"),
+        "excluded_conditions": Evaluated("benefits.eligibility.checks_policy._item"),
+        "note": Descriptive("what the list prints beside the item"),
+    },
+    "MutualExclusionRule": {
+        "clause": CLAUSE,
+        "kind": KIND,
+        "excludes": Evaluated("benefits.eligibility.checks_policy._exclusion"),
+    },
+    "ExclusiveWith": {
+        "code": Evaluated("benefits.eligibility.checks_policy._exclusion"),
+        "label": LABEL,
+    },
+    "AwayFromHomeRule": {
+        "clause": CLAUSE,
+        "kind": KIND,
+        "home": Evaluated("benefits.eligibility.checks_policy._away"),
+        "level": Evaluated("benefits.eligibility.checks_policy._away"),
+        "description": Descriptive("the definition in the handbook's words"),
+    },
+    "AmountCheckRule": {
+        "clause": CLAUSE,
+        "kind": KIND,
+        "measure": Evaluated("benefits.eligibility.checks_policy._amount"),
+        "description": Descriptive("the check in the handbook's words"),
+    },
+    "DocumentRule": {
+        "clause": CLAUSE,
+        "kind": KIND,
+        "document": Evaluated("benefits.eligibility.checks_policy._document"),
+        "label": LABEL,
+        "valid_for": Evaluated("benefits.eligibility.checks_policy._document"),
+        "min_issuer_grade": Evaluated("benefits.eligibility.checks_policy._document"),
+        "title": Descriptive("the invoice title, shown; the vendor checks the invoice"),
+    },
+    "OutOfScopeRule": {
+        "clause": CLAUSE,
+        "kind": KIND,
+        "excluded": Evaluated("benefits.eligibility.checks_policy._out_of_scope"),
+    },
+    "RequestType": {
+        "code": Evaluated("benefits.eligibility.checks_policy._out_of_scope"),
+        "label": LABEL,
     },
     "Quota": {
         "unit": Evaluated(POOLS),
@@ -167,6 +257,7 @@ FIELDS: dict[str, dict[str, Use]] = {
                 "excluded_wards",
                 "exclude_pregnancy",
                 "requires_discharge",
+                "requires_surgery",
             ),
             Evaluated(f"{CHECKS}._stay"),
         ),
@@ -369,6 +460,12 @@ FIELDS: dict[str, dict[str, Use]] = {
         "clause": CLAUSE,
     },
 }
+
+
+# Every rule kind may be scoped to variants of the service: the engine skips it otherwise.
+for _name, _uses in FIELDS.items():
+    if _name.endswith("Rule"):
+        _uses.setdefault("only_for", Evaluated(f"{ENGINE}"))
 
 
 def unevaluated_settings(model: BaseModel, path: str = "") -> list[str]:

@@ -30,6 +30,15 @@ REASON_CODES: tuple[str, ...] = (
     # Added by issue 14 (not in DOMAIN.md §3; documented in FORMAT.md "Reason codes").
     "outside_service_hours",
     "fare_class_not_covered",
+    # issue 14: policy attributes, lists, exclusions, places, amounts, documents, scope.
+    "sum_insured_below",
+    "rider_missing",
+    "item_not_on_list",
+    "mutually_exclusive",
+    "not_away_from_home",
+    "amount_check",
+    "document_invalid",
+    "out_of_scope",
 )
 
 TimeUnit = Literal["minutes", "hours", "days", "weeks", "months", "years"]
@@ -87,7 +96,7 @@ EpisodeAnchor = Literal[
 ]
 Person = Literal["insured", "holder", "family", "guardian", "proxy"]
 Relation = Literal["spouse", "child", "parent", "other"]
-Ward = Literal["icu", "vip", "special_needs"]
+Ward = Literal["icu", "vip", "special_needs", "rehab_sanatorium"]
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")

@@ -16,9 +16,15 @@ from ninja import Router
 from benefits.eligibility.api import use_inputs
 from benefits.models import Benefit, Policy, PolicyMember, Vendor
 from bookings.idempotency import KeyOwner, StoredResponse, idempotent_call, request_fingerprint
-from bookings.lifecycle.schemas import StaffEventIn, StaffRequestIn, StaffRequestOut, detail
+from bookings.lifecycle.schemas import (
+    StaffEventIn,
+    StaffRequestIn,
+    StaffRequestOut,
+    StaffReviewIn,
+    detail,
+)
 from bookings.lifecycle.selectors import request_ledger, staff_request
-from bookings.lifecycle.staff import EVENT_PERMISSIONS, Consumed, staff_event
+from bookings.lifecycle.staff import EVENT_PERMISSIONS, Consumed, review_record, staff_event
 from bookings.lifecycle.submission import RequestInput, request_submit
 from bookings.vendors.api import IdempotencyKey
 from bookings.vendors.schemas import ErrorOut
@@ -176,6 +182,46 @@ def post_event(
             reason=payload.reason,
             cause=payload.cause or "",
             consumption=[Consumed(c.measure, c.amount, c.note) for c in payload.consumption],
+        )
+        return 200, _shown(user, ref)
+
+    fingerprint = request_fingerprint("POST", request.path, payload.model_dump(mode="json"))
+    return _answer(
+        idempotent_call(
+            owner=KeyOwner(staff_user=user),
+            key=idempotency_key,
+            fingerprint=fingerprint,
+            apply=apply,
+        )
+    )
+
+
+@router.post(
+    "/requests/{ref}/reviews",
+    auth=staff_auth(CHANGE),
+    response={200: StaffRequestOut, **WRITE_ERRORS},
+    summary="记录审核节点结论（医院/医生/保险公司评估）",
+    description=(
+        "记录权益条款 reviews 中一个审核节点的结论（如博鳌乐城医院评估、主治医师再次评估），"
+        "连同依据 reason 与操作人写入处理记录（事件 reviewed）。未通过时申请随之结束（审核中为"
+        "未通过，已通过后为保险公司原因取消），额度返还。审核节点未全部通过前，被其阻挡的步骤"
+        "返回 409 review_pending。不认识的节点返回 422 invalid_input；申请已越过该节点或已结束"
+        "返回 409 review_closed。必须带 Idempotency-Key。"
+    ),
+)
+def post_review(
+    request: HttpRequest, ref: str, payload: StaffReviewIn, idempotency_key: str = IdempotencyKey
+) -> HttpResponse:
+    user = request_user(request)
+
+    def apply() -> tuple[int, dict[str, Any]]:
+        review_record(
+            staff_request(user, ref),
+            actor=staff_actor(user),
+            gate=payload.gate,
+            passed=payload.passed,
+            reason=payload.reason,
+            channel=payload.channel,
         )
         return 200, _shown(user, ref)
 

@@ -198,6 +198,9 @@ class RequestEvent(models.Model):
         """The event as the policyholder's timeline names it: its transition's label."""
         from bookings.lifecycle.workflow import event_label  # workflow imports the models
 
+        if self.event == "reviewed":  # a review gate's decision
+            verdict = _("通过") if self.data.get("passed") else _("未通过")
+            return f"{self.data.get('label', _('审核'))}：{verdict}"
         return event_label(self.event)
 
     @property

@@ -65,6 +65,13 @@ class StaffRequestIn(Schema):
     note: str = Field("", max_length=2000, description="坐席备注")
 
 
+class StaffReviewIn(Schema):
+    gate: str = Field(max_length=60, description="审核节点代码（权益条款 reviews 中的 code）")
+    passed: bool = Field(description="审核结论：true 通过；false 不通过（申请随之结束，额度返还）")
+    reason: str = Field(min_length=1, max_length=300, description="结论依据（谁评估、结论如何）")
+    channel: Channel = Field("hotline", description="受理渠道：hotline 客服热线")
+
+
 class StaffEventIn(Schema):
     event: StaffEventCode = Field(
         description=(
@@ -201,10 +208,9 @@ def _ledger_entry(entry: QuotaLedgerEntry) -> dict[str, Any]:
 
 
 def _timeline_event(event: RequestEvent) -> dict[str, Any]:
-    transition = TRANSITIONS.get(event.event)
     return {
         "event": event.event,
-        "label": str(transition.label) if transition else event.event,
+        "label": str(event.label),
         "status": event.to_status,
         "status_label": str(Status(event.to_status).label),
         "at": event.at,

@@ -20,6 +20,7 @@ from benefits.quota.deliveries import delivery_record
 from benefits.quota.ledger import quota_release, quota_use
 from bookings.lifecycle.cancellation import cause_for, cause_label, change_outcome, terms_decide
 from bookings.lifecycle.events import notify, record_event
+from bookings.lifecycle.reviews import review_gate_check
 from bookings.lifecycle.workflow import transition_for
 from bookings.models import Consumption, QuotaOutcome, ServiceRequest, Status
 from portal.kernel.actor import SYSTEM, Actor
@@ -133,6 +134,7 @@ def request_transition(
     locked = ServiceRequest.objects.select_for_update().select_related("benefit").get(pk=request.pk)
     transition = transition_for(event, locked.status)
     cause = cause_for(event, cause)
+    review_gate_check(locked, event)
     if event == "assigned":
         check_vendor_serves(data["vendor"], locked.benefit)
     from_status = locked.status

@@ -16,9 +16,11 @@ from django.utils.translation import gettext as _
 
 from benefits.models import Vendor
 from bookings.lifecycle.cancellation import EVENT_CAUSES, cause_for
+from bookings.lifecycle.events import record_event
+from bookings.lifecycle.reviews import REVIEW_EVENT
 from bookings.lifecycle.services import request_transition
-from bookings.lifecycle.workflow import TransitionNotAllowed, transition_for
-from bookings.models import ServiceRequest, Status
+from bookings.lifecycle.workflow import TRANSITIONS, TransitionNotAllowed, transition_for
+from bookings.models import OPEN_STATUSES, ServiceRequest, Status
 from bookings.vendors.services import consumption_record
 from portal.kernel.actor import Actor
 from portal.kernel.errors import DomainError
@@ -82,6 +84,68 @@ def check_staff_event(
     if cause:
         # Only the events that end a request without its service carry a cause.
         cause_for(STAFF_EVENTS[event], cause, allowed=EVENT_CAUSES.get(STAFF_EVENTS[event], ()))
+
+
+@transaction.atomic
+def review_record(
+    request: ServiceRequest,
+    *,
+    actor: Actor,
+    gate: str,
+    passed: bool,
+    reason: str,
+    channel: str = "",
+) -> ServiceRequest:
+    """Record a review gate's decision (who recorded it, who decided, why) as a
+    ``reviewed`` event. A failed review ends the request: rejected while it is under review,
+    else cancelled for the insurer's cause (the quota is returned either way)."""
+    locked = ServiceRequest.objects.select_for_update().select_related("benefit").get(pk=request.pk)
+    spec = next((g for g in locked.benefit.parsed_terms.reviews if g.code == gate), None)
+    if spec is None:
+        codes = "、".join(g.code for g in locked.benefit.parsed_terms.reviews) or "无"
+        raise _invalid(
+            _("本权益没有审核节点“%(gate)s”（可选：%(codes)s）") % {"gate": gate, "codes": codes},
+            "gate",
+        )
+    if not reason.strip():
+        raise _invalid(_("记录审核结论必须说明依据 reason"), "reason")
+    if locked.status not in OPEN_STATUSES or _reached(locked, spec.before):
+        raise DomainError(
+            "review_closed",
+            _("申请当前状态为“%(status)s”，不能再记录“%(label)s”")
+            % {"status": Status(locked.status).label, "label": spec.label},
+            status=409,
+        )
+    record_event(
+        locked,
+        REVIEW_EVENT,
+        locked.status,
+        actor,
+        reason,
+        gate=spec.code,
+        label=spec.label,
+        by=spec.by,
+        passed=passed,
+        **({"channel": channel} if channel else {}),
+    )
+    if passed:
+        return locked
+    why = f"{spec.label}未通过：{reason}"
+    if locked.status in TRANSITIONS["rejected"].sources:
+        return request_transition(locked, "rejected", actor=actor, reason=why)
+    return request_transition(locked, "cancelled", actor=actor, reason=why, cause="insurer")
+
+
+def _reached(request: ServiceRequest, step: str) -> bool:
+    """Whether the request already took the gated step (a review then comes too late)."""
+    order = {"approved": 0, "scheduled": 1, "in_service": 2}
+    status_step = {
+        Status.APPROVED: 0,
+        Status.ASSIGNED: 0,
+        Status.SCHEDULED: 1,
+        Status.IN_SERVICE: 2,
+    }.get(Status(request.status))
+    return status_step is not None and status_step >= order[step]
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ history), then the request and its quota hold in one transaction."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,7 +20,7 @@ from benefits.eligibility.facts import (
     needed_of,
 )
 from benefits.eligibility.history import PoolState
-from benefits.eligibility.model import Verdict
+from benefits.eligibility.model import DocumentFacts, Verdict
 from benefits.eligibility.tiers import AdvanceInput
 from benefits.models import Benefit, Hospitalisation, Policy, PolicyMember
 from benefits.policies.consent import consent_problem
@@ -67,6 +67,16 @@ class RequestInput:
     hospital_public: bool | None = None
     fares: tuple[tuple[str, str], ...] = ()
     days: Decimal | None = None
+    # issue 14: the variant, item, what else is used, the request type, the amounts of the
+    # pre-checks and the documents the use relies on (see EligibilityQuery).
+    variant: str | None = None
+    item: str | None = None
+    also_using: frozenset[str] = frozenset()
+    request_type: str | None = None
+    self_pay: Decimal | None = None
+    deductible: Decimal | None = None
+    sum_insured_left: Decimal | None = None
+    documents: dict[str, DocumentFacts] = field(default_factory=dict)
     submission_key: str = ""
     # How the request reached us ("hotline": a staff agent on the phone); empty for the
     # portal. Kept in the request's context and on its "submitted" event.
@@ -123,6 +133,14 @@ def _query(data: RequestInput) -> EligibilityQuery:
         hospital_public=data.hospital_public,
         fares=data.fares,
         days=data.days,
+        variant=data.variant or data.option or None,
+        item=data.item,
+        also_using=data.also_using,
+        request_type=data.request_type,
+        self_pay=data.self_pay,
+        deductible=data.deductible,
+        sum_insured_left=data.sum_insured_left,
+        documents=data.documents,
     )
 
 
@@ -266,6 +284,13 @@ def _context(data: RequestInput) -> dict[str, Any]:
         context["site"] = data.site
     if data.days is not None:
         context["days"] = str(data.days)
+    # What the vendor serves (the item, the mode) and what the pre-checks read.
+    for key in ("variant", "item", "request_type"):
+        if getattr(data, key):
+            context[key] = getattr(data, key)
+    for key in ("self_pay", "deductible", "sum_insured_left"):
+        if getattr(data, key) is not None:
+            context[key] = str(getattr(data, key))
     if data.channel:
         context["channel"] = data.channel
     return context

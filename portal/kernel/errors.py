@@ -37,6 +37,8 @@ class ErrorCode(StrEnum):
     BIRTH_DATE_MISMATCH = "birth_date_mismatch"
     MISSING_BIRTH_DATE = "missing_birth_date"
     PERSON_SHARED_ACROSS_INSURERS = "person_shared_across_insurers"
+    INVALID_AMOUNT = "invalid_amount"  # a negative sum insured
+    INVALID_RIDER = "invalid_rider"  # a rider code that is not a code
     # --- quota and eligibility ---
     OUTSIDE_POLICY_PERIOD = "outside_policy_period"
     BENEFIT_NOT_IN_PRODUCT = "benefit_not_in_product"
@@ -50,6 +52,8 @@ class ErrorCode(StrEnum):
     CALENDAR_YEAR_NOT_ENTERED = "calendar_year_not_entered"
     # --- requests and vendors ---
     TRANSITION_NOT_ALLOWED = "transition_not_allowed"
+    REVIEW_PENDING = "review_pending"  # a review gate before the step has not passed
+    REVIEW_CLOSED = "review_closed"  # the request took the gated step or ended
     VENDOR_NOT_SERVING = "vendor_not_serving"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     INVALID_CAUSE = "invalid_cause"

@@ -20,6 +20,7 @@ from benefits.terms.rules import (
     CoveredConditionRule,
     FilingDeadlineRule,
     HospitalisationRule,
+    ItemListRule,
     LeadTimeRule,
     NetworkRule,
     RecipientRule,
@@ -62,6 +63,9 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     "diagnosis": ("disease", "diagnosed_on"),
     "category": ("category",),
     "site": ("site",),
+    "variant": ("variant",),
+    "item": ("item",),
+    "surgery": ("surgery",),
 }
 
 
@@ -140,6 +144,7 @@ class ServiceRequestForm(forms.Form):
         self._add_option_field()
         self._add_time_field()
         self._add_site_field()
+        self._add_scope_fields()
         self._add_place_fields()
         self._add_stay_fields()
         self._add_diagnosis_fields()
@@ -169,12 +174,48 @@ class ServiceRequestForm(forms.Form):
 
     def _add_site_field(self) -> None:
         # Lead times per clinic (博鳌: 普通门诊 2 天 … 专家门诊 15 天): the clinic decides.
-        sites = [
-            s.site for r in self.terms.rules if isinstance(r, LeadTimeRule) for s in r.per_site
-        ]
+        sites = list(
+            dict.fromkeys(
+                s.site for r in self.terms.rules if isinstance(r, LeadTimeRule) for s in r.per_site
+            )
+        )
         if sites:
             self.fields["site"] = forms.ChoiceField(
                 label=_("就诊医院及门诊类型"), choices=[(s, s) for s in sites]
+            )
+
+    def _add_scope_fields(self) -> None:
+        """The service mode (线下面诊, 专家门诊), the item on the benefit's list and whether the
+        stay had an operation, where a rule needs them (issue 14)."""
+        terms = self.terms
+        if terms.variants and any(r.only_for for r in terms.rules):
+            self.fields["variant"] = forms.ChoiceField(
+                label=_("服务方式"),
+                choices=[(v.code, v.label) for v in terms.variants],
+                required=False,
+                initial=terms.default_variant or None,
+            )
+        for rule in terms.rules:
+            if isinstance(rule, ItemListRule):
+                label = _("项目（%(what)s）") % {"what": rule.label}
+                if rule.items:
+                    self.fields["item"] = forms.ChoiceField(
+                        label=label,
+                        choices=[("", "——")] + [(i.code, i.label) for i in rule.items],
+                        required=False,
+                    )
+                else:
+                    self.fields["item"] = forms.CharField(
+                        label=label, max_length=120, required=False
+                    )
+                break
+        if any(isinstance(r, HospitalisationRule) and r.requires_surgery for r in terms.rules):
+            self.fields["surgery"] = forms.TypedChoiceField(
+                label=_("本次住院是否手术"),
+                choices=[("", "——"), ("1", _("是")), ("0", _("否"))],
+                coerce=lambda value: value == "1",
+                empty_value=None,
+                required=False,
             )
 
     def _add_recipient_field(self, family: list[PolicyMember]) -> None:
@@ -365,6 +406,7 @@ class ServiceRequestForm(forms.Form):
                 discharged_on=data.get("discharged_on"),
                 day_surgery=bool(data.get("day_surgery")),
                 region=data.get("region") or None,
+                surgery=data.get("surgery"),
             )
         diagnosis = None
         if data.get("diagnosed_on"):
@@ -391,5 +433,7 @@ class ServiceRequestForm(forms.Form):
             conditions=frozenset(data.get("conditions") or ()),
             site=data.get("site") or None,
             days=Decimal(data["days"]) if data.get("days") else None,
+            variant=data.get("variant") or None,
+            item=data.get("item") or None,
             submission_key=data["submission_key"],
         )

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from benefits.eligibility.engine import evaluate
-from benefits.eligibility.facts import EligibilityQuery, benefit_cached, facts_build
+from benefits.eligibility.facts import EligibilityQuery, benefit_cached, facts_build, prior_codes
 from benefits.eligibility.history import History, PoolState, history_load
 from benefits.eligibility.members import MemberRow
 from benefits.eligibility.model import Missing, Reason, Verdict
@@ -164,10 +164,10 @@ def member_lines(members: list[PolicyMember], at: datetime) -> dict[int, list[Be
             categories[code] = category
     by_code = {b.code: b for lines in benefits_by_product.values() for b in lines}
     priors = {
-        code: by_code[p.benefit]
+        code: by_code[code]
         for b in by_code.values()
-        for p in b.parsed_terms.prerequisites
-        if (code := p.benefit) in by_code
+        for code in prior_codes(b.parsed_terms)
+        if code in by_code
     }
     history = history_load(policies, by_code.values(), priors.values())
     usage = _usage(policies)
@@ -241,9 +241,7 @@ def _line(
             recipient=row,
             benefit=benefit,
             history=history,
-            prerequisites={
-                p.benefit: priors[p.benefit] for p in terms.prerequisites if p.benefit in priors
-            },
+            prerequisites={code: priors[code] for code in prior_codes(terms) if code in priors},
         )
     except DomainError as exc:  # outside the policy period: nothing can be used
         verdict = Verdict(reasons=[Reason(exc.code, exc.message, "")], unchecked=[])

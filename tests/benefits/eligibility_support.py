@@ -35,6 +35,7 @@ class Insured:
     home_city: str | None = None
     mainland: bool = True
     id_type: str = "resident_id"
+    hukou_city: str | None = None
 
 
 FAMILY = (
@@ -49,7 +50,12 @@ def _person(who: Insured) -> PersonInput:
     serial = next(_serial)
     if who.id_type == "resident_id":
         number = resident_id(f"110105{who.birth:%Y%m%d}{serial % 1000:03d}")
-        return PersonInput(name=f"被保险人{who.ref}", id_number=number, home_city=who.home_city)
+        return PersonInput(
+            name=f"被保险人{who.ref}",
+            id_number=number,
+            home_city=who.home_city,
+            hukou_city=who.hukou_city,
+        )
     return PersonInput(
         name=f"被保险人{who.ref}",
         id_type=who.id_type,
@@ -57,6 +63,7 @@ def _person(who: Insured) -> PersonInput:
         birth_date=who.birth,
         mainland_citizen=who.mainland,
         home_city=who.home_city,
+        hukou_city=who.hukou_city,
     )
 
 

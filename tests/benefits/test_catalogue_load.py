@@ -11,7 +11,14 @@ from benefits.catalogue.loading import catalogue_load
 from benefits.models import Benefit, Product, Vendor
 from coverage.models import CoverageList
 
-PRODUCT_CODES = {"xiaokang.rsyj", "manulife.dmm", "axa.zysh", "pingan.health", "manulife.hywj"}
+PRODUCT_CODES = {
+    "xiaokang.rsyj",
+    "manulife.dmm",
+    "axa.zysh",
+    "pingan.health",
+    "manulife.hywj",
+    "kangning.anxin",  # the synthetic sixth handbook
+}
 
 # DOMAIN.md §4, verbatim: the public benefit codes.
 BENEFIT_CODES = {
@@ -75,6 +82,14 @@ BENEFIT_CODES = {
         "inpatient_advance",
         "kids_dental",
     ],
+    # The synthetic sixth handbook (benefits/catalogue/handbooks/kangning.anxin.md).
+    "kangning.anxin": [
+        "expert_outpatient",
+        "exam_expedite",
+        "escort",
+        "admission_arrangement",
+        "inpatient_advance",
+    ],
 }
 ALL_BENEFIT_CODES = {f"{p}.{s}" for p, services in BENEFIT_CODES.items() for s in services}
 
@@ -123,6 +138,9 @@ def test_clause_texts_are_quoted_from_the_seed_handbooks(settings):
         return "".join(text.split())
 
     texts = {p.name: squeeze(p.read_text(encoding="utf-8")) for p in seeds.glob("*.txt")}
+    # A handbook written for the catalogue (no seed PDF) is kept beside it.
+    handbooks = settings.BASE_DIR / "benefits" / "catalogue" / "handbooks"
+    texts |= {p.name: squeeze(p.read_text(encoding="utf-8")) for p in handbooks.glob("*.md")}
     for benefit in Benefit.objects.all():
         seed = texts[benefit.source_file]
         # Compare a few sentences, whitespace removed (the PDF extraction breaks lines).

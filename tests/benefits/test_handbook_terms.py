@@ -187,11 +187,18 @@ CASES = [
     (
         "002 博鳌 各门诊提前预约时间（2天/4天/1周/15天）",
         lambda: (
+            # one lead_time per clinic type (普通/专家门诊), each per hospital
             {
-                (s.min_lead.amount, s.min_lead.unit)
-                for s in rule("axa.zysh.special_drug_boao", "lead_time").per_site
+                (tuple(r.only_for), s.site, s.min_lead.amount, s.min_lead.unit)
+                for r in rules("axa.zysh.special_drug_boao", "lead_time")
+                for s in r.per_site
             }
-            >= {(Decimal(2), "days"), (Decimal(4), "days"), (Decimal(15), "days")}
+            == {
+                (("ordinary_clinic",), "博鳌恒大国际医院", Decimal(2), "days"),
+                (("ordinary_clinic",), "博鳌超级医院", Decimal(1), "weeks"),
+                (("expert_clinic",), "博鳌恒大国际医院", Decimal(4), "days"),
+                (("expert_clinic",), "博鳌超级医院", Decimal(15), "days"),
+            }
         ),
     ),
     (

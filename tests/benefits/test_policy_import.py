@@ -238,3 +238,47 @@ def test_an_excel_file_with_real_date_cells_imports_the_same(admin_client):
 
     policy = Policy.objects.get(number="PA-IMP-001")
     assert (policy.signed_on, policy.effective_on) == (date(2026, 1, 1), date(2026, 1, 2))
+
+
+@pytest.mark.django_db
+def test_the_import_records_sum_insured_plan_and_riders_and_blank_keeps_them():
+    # given a 中宏 policy the core system exports with its 保额, standard, plan and riders
+    given = row(**{"保单号": "MA-IMP-SI", "产品代码": "manulife.dmm", "家庭保单": "否",
+                   "保额": "1,000,000", "服务保额标准": "1000000", "计划档次": "计划一",
+                   "附加险": "device_medical_expense、ci_rider"})  # fmt: skip
+    cells = {key: given[header] for key, header in COLUMNS if header in given}
+
+    report = policies_import(rows=[cells], dry_run=False)
+
+    assert report.ok, [r.errors for r in report.rows]
+    policy = Policy.objects.get(number="MA-IMP-SI")
+    assert (policy.sum_insured, policy.standard_sum_insured, policy.plan_level) == (
+        1000000,
+        1000000,
+        "计划一",
+    )
+    assert policy.riders == ["ci_rider", "device_medical_expense"]
+
+    # when a later export reduces the sum insured and leaves the other columns blank
+    later = {**cells, "sum_insured": "500000", "standard_sum_insured": "", "plan_level": "",
+             "riders": ""}  # fmt: skip
+    assert policies_import(rows=[later], dry_run=False).ok
+
+    # then only the sum insured changed
+    policy.refresh_from_db()
+    assert (policy.sum_insured, policy.standard_sum_insured, policy.riders) == (
+        500000,
+        1000000,
+        ["ci_rider", "device_medical_expense"],
+    )
+
+
+@pytest.mark.django_db
+def test_a_bad_sum_insured_or_rider_code_is_refused_with_the_column_named():
+    given = row(**{"保额": "五十万", "附加险": "特药险"})
+    cells = {key: given[header] for key, header in COLUMNS if header in given}
+
+    report = policies_import(rows=[cells], dry_run=True)
+
+    assert not report.ok
+    assert "保额" in report.rows[0].errors and "附加险" in report.rows[0].errors

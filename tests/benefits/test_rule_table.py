@@ -50,6 +50,12 @@ class Base:
     at: str = t("2026-06-01")
     member: str = "M1"
     policy: dict[str, Any] = field(default_factory=dict)
+    # What the base use needs on the policy first (中宏 异地就医补贴: a green-channel use).
+    given: Callable[[Policy], None] | None = None
+
+
+# 中宏 异地就医补贴 needs a green-channel service used and a hospital outside the 户口 city.
+SHANGHAI_HUKOU = (Insured("M1", date(1980, 5, 1), "self", hukou_city="310101"),)
 
 
 DIAGNOSED = {"confirmed": True, "diagnosed_on": "2026-05-01"}
@@ -58,7 +64,7 @@ BASES = {
     "second_opinion": Base(
         "pingan.health.second_opinion", {"diagnosis": {**DIAGNOSED, "disease": "恶性肿瘤"}}
     ),
-    "tumor_mdt": Base("pingan.health.tumor_mdt", {"diagnosis": DIAGNOSED}),
+    "tumor_mdt": Base("pingan.health.tumor_mdt", {"diagnosis": DIAGNOSED, "variant": "offline"}),
     "hospital_visit": Base(
         "pingan.health.hospital_visit",
         {
@@ -103,7 +109,7 @@ BASES = {
     ),
     "kids_dental": Base(
         "manulife.hywj.kids_dental",
-        {},
+        {"variant": "fluoride_varnish"},
         member="M2",
         policy={"members": KIDS, "waiting_days": None, "expires_on": date(2028, 1, 1)},
     ),
@@ -129,7 +135,9 @@ BASES = {
         {
             "diagnosis": DIAGNOSED,
             "hospital": "博鳌超级医院",
-            "site": "博鳌超级医院（专家门诊）",
+            "site": "博鳌超级医院",
+            "variant": "expert_clinic",
+            "item": "Brigatinib",  # on 附表3
             "planned_at": t("2026-06-16"),
         },
     ),
@@ -149,6 +157,8 @@ BASES = {
             },  # a Friday
         },
         at=t("2026-05-29", 23),
+        policy={"members": SHANGHAI_HUKOU},
+        given=lambda policy: ledger(policy, "manulife.hywj.ci_outpatient", on=date(2026, 5, 9)),
     ),
     "travel": Base(
         "manulife.dmm.travel_subsidy",
@@ -157,7 +167,10 @@ BASES = {
             "category": "out_of_province",
             "amount": "5000",
             "planned_at": t("2026-05-25"),  # the visit the subsidy is claimed for
+            "region": "110101",
         },
+        policy={"members": SHANGHAI_HUKOU},
+        given=lambda policy: ledger(policy, "manulife.dmm.expert_outpatient", on=date(2026, 5, 20)),
     ),
 }
 
@@ -849,7 +862,7 @@ ROWS = [
         "pass",
         "boao",
         "普通门诊须至少提前 2 天预约",
-        change=ctx(site="博鳌恒大国际医院（普通门诊）", planned_at=t("2026-06-03")),
+        change=ctx(site="博鳌恒大国际医院", variant="ordinary_clinic", planned_at=t("2026-06-03")),
     ),
     Row(  # no clinic given: the engine asks which one, rather than assume the shortest lead
         "lead_time",
@@ -858,7 +871,7 @@ ROWS = [
         "专家门诊须至少提前 15 天预约",
         change=ctx(site=None),
         missing=("site",),
-        message="请选择就诊医院及门诊类型，可选：博鳌恒大国际医院（普通门诊）",
+        message="请选择就诊医院及门诊类型，可选：博鳌恒大国际医院、博鳌超级医院",
     ),
     # 004 一、(四)3.8) "陪诊不支持如下人群使用：住院病人…": the 陪诊 only, not the booking
     Row(
@@ -953,6 +966,8 @@ def test_rule_table(row: Row, ask):
     assert any(row.clause in clause for clause in _cited(benefit, row.code)), row.clause
     # and a policy, changed as the row says, with its ledger
     policy = make_policy(benefit.product.code, **{**base.policy, **row.policy})
+    if base.given:
+        base.given(policy)
     if row.given:
         row.given(policy)
 
@@ -982,7 +997,8 @@ def test_a_network_list_not_imported_yet_is_reported_unchecked_not_failed(ask):
     answer = ask(_body(Row("age", "pass", "kids_dental", ""), policy)).json()
 
     assert answer["eligible"] is True
-    assert answer["unchecked"] == ["not_in_network"]
+    # (and the policy's sum insured, which the test policy does not record)
+    assert answer["unchecked"] == ["not_in_network", "sum_insured_below"]
 
 
 def test_a_qr_code_network_lets_no_named_hospital_pass_silently(ask):
@@ -993,7 +1009,7 @@ def test_a_qr_code_network_lets_no_named_hospital_pass_silently(ask):
     answer = ask(_body(row, policy)).json()
 
     # then the network is reported as not checkable yet, for whichever clinic
-    assert answer["unchecked"] == ["not_in_network"]
+    assert answer["unchecked"] == ["not_in_network", "sum_insured_below"]
     assert "not_in_network" not in [r["code"] for r in answer["reasons"]]
 
 

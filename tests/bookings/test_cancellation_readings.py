@@ -19,6 +19,7 @@ from benefits.quota.entitlements import pools_for
 from benefits.quota.ledger import balance_open, quota_hold
 from bookings.lifecycle.cancellation import cancellation_outcome, request_cancel_preview
 from bookings.lifecycle.services import request_transition
+from bookings.lifecycle.staff import review_record
 from bookings.lifecycle.workflow import TransitionNotAllowed
 from bookings.models import QuotaOutcome, ServiceRequest, Status
 from portal.kernel.actor import Actor
@@ -65,6 +66,8 @@ def held_request(code: str, number: str) -> ServiceRequest:
         benefit=benefit,
         quota_outcome=QuotaOutcome.HELD,
     )
+    for gate in benefit.parsed_terms.reviews:  # 平安 MDT: the 专案管理组's review first
+        review_record(request, actor=OPS, gate=gate.code, passed=True, reason="审核通过")
     request_transition(request, "approved", actor=OPS)
     request_transition(request, "assigned", actor=OPS, vendor=benefit.vendor)
     return request

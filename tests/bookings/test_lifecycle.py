@@ -13,6 +13,7 @@ from benefits.eligibility.facts import DiagnosisInput, StayInput
 from benefits.models import Benefit, QuotaBalance, Vendor
 from bookings.lifecycle.cancellation import request_cancel_preview
 from bookings.lifecycle.services import request_transition
+from bookings.lifecycle.staff import review_record
 from bookings.lifecycle.submission import NotEligible, RequestInput, request_submit
 from bookings.lifecycle.workflow import TransitionNotAllowed
 from bookings.models import QuotaOutcome, RequestEvent, Status
@@ -178,7 +179,9 @@ def test_axa_boao_special_drug_once_booked_is_used_even_if_cancelled():
             planned_at=at(2026, 6, 20, 9),
             region="琼海市",
             hospital="博鳌超级医院",
-            site="博鳌超级医院（专家门诊）",  # 15 days ahead: 19 given
+            site="博鳌超级医院",
+            variant="expert_clinic",  # 专家门诊: 15 days ahead, 19 given
+            item="Brigatinib",  # on 附表3
             diagnosis=DiagnosisInput(
                 confirmed=True,
                 diagnosed_on=date(2026, 5, 10),
@@ -190,6 +193,14 @@ def test_axa_boao_special_drug_once_booked_is_used_even_if_cancelled():
     )
     before = request_cancel_preview(request, now=at(2026, 6, 2, 10))
     assert before.counts_as_used is False
+    # 服务流程3: the 博鳌 hospital's assessment comes before the approval
+    review_record(
+        request,
+        actor=OPS,
+        gate="boao_hospital_assessment",
+        passed=True,
+        reason="博鳌超级医院评估：适宜申请海外药品",
+    )
     deliver(request, scheduled_at=at(2026, 6, 20, 9))
     after = request_cancel_preview(request, now=at(2026, 6, 3, 10))
     assert after.counts_as_used is True

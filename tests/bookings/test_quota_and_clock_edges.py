@@ -32,8 +32,10 @@ from bookings.lifecycle.submission import NotEligible, RequestInput, request_sub
 from bookings.models import Milestone, QuotaOutcome, Status
 from bookings.sla.clocks import milestone_clock, sla_scan
 from bookings.vendors.services import consumption_record, vendor_event
+from coverage.models import Region
 from portal.kernel.actor import Actor
 from portal.kernel.errors import DomainError
+from tests.benefits.eligibility_support import ledger
 from tests.clock import TZ, Clock, at
 from tests.factories import outpatient_request
 
@@ -69,7 +71,8 @@ def test_a_no_show_uses_the_booking_and_stops_its_clocks():
 
 
 def travel_policy(number: str) -> Policy:
-    return policy_with_members(
+    """郑一, 户口 in 上海, who has used a green-channel service (异地就医补贴 needs both)."""
+    policy = policy_with_members(
         number=number,
         product="manulife.dmm",
         members=[("郑一", date(1978, 4, 4), "self")],
@@ -77,6 +80,11 @@ def travel_policy(number: str) -> Policy:
         signed_on=date(2026, 1, 1),
         waiting_days=30,
     )
+    person = policy.members.get().person
+    person.hukou_city = Region.objects.get(code="310101")
+    person.save(update_fields=["hukou_city"])
+    ledger(policy, "manulife.dmm.expert_outpatient", on=date(2026, 5, 2))
+    return policy
 
 
 def travel(policy: Policy, category: str, amount: int, when: datetime) -> RequestInput:
@@ -88,6 +96,7 @@ def travel(policy: Policy, category: str, amount: int, when: datetime) -> Reques
         category=category,
         amount=Decimal(amount),
         planned_at=when - timedelta(days=6),
+        region="110101",  # the visit in 北京
         diagnosis=DiagnosisInput(confirmed=False, diagnosed_on=date(2026, 5, 1)),
     )
 

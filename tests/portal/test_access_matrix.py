@@ -79,6 +79,7 @@ POST /api/staff/v1/requests/{ref}/events                    401 403 403 401 401 
 # another insurer's vendor or product is 404 (tests/bookings/test_settlement_api.py).
 GET /api/staff/v1/cost-ratio/{product}/{year}               401 403 403 401 401 403 403 403 200 200
 GET /api/staff/v1/vendor-statements/{vendor}/{month}        401 403 403 401 401 403 403 403 200 200
+POST /api/staff/v1/requests/{ref}/reviews                   401 403 403 401 401 403 422 404 403 422
 
 # Vendor API: a vendor's token and nothing else (a session is no token); a request assigned
 # to another vendor is 404.

@@ -350,7 +350,7 @@ CASES = [
         expires_on=date(2027, 1, 1),
         history=dental_taken_in_year_1,
         at=at(2025, 9, 1, 10),
-        context=DENTAL_CONTEXT,
+        context={**DENTAL_CONTEXT, "variant": "milk_tooth_extraction"},
         option="milk_tooth_extraction",
         form={**DENTAL_FORM, "option": "milk_tooth_extraction"},
         expected=Answer("ineligible", ("quota_exhausted", "exclusive_choice_used")),
@@ -366,7 +366,7 @@ CASES = [
         expires_on=date(2027, 1, 1),
         history=dental_taken_in_year_1,
         at=at(2026, 3, 2, 10),
-        context=DENTAL_CONTEXT,
+        context={**DENTAL_CONTEXT, "variant": "fluoride_varnish"},
         option="fluoride_varnish",
         form=DENTAL_FORM,
         expected=Answer("eligible"),
@@ -382,7 +382,7 @@ CASES = [
         expires_on=date(2027, 1, 1),
         history=dental_cancelled_in_year_1,
         at=at(2025, 9, 1, 10),
-        context=DENTAL_CONTEXT,
+        context={**DENTAL_CONTEXT, "variant": "fluoride_varnish"},
         option="fluoride_varnish",
         form=DENTAL_FORM,
         expected=Answer("eligible"),
@@ -707,8 +707,14 @@ def family_of(size: int, number: str, product: str, effective_on: date) -> Polic
 
 
 def travel_history(policy: Policy, uses: int) -> None:
-    """``uses`` past 省外 travel subsidies of 10 元 each, spread over the members."""
+    """``uses`` past 省外 travel subsidies of 10 元 each, spread over the members, after M1's
+    重疾门诊 green channel (异地就医补贴 needs one) and with M1's 户口 in 上海 (the visit is
+    in 北京: 异地)."""
     refs = list(policy.members.order_by("id").values_list("ref", flat=True))
+    holder = policy.members.get(ref="M1").person
+    holder.hukou_city = Region.objects.get(code="310101")
+    holder.save(update_fields=["hukou_city"])
+    ledger(policy, "manulife.hywj.ci_outpatient", ref="M1", on=date(2026, 3, 1))
     for index in range(uses):
         ledger(
             policy,
@@ -752,7 +758,8 @@ def critical_illness() -> str:
 @pytest.mark.parametrize(
     ("benefit", "product", "history", "long_history", "queries_expected"),
     [
-        (TRAVEL, "manulife.hywj", travel_history, 100, 3),
+        # The deliveries are read too: 异地就医补贴 needs a green-channel service first.
+        (TRAVEL, "manulife.hywj", travel_history, 100, 4),
         # A prerequisite: the deliveries are read too (29 past uses: seven members' guides and
         # visits, the holder's guide).
         (HOME_REHAB, "xiaokang.rsyj", rehab_history, 29, 4),
@@ -769,6 +776,7 @@ def test_the_staff_api_costs_the_same_queries_for_1_and_8_members_and_a_long_his
             "planned_at": "2026-03-05T10:00:00+08:00",
             "amount": "100",
             "category": "out_of_province",
+            "region": "110105",
             "diagnosis": {"disease": critical_illness(), "diagnosed_on": "2026-03-04"},
         },
         HOME_REHAB: VISIT_CONTEXT,

@@ -4,6 +4,7 @@ requesting, uploading, following and cancelling; who may open what; query budget
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -250,3 +251,25 @@ def test_the_carer_form_asks_for_the_days_and_refuses_more_than_seven(client, ow
     seven = client.post(url, {**body, "days": "7"})
     assert "符合申请条件" in seven.text
     assert not ServiceRequest.objects.exists()
+
+
+def test_benefits_page_shows_a_manulife_benefit_ended_when_the_sum_insured_fell_below_standard(
+    client, django_user_model
+):
+    # 001 其他需要被服务人注意的事项 8. "降低保额无法达到相应标准，则对应的健康管理服务自动终止"
+    policy = policy_with_members(
+        number="PORTAL-SI",
+        product="manulife.dmm",
+        members=[("王一", date(1985, 1, 1), "self")],
+        effective_on=timezone.localdate() - timedelta(days=60),
+        phones={0: "13800000077"},
+    )
+    Policy.objects.filter(pk=policy.pk).update(
+        sum_insured=Decimal("300000"), standard_sum_insured=Decimal("1000000")
+    )
+    log_in(client, django_user_model, policy)
+
+    text = client.get(reverse("portal:home")).text
+
+    assert "电话健康咨询" in text
+    assert "保单保额300,000元低于本服务要求的1,000,000元" in text

@@ -63,6 +63,7 @@ def test_staff_session_reads_the_catalogue(client, staff_user):
         "axa.zysh",
         "pingan.health",
         "manulife.hywj",
+        "kangning.anxin",  # the synthetic sixth handbook
     }
     escort = next(
         b for b in products["pingan.health"]["benefits"] if b["code"] == "pingan.health.escort"
@@ -114,7 +115,7 @@ def test_catalogue_query_count_does_not_grow_with_the_catalogue(
     with django_assert_num_queries(4):
         everything = client.get(URL, headers=headers)
     assert len(one.json()["products"]) == 1
-    assert len(everything.json()["products"]) == 5
+    assert len(everything.json()["products"]) == 6
 
 
 @pytest.mark.django_db

@@ -28,7 +28,7 @@ from pypdf import PdfWriter
 from benefits.models import Policy, Vendor
 from bookings.vendors.services import vendor_token_issue
 from portal.kernel.staff_auth import staff_token_issue
-from tests.benefits.eligibility_support import Insured, make_policy
+from tests.benefits.eligibility_support import Insured, ledger, make_policy
 from tests.factories import StaffFactory
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -100,9 +100,18 @@ class PolicySpec:
     signed_on: date | None = None  # default: the effective date
     members: tuple[Insured, ...] = (SELF, SPOUSE)
     waiting_days: int | None = 30
+    # Benefits M1 has already used (a hold taken on the day): 中宏 异地就医补贴 needs a
+    # green-channel service used first.
+    used: tuple[tuple[str, date], ...] = ()
 
     def build(self) -> Policy:
         expires_on = self.expires_on or self.effective_on + relativedelta(years=1, days=-1)
+        policy = self._policy(expires_on)
+        for benefit, on in self.used:
+            ledger(policy, benefit, on=on)
+        return policy
+
+    def _policy(self, expires_on: date) -> Policy:
         return make_policy(
             self.product,
             members=self.members,
@@ -254,6 +263,10 @@ class Hotline:
         return self._post("/requests", body)
 
     def event(self, ref: str, step: Event) -> Any:
+        if step.event.startswith("review:"):  # a review gate's decision (reviews endpoint)
+            gate = step.event.removeprefix("review:")
+            body = {"gate": gate, "passed": True, "reason": "评估通过", **step.fields}
+            return self._post(f"/requests/{ref}/reviews", body)
         return self._post(f"/requests/{ref}/events", {"event": step.event, **step.fields})
 
     def handover(self, ref: str, step: Handover) -> Any:

@@ -27,6 +27,7 @@ from datetime import date, datetime
 import pytest
 
 from tests.benefits import eligibility_support as support
+from tests.benefits.eligibility_support import Insured
 from tests.scenarios.scenario_support import (
     MANULIFE_DMM,
     MANULIFE_HYWJ,
@@ -68,9 +69,25 @@ XIAOKANG_2026 = PolicySpec(
 # 中宏 DMM: in force from 1 June 2025 (cooling-off to 16 June, 30 waiting days to 30 June);
 # from 2 January 2026; or for two policy years from 1 March 2025.
 DMM_2025 = PolicySpec("manulife.dmm", date(2025, 6, 1))
+# 异地就医补贴: 户口 in 广州, the visit in 上海, after a green-channel service (专家门诊).
+GUANGZHOU_HUKOU = (
+    Insured("M1", date(1980, 5, 1), "self", home_city="310101", hukou_city="440106"),
+)
+DMM_2025_AWAY = PolicySpec(
+    "manulife.dmm",
+    date(2025, 6, 1),
+    members=GUANGZHOU_HUKOU,
+    used=(("manulife.dmm.expert_outpatient", date(2025, 7, 20)),),
+)
 DMM_2026 = PolicySpec("manulife.dmm", date(2026, 1, 2))
 DMM_TWO_YEARS = PolicySpec("manulife.dmm", date(2025, 3, 1), expires_on=date(2027, 2, 28))
 HYWJ_2026 = PolicySpec("manulife.hywj", date(2026, 1, 2))
+HYWJ_2026_AWAY = PolicySpec(
+    "manulife.hywj",
+    date(2026, 1, 2),
+    members=GUANGZHOU_HUKOU,
+    used=(("manulife.hywj.ci_outpatient", date(2026, 2, 2)),),
+)
 
 # --- the requests' facts --------------------------------------------------------------------
 
@@ -83,7 +100,10 @@ def stay(admitted: str, discharged: str | None = None, **more: object) -> dict[s
 
 
 MDT = "pingan.health.tumor_mdt"
-MDT_CONTEXT = {"diagnosis": {"confirmed": True, "diagnosed_on": "2026-02-20"}}
+MDT_CONTEXT = {
+    "diagnosis": {"confirmed": True, "diagnosed_on": "2026-02-20"},
+    "variant": "online",  # 线上视频会诊: no hospital list
+}
 MDT_AT = at(2026, 3, 10, 14)  # the consultation the agent books
 
 CARER_7D = "pingan.health.inpatient_carer_7d"
@@ -156,6 +176,14 @@ def booked(when: datetime, vendor: str, start: datetime, on: int = -1) -> tuple[
     )
 
 
+def mdt_booked(when: datetime) -> tuple[Event, ...]:
+    """平安 MDT: the 专案管理组's review passed, then approved, assigned and booked."""
+    return (
+        Event(when, "review:case_panel_review", {"reason": "专案管理组：适合多学科会诊"}),
+        *booked(when, "pingan_team", MDT_AT),
+    )
+
+
 def delivered(
     when: datetime, vendor: str, consumption: list[dict[str, str]] | None = None, on: int = -1
 ) -> tuple[Event, ...]:
@@ -192,7 +220,7 @@ CASES = [
         (
             # given a consultation booked for 10 March 14:00
             Submit(at(2026, 3, 2, 10), MDT, MDT_CONTEXT),
-            *booked(at(2026, 3, 2, 11), "pingan_team", MDT_AT),
+            *mdt_booked(at(2026, 3, 2, 11)),
             # when the insured cancels at 9 March 14:00, exactly 24 hours before
             cancel(at(2026, 3, 9, 14)),
             # then the boundary is inside the window: the consultation is used
@@ -210,7 +238,7 @@ CASES = [
         PINGAN_2026,
         (
             Submit(at(2026, 3, 2, 10), MDT, MDT_CONTEXT),
-            *booked(at(2026, 3, 2, 11), "pingan_team", MDT_AT),
+            *mdt_booked(at(2026, 3, 2, 11)),
             # when cancelled 24 hours and one minute before
             cancel(at(2026, 3, 9, 13, 59)),
             # then the consultation is returned
@@ -229,7 +257,7 @@ CASES = [
         PINGAN_2026,
         (
             Submit(at(2026, 3, 2, 10), MDT, MDT_CONTEXT),
-            *booked(at(2026, 3, 2, 11), "pingan_team", MDT_AT),
+            *mdt_booked(at(2026, 3, 2, 11)),
             # given two changes, each days ahead of the consultation
             reschedule(at(2026, 3, 4, 10), at(2026, 3, 12, 14)),
             reschedule(at(2026, 3, 5, 10), at(2026, 3, 13, 14)),
@@ -250,7 +278,7 @@ CASES = [
         PINGAN_2026,
         (
             Submit(at(2026, 3, 2, 10), MDT, MDT_CONTEXT),
-            *booked(at(2026, 3, 2, 11), "pingan_team", MDT_AT),
+            *mdt_booked(at(2026, 3, 2, 11)),
             reschedule(at(2026, 3, 4, 10), at(2026, 3, 12, 14)),
             cancel(at(2026, 3, 5, 10)),
             Quota("released"),
@@ -268,7 +296,7 @@ CASES = [
         PINGAN_2026,
         (
             Submit(at(2026, 3, 2, 10), MDT, MDT_CONTEXT),
-            *booked(at(2026, 3, 2, 11), "pingan_team", MDT_AT),
+            *mdt_booked(at(2026, 3, 2, 11)),
             # given the insured moved the consultation 23 hours before it
             reschedule(at(2026, 3, 9, 15), at(2026, 3, 20, 14)),
             # when they cancel the new time five days ahead
@@ -306,7 +334,10 @@ CASES = [
             Submit(
                 at(2025, 9, 30, 17, 30),
                 MDT,
-                {"diagnosis": {"confirmed": True, "diagnosed_on": "2025-08-01"}},
+                {
+                    "diagnosis": {"confirmed": True, "diagnosed_on": "2025-08-01"},
+                    "variant": "online",
+                },
             ),
             # then half an hour counts that day and 1.5 h on 9 October, after the holiday
             Due("response", at(2025, 10, 9, 10, 30)),
@@ -1248,7 +1279,7 @@ CASES = [
         clause(
             MANULIFE_DMM, "三、（五）3. 2)", "被服务人需在就诊后 10 个工作日内发起异地就医补贴申请"
         ),
-        DMM_2025,
+        DMM_2025_AWAY,
         (
             # given a visit on Friday 26 September 2025: the working days after it are 28
             # (make-up Sunday), 29, 30 September, 9, 10, 11 (make-up Saturday), 13–16 October
@@ -1257,6 +1288,7 @@ CASES = [
                 TRAVEL,
                 {
                     "diagnosis": DMM_DIAGNOSIS,
+                    "region": "310101",
                     "category": "out_of_province",
                     "amount": "1000",
                     "planned_at": iso(at(2025, 9, 26, 10)),
@@ -1270,13 +1302,14 @@ CASES = [
         clause(
             MANULIFE_DMM, "三、（五）3. 2)", "被服务人需在就诊后 10 个工作日内发起异地就医补贴申请"
         ),
-        DMM_2025,
+        DMM_2025_AWAY,
         (
             Submit(
                 at(2025, 10, 17, 9),
                 TRAVEL,
                 {
                     "diagnosis": DMM_DIAGNOSIS,
+                    "region": "310101",
                     "category": "out_of_province",
                     "amount": "1000",
                     "planned_at": iso(at(2025, 9, 26, 10)),
@@ -1289,13 +1322,14 @@ CASES = [
     Case(
         "dmm-travel-subsidy-caps-per-category",
         clause(MANULIFE_DMM, "三、（一）异地就医补贴", "省内最高 2000 元/年，省外最高 5000 元/年"),
-        DMM_2025,
+        DMM_2025_AWAY,
         (
             Submit(
                 at(2025, 8, 5, 10),
                 TRAVEL,
                 {
                     "diagnosis": DMM_DIAGNOSIS,
+                    "region": "310101",
                     "category": "in_province",
                     "amount": "2000",
                     "planned_at": iso(at(2025, 8, 1, 10)),
@@ -1306,6 +1340,7 @@ CASES = [
                 TRAVEL,
                 {
                     "diagnosis": DMM_DIAGNOSIS,
+                    "region": "310101",
                     "category": "in_province",
                     "amount": "100",
                     "planned_at": iso(at(2025, 8, 4, 10)),
@@ -1317,6 +1352,7 @@ CASES = [
                 TRAVEL,
                 {
                     "diagnosis": DMM_DIAGNOSIS,
+                    "region": "310101",
                     "category": "out_of_province",
                     "amount": "5000",
                     "planned_at": iso(at(2025, 8, 4, 10)),
@@ -1332,7 +1368,7 @@ CASES = [
             "一、(四) 注意事项 6. 2)",
             "被服务人需在就诊后 10 个工作日内发起补贴申请。门诊以就诊日起 10 个工作日计算",
         ),
-        HYWJ_2026,
+        HYWJ_2026_AWAY,
         (
             # given a visit on Friday 13 February 2026: the working days after it are 14
             # (make-up Saturday), 24–27, 28 (make-up Saturday) February, 2–5 March
@@ -1341,6 +1377,7 @@ CASES = [
                 HYWJ_TRAVEL,
                 {
                     "diagnosis": HYWJ_DIAGNOSIS,
+                    "region": "310101",
                     "category": "out_of_province",
                     "amount": "1000",
                     "planned_at": iso(at(2026, 2, 13, 10)),
@@ -1356,13 +1393,14 @@ CASES = [
             "一、(四) 注意事项 6. 2)",
             "被服务人需在就诊后 10 个工作日内发起补贴申请。门诊以就诊日起 10 个工作日计算",
         ),
-        HYWJ_2026,
+        HYWJ_2026_AWAY,
         (
             Submit(
                 at(2026, 3, 6, 9),
                 HYWJ_TRAVEL,
                 {
                     "diagnosis": HYWJ_DIAGNOSIS,
+                    "region": "310101",
                     "category": "out_of_province",
                     "amount": "1000",
                     "planned_at": iso(at(2026, 2, 13, 10)),
