@@ -161,6 +161,7 @@ class Command(SideBySideCommand):
                 "changes": "0",
                 "outcome_reason": "''",
                 "submitted_by_id": "NULL",
+                "assignee_id": "NULL",
                 "submission_key": "''",
                 "created_at": now,
                 "updated_at": now,

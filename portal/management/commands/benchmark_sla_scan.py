@@ -144,6 +144,7 @@ class Command(SizeBenchmark):
                 "changes": "0",
                 "outcome_reason": "''",
                 "submitted_by_id": "NULL",
+                "assignee_id": "NULL",
                 "submission_key": "''",
                 "created_at": now,
                 "updated_at": now,
