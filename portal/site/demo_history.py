@@ -43,7 +43,9 @@ from benefits.policies.services import MemberInput, PersonInput, PolicyInput, po
 from benefits.quota.entitlements import pools_for
 from benefits.quota.ledger import QuotaExhausted, balance_open, quota_hold
 from bookings.lifecycle.events import notify, record_event
+from bookings.lifecycle.reviews import pending_reviews
 from bookings.lifecycle.services import request_transition
+from bookings.lifecycle.staff import review_record
 from bookings.models import FollowUp, Milestone, QuotaOutcome, ServiceRequest
 from portal.kernel.actor import SYSTEM, Actor
 from portal.kernel.clock import SHANGHAI
@@ -142,6 +144,7 @@ def load_demo_history(*, now: datetime | None = None, days: int = DAYS) -> Histo
                 if moment >= now or step == stop:
                     break
                 with simulated_clock(moment):
+                    _pass_reviews(request, event)
                     request_transition(
                         request, event, actor=_actor(event, request), now=moment, **data
                     )
@@ -348,6 +351,13 @@ def _steps(
         return
     yield appointment, "in_service", {}
     yield appointment + hours(2, 30), "completed", {}
+
+
+def _pass_reviews(request: ServiceRequest, event: str) -> None:
+    """The reviews the benefit's terms put before ``event`` (a hospital's assessment, the
+    member's signature on a plan), recorded as passed, as the desk would before the step."""
+    for gate in pending_reviews(request, event):
+        review_record(request, actor=OPERATOR, gate=gate.code, passed=True, reason="演示：审核通过")
 
 
 def _actor(event: str, request: ServiceRequest) -> Actor:
