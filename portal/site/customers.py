@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from benefits.models import Person, Policy, PolicyMember
+from benefits.policies.consents import ConsentRecord
 from bookings.models import Document, Milestone, ServiceRequest
 from portal.kernel.identity import (
     PhoneNumberError,
@@ -70,6 +71,7 @@ class CustomerFile:
     benefits: list[MemberBenefits]
     requests: list[ServiceRequest]  # deadlines and documents prefetched
     messages: list[SmsMessage]  # phone, template and time only: a body may hold a login code
+    consents: list[ConsentRecord]  # every grant and withdrawal, newest first
 
     @property
     def documents(self) -> list[Document]:
@@ -104,7 +106,8 @@ def _requests(user: Any, person: Person, policy_ids: set[int]) -> QuerySet[Servi
 def customer_file(user: Any, person_id: int, at: datetime) -> CustomerFile:
     """Everything the customer page shows about one person of the user's insurers (else
     404): policies, members, what is left of each benefit (the portal's own numbers),
-    requests with their deadlines and documents, the texts sent to the person's phone."""
+    requests with their deadlines and documents, the texts sent to the person's phone, the
+    consents given and withdrawn."""
     person = get_scoped_or_404(Person.objects.all(), user, pk=person_id)
     policies = list(_policies(user, person))
     policy_ids = {policy.pk for policy in policies}
@@ -125,6 +128,7 @@ def customer_file(user: Any, person_id: int, at: datetime) -> CustomerFile:
         benefits=benefits,
         requests=list(_requests(user, person, policy_ids)),
         messages=messages,
+        consents=list(person.consents.order_by("-granted_at", "-id")),
     )
 
 

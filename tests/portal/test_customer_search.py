@@ -254,3 +254,30 @@ def test_the_customer_page_costs_the_same_queries_for_one_and_many_requests(clie
     SmsMessage.objects.create(phone=DEMO_PHONE, template="request_update", body="x")
     assert page_queries(client, customer_url(pingan)) == one
     assert one <= 20
+
+
+def test_the_customer_page_lists_consents_given_and_withdrawn(client):
+    # given the demo holder consented in the portal and later withdrew, then consented again
+    from datetime import timedelta
+
+    from benefits.policies.consents import ConsentRecord
+
+    policies = demo_family()
+    pingan = policies[PINGAN_POLICY]
+    now = timezone.now()
+    common = {"person": pingan.holder, "kind": "health_information", "purpose": "p"}
+    ConsentRecord.objects.create(
+        **common,
+        version="v1",
+        channel="portal",
+        granted_at=now - timedelta(days=9),
+        withdrawn_at=now - timedelta(days=3),
+    )
+    ConsentRecord.objects.create(**common, version="v2", channel="hotline", granted_at=now)
+    client.force_login(staff_member("operator", ["pingan"]))
+    page = client.get(customer_url(pingan)).text
+    # then the agent sees both, newest first, with channel and state in Chinese
+    table = page[page.index('id="customer-consents"') :]
+    assert table.index("v2") < table.index("v1")
+    assert "客服热线" in table and "有效" in table
+    assert "客户门户" in table and "撤回" in table
