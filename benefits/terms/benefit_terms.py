@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from benefits.terms.cancellation import CancellationPolicy
 from benefits.terms.enforcement import unevaluated_settings
@@ -50,6 +50,20 @@ class Variant(Strict):
     label: str
 
 
+def _information_only(note: str) -> str:
+    """A note is information for people (fee scope, a reading, a disclaimer) and starts
+    "说明"; a rule that changes a decision is data the engine evaluates, never a note."""
+    if not note.startswith("说明"):
+        raise ValueError(
+            "备注只写给人看的说明，须以“说明：”开头；会改变判定的规则须写成规则数据"
+            f"（{note[:20]}…）"
+        )
+    return note
+
+
+InformationNote = Annotated[str, AfterValidator(_information_only)]
+
+
 class BenefitTerms(Strict):
     summary: Annotated[str, Field(min_length=1)]
     quota: Quota
@@ -77,7 +91,7 @@ class BenefitTerms(Strict):
     coverage_lists: list[str] = []
     tiers: list[Tier] = []
     follow_ups: list[FollowUp] = []
-    notes: list[str] = []
+    notes: list[InformationNote] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> BenefitTerms:

@@ -75,6 +75,9 @@ def with_(**changes):
             "工作时间只能以分钟、小时或工作日计",
         ),
         (with_(unknown_field=1), "unknown_field：不认识的字段"),
+        # A rule no field can express is not parked in a note: it becomes data (issue 14).
+        (with_(notes=["未结构化：降低保额无法达到相应标准"]), "须以“说明：”开头"),
+        (with_(notes=["说明：费用范围", "手册未印"]), "notes.1"),
     ],
 )
 def test_invalid_terms_are_rejected_with_a_chinese_reason(terms, message):
