@@ -144,7 +144,7 @@ def load_demo_history(*, now: datetime | None = None, days: int = DAYS) -> Histo
                 if moment >= now or step == stop:
                     break
                 with simulated_clock(moment):
-                    _pass_reviews(request, event)
+                    result.events += _pass_reviews(request, event)
                     request_transition(
                         request, event, actor=_actor(event, request), now=moment, **data
                     )
@@ -353,11 +353,14 @@ def _steps(
     yield appointment + hours(2, 30), "completed", {}
 
 
-def _pass_reviews(request: ServiceRequest, event: str) -> None:
+def _pass_reviews(request: ServiceRequest, event: str) -> int:
     """The reviews the benefit's terms put before ``event`` (a hospital's assessment, the
-    member's signature on a plan), recorded as passed, as the desk would before the step."""
-    for gate in pending_reviews(request, event):
+    member's signature on a plan), recorded as passed, as the desk would before the step;
+    how many (each is an event row)."""
+    gates = pending_reviews(request, event)
+    for gate in gates:
         review_record(request, actor=OPERATOR, gate=gate.code, passed=True, reason="演示：审核通过")
+    return len(gates)
 
 
 def _actor(event: str, request: ServiceRequest) -> Actor:

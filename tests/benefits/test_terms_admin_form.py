@@ -58,7 +58,7 @@ def test_the_terms_are_a_form_in_chinese_without_engineering_notes(
     client, manulife_supervisor, django_assert_max_num_queries
 ):
     benefit = Benefit.objects.get(code=BENEFIT)
-    benefit.terms = {**benefit.terms, "notes": ["工程备注：见 issue 12"]}
+    benefit.terms = {**benefit.terms, "notes": ["说明：工程备注，见 issue 12"]}
     benefit.save()
 
     with django_assert_max_num_queries(CHANGE_PAGE_BUDGET):
@@ -79,6 +79,11 @@ def test_the_terms_are_a_form_in_chinese_without_engineering_notes(
         re.search(r"[A-Za-z]{4}", str(p.get("title", ""))) is None
         for p in schema["properties"].values()
     )
+    # and so does every nested field, rule kind and value an operator picks
+    english = re.findall(
+        r'"title": "([^"]*[A-Za-z]{4}[^"]*)"', json.dumps(schema, ensure_ascii=False)
+    )
+    assert english == []
 
 
 @pytest.mark.django_db
