@@ -15,11 +15,12 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from bookings.complaints import clock, services
 from bookings.complaints.selectors import complaint_report
-from bookings.models import Complaint, ComplaintReply
+from bookings.models import Complaint
 from portal.kernel.actor import staff_actor
 from portal.kernel.errors import DomainError
 from portal.kernel.tenancy import InsurerScopedAdmin, has_permission
@@ -63,7 +64,7 @@ class ComplaintHandleForm(forms.ModelForm):
     extend_reason = forms.CharField(
         label=_("延长至30日（情况复杂）：原因"), required=False, max_length=300
     )
-    approval_reason = forms.CharField(
+    approve_reason = forms.CharField(
         label=_("再延长30日（情况特别复杂，经审批）：审批理由"), required=False, max_length=300
     )
     outcome_choice = forms.ChoiceField(
@@ -91,7 +92,7 @@ class ComplaintHandleForm(forms.ModelForm):
         now = timezone.now()
         steps = {
             "extend_reason": clock.COMPLEX_DAYS,
-            "approval_reason": clock.APPROVED_DAYS,
+            "approve_reason": clock.APPROVED_DAYS,
         }
         for field, days in steps.items():
             if data.get(field):
@@ -102,17 +103,6 @@ class ComplaintHandleForm(forms.ModelForm):
         if bool(data.get("outcome_choice")) != bool((data.get("outcome_note") or "").strip()):
             self.add_error("outcome_note", _("办结须同时选择处理结果并填写处理意见"))
         return data
-
-
-class ReplyInline(admin.TabularInline):
-    model = ComplaintReply
-    extra = 0
-    fields = ("created_at", "author", "body")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # replies go through the form's box, which tells the complainant
 
 
 @admin.register(Complaint)
@@ -135,7 +125,6 @@ class ComplaintAdmin(InsurerScopedAdmin):
     search_fields = ("=ref", "=policy__number", "=request__ref")
     autocomplete_fields = ("policy", "person", "request", "vendor")
     date_hierarchy = "received_at"
-    inlines = [ReplyInline]
     show_full_result_count = False
     readonly = (
         "ref",
@@ -164,7 +153,27 @@ class ComplaintAdmin(InsurerScopedAdmin):
         "recorded_by",
         "warned_at",
         "breached_at",
+        "replies_shown",
     )
+
+    @admin.display(description=_("回复记录"))
+    def replies_shown(self, obj: Complaint) -> str:
+        rows = format_html_join(
+            "",
+            "<li>{} {}：{}</li>",
+            (
+                (
+                    timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
+                    r.author.get_username() if r.author else "",
+                    r.body,
+                )
+                for r in obj.replies.select_related("author")
+            ),
+        )
+        return format_html("<ul>{}</ul>", rows) if rows else "—"
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a regulatory record: closed with its outcome, never deleted
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
         kwargs["form"] = ComplaintHandleForm if obj is not None else ComplaintAddForm
@@ -179,7 +188,7 @@ class ComplaintAdmin(InsurerScopedAdmin):
         if has_permission(request.user, EXTEND):
             fields.append("extend_reason")
         if has_permission(request.user, APPROVE):
-            fields.append("approval_reason")
+            fields.append("approve_reason")
         return [*fields, "outcome_choice", "outcome_note"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -221,11 +230,11 @@ class ComplaintAdmin(InsurerScopedAdmin):
                 services.complaint_extend(
                     complaint=obj, reason=data["extend_reason"], actor=actor, at=now
                 )
-            if data.get("approval_reason"):
+            if data.get("approve_reason"):
                 if not has_permission(request.user, APPROVE):
                     raise PermissionDenied
                 services.complaint_approve_extension(
-                    complaint=obj, reason=data["approval_reason"], approver=actor, at=now
+                    complaint=obj, reason=data["approve_reason"], approver=actor, at=now
                 )
             if data.get("outcome_choice"):
                 services.complaint_close(
@@ -237,9 +246,6 @@ class ComplaintAdmin(InsurerScopedAdmin):
                 )
         except DomainError as exc:  # a concurrent change since the form was checked
             self.message_user(request, exc.message, messages.ERROR)
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        return None  # replies are read-only here; they are written by complaint_reply
 
     # --- the report ---------------------------------------------------------------------
 

@@ -190,6 +190,8 @@ def complaint_approve_extension(
 ) -> Complaint:
     """情况特别复杂: 30 → 60 days, only with the internal approval recorded (who, when, why).
     The caller checked that ``approver`` holds ``bookings.approve_extension_complaint``."""
+    if approver.user is None:  # the 办法's internal approval is a named person's
+        raise _invalid(_("再延长须由具名的审批人批准"), "approver")
     row = _locked_open(complaint)
     text = _text(reason, "reason", empty=_("请填写审批理由"), limit=REASON_MAX_CHARS)
     check_extension(row, to_days=clock.APPROVED_DAYS, at=at)
