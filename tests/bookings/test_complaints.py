@@ -510,3 +510,31 @@ def test_staff_actor_is_recorded_as_who_recorded_a_hotline_complaint(request_of_
         actor=staff_actor(operator),
     )
     assert complaint.recorded_by == operator
+
+
+def test_the_portal_list_costs_the_same_queries_for_one_complaint_or_ten(
+    client, request_of_a, clock, django_assert_max_num_queries
+):
+    # given one complaint with a reply
+    complaint_reply(complaint=filed(request_of_a), body="已收到", author=OPS)
+    policyholder_login(client, request_of_a.policy.holder)
+    # session, user, account and person, the complaints with request and benefit, replies
+    with django_assert_max_num_queries(6):
+        one = client.get(reverse("portal:complaint_list"))
+    # when there are ten, each with a reply
+    for _ in range(9):
+        complaint_reply(complaint=filed(request_of_a), body="已收到", author=OPS)
+    with django_assert_max_num_queries(6):
+        ten = client.get(reverse("portal:complaint_list"))
+    # then both pages show every complaint at the same cost
+    assert one.text.count("已收到") == 1 and ten.text.count("已收到") == 10
+
+
+def test_a_complaint_cannot_be_given_to_another_insurers_staff(client, request_of_a, clock):
+    complaint = filed(request_of_a)
+    outsider = staff_member("operator", [AXA])
+    client.force_login(staff_member("operator", [PINGAN]))
+    response = change(client, complaint, assignee=outsider.pk)
+    assert response.status_code == 200  # the form re-renders with the choice refused
+    complaint.refresh_from_db()
+    assert complaint.assignee is None
