@@ -172,6 +172,11 @@ class ComplaintAdmin(InsurerScopedAdmin):
         )
         return format_html("<ul>{}</ul>", rows) if rows else "—"
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.status != Complaint.Status.OPEN:
+            return False  # closed with its outcome: read-only from then on
+        return super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a regulatory record: closed with its outcome, never deleted
 
@@ -182,7 +187,7 @@ class ComplaintAdmin(InsurerScopedAdmin):
         return super().get_form(request, obj, change, **kwargs)
 
     def _handle_fields(self, request: HttpRequest, obj: Complaint) -> list[str]:
-        if obj.status != Complaint.Status.OPEN or not self.has_change_permission(request, obj):
+        if not self.has_change_permission(request, obj):
             return []
         fields = ["assignee", "reply"]
         if has_permission(request.user, EXTEND):

@@ -285,6 +285,10 @@ def test_the_outcome_closes_it_and_a_closed_complaint_takes_no_more_steps(
     with pytest.raises(DomainError) as refused:
         complaint_reply(complaint=complaint, body="补充", author=OPS)
     assert refused.value.code == "complaint_closed"
+    # the admin page is read-only from then on: no reply box, a POST changes nothing
+    page = client.get(reverse("admin:bookings_complaint_change", args=[complaint.pk])).text
+    assert 'name="reply"' not in page
+    assert change(client, complaint, reply="再补充").status_code == 403
     client.logout()
     policyholder_login(client, request_of_a.policy.holder)
     listing = client.get(reverse("portal:complaint_list")).text
