@@ -6,14 +6,17 @@ SLA scan's warning and escalation, the report per vendor and per benefit, and te
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date, timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.urls import reverse
 
 from benefits.models import Vendor
 from bookings.complaints import clock as rules
+from bookings.complaints import services
 from bookings.complaints.services import (
     complaint_approve_extension,
     complaint_close,
@@ -542,3 +545,38 @@ def test_a_complaint_cannot_be_given_to_another_insurers_staff(client, request_o
     assert response.status_code == 200  # the form re-renders with the choice refused
     complaint.refresh_from_db()
     assert complaint.assignee is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent claims need PostgreSQL")
+def test_two_scanners_at_once_escalate_each_complaint_once(catalogue, monkeypatch):
+    # given three complaints past their deadline
+    request = outpatient_request(number="CMP-TWO", at=at(2026, 3, 2, 9), actor=HOLDER)
+    for _ in range(3):
+        filed(request)
+    notified: list[str] = []
+    monkeypatch.setattr(
+        services,
+        "notify_complaints",
+        lambda rows, kind: notified.extend(f"{kind}:{row.ref}" for row in rows),
+    )
+    barrier = threading.Barrier(2)
+    counts: list[int] = []
+
+    def scan() -> None:
+        try:
+            barrier.wait()
+            counts.append(rules.complaint_scan(at(2026, 3, 19, 0, 0)).breached)
+        finally:
+            connection.close()
+
+    # when two scanners run at the same instant
+    threads = [threading.Thread(target=scan) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # then each complaint is escalated and notified once, whoever claimed it
+    assert sum(counts) == 3
+    assert sorted(notified) == sorted(f"breach:{c.ref}" for c in Complaint.objects.all())
