@@ -1,6 +1,7 @@
 """The bookings app's models, one module per capability (lifecycle, documents, messages, SLA,
 vendors); Django and callers import them from here."""
 
+from bookings.complaints.models import Complaint, ComplaintReply
 from bookings.documents.models import Document, DocumentAccess
 from bookings.lifecycle.models import (
     OPEN_STATUSES,
@@ -33,6 +34,8 @@ from bookings.vendors.models import (
 __all__ = [
     "OPEN_STATUSES",
     "CallLog",
+    "Complaint",
+    "ComplaintReply",
     "Consumption",
     "ContractPrice",
     "Document",

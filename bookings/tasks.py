@@ -1,5 +1,5 @@
-"""Celery tasks: thin callers of the SLA scan, the scheduled messages, vendor webhooks and
-the daily policy status sweep.
+"""Celery tasks: thin callers of the SLA scan (request milestones and complaints), the
+scheduled messages, vendor webhooks and the daily policy status sweep.
 
 Each is idempotent (rows are claimed with conditional UPDATEs), so a retry or a second
 worker changes nothing; ``acks_late`` and ``task_reject_on_worker_lost`` come from the
@@ -16,6 +16,7 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
+from bookings.complaints.clock import complaint_scan
 from bookings.lifecycle.policy_end import policy_status_sweep
 from bookings.messages.followups import followups_send
 from bookings.sla.clocks import sla_recompute, sla_scan
@@ -32,8 +33,14 @@ RETRY = {
 
 @shared_task(**RETRY)
 def scan_sla() -> dict[str, int]:
-    """Warn of milestones due soon, breach the overdue ones (every 5 minutes)."""
-    return asdict(sla_scan(timezone.now()))
+    """Warn of milestones and complaints due soon, breach (escalate) the overdue ones (every
+    5 minutes); the counts add both."""
+    now = timezone.now()
+    milestones, complaints = sla_scan(now), complaint_scan(now)
+    return {
+        "warned": milestones.warned + complaints.warned,
+        "breached": milestones.breached + complaints.breached,
+    }
 
 
 @shared_task(**RETRY)

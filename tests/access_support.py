@@ -187,6 +187,7 @@ def build_world() -> World:
         SmsMessage: SmsMessage.objects.get(),
         **_library_rows(policy),
         **_settlement_rows(request),
+        **_complaint_rows(request),
     }
     world = World(
         policy=policy,
@@ -200,6 +201,23 @@ def build_world() -> World:
     world.clients = {role: role_client(world, role) for role in ROLES}
     admin_objects[PolicyholderAccount] = PolicyholderAccount.objects.get(person=holder)
     return world
+
+
+def _complaint_rows(request: ServiceRequest) -> dict[type[Model], Model]:
+    """Policyholder A's complaint about ``request`` (insurer 1, vendor X)."""
+    from bookings.complaints.services import complaint_file
+    from bookings.models import Complaint
+
+    complaint = complaint_file(
+        policy=request.policy,
+        person=request.policy.holder,
+        request=request,
+        category="delay",
+        description="服务商迟迟没有联系我",
+        channel="portal",
+        actor=POLICYHOLDER,
+    )
+    return {Complaint: complaint}
 
 
 def _settlement_rows(request: ServiceRequest) -> dict[type[Model], Model]:
@@ -444,14 +462,17 @@ def _url_probe(world: World, route: Route) -> Probe:
 
 
 # The APIs whose every POST carries an Idempotency-Key.
-IDEMPOTENT_PREFIXES = ("/api/vendor/", "/api/staff/v1/requests")
+IDEMPOTENT_PREFIXES = ("/api/vendor/", "/api/staff/v1/requests", "/api/staff/v1/complaints")
 
 
 def _api_probe(world: World, method: str, path: str) -> Probe:
+    from bookings.models import Complaint
+
+    complaint = world.admin_objects[Complaint]
     url = path.format(
         number=world.policy.number,
         code=CITY_LIST,
-        ref=world.request.ref,
+        ref=complaint.ref if path.startswith("/api/staff/v1/complaints") else world.request.ref,
         document_id=world.document.pk,
         vendor=world.request.vendor.code if world.request.vendor else "",
         month="2026-03",
@@ -498,6 +519,12 @@ def _api_probe(world: World, method: str, path: str) -> Probe:
             "at": (timezone.now() + timedelta(days=3)).isoformat(),
         },
         "/api/vendor/v1/requests/{ref}/consumption": {"measure": "times", "amount": "1"},
+        "/api/staff/v1/complaints": {
+            "policy": world.policy.number,
+            "request": world.request.ref,
+            "category": "conduct",
+            "description": "来电投诉：服务人员态度不好",
+        },
     }
     body = json.dumps(bodies[path], ensure_ascii=False)
     return Probe(

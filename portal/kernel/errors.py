@@ -69,6 +69,9 @@ class ErrorCode(StrEnum):
     STATEMENT_HAS_DISPUTES = "statement_has_disputes"
     RECONCILIATION_INVALID = "reconciliation_invalid"
     NET_PREMIUM_MISSING = "net_premium_missing"
+    # --- complaints (银保监会令2020年第3号) ---
+    COMPLAINT_CLOSED = "complaint_closed"  # the complaint has its outcome already
+    EXTENSION_NOT_ALLOWED = "extension_not_allowed"  # already extended, or past its deadline
     # --- uploads ---
     UPLOAD_EMPTY = "upload_empty"
     UPLOAD_CORRUPT = "upload_corrupt"

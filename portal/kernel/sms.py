@@ -37,6 +37,17 @@ SMS_TEMPLATES: dict[str, Promise] = {
         "【健康服务平台】%(vendor)s将于近日致电回访您的%(benefit)s服务情况，请留意来电。"
         "申请编号%(ref)s。"
     ),
+    "complaint_reply": _(
+        "【健康服务平台】您的投诉（编号%(ref)s）有新的回复，请登录健康服务平台查看。"
+    ),
+    "complaint_extended": _(
+        "【健康服务平台】您的投诉（编号%(ref)s）情况较复杂，处理期限延长至%(due)s，"
+        "请登录健康服务平台查看。"
+    ),
+    "complaint_closed": _(
+        "【健康服务平台】您的投诉（编号%(ref)s）已办结，处理结果：%(outcome)s。"
+        "详情请登录健康服务平台查看。"
+    ),
     "phone_changed_old": _(
         "【健康服务平台】您在健康服务平台登记的手机号已于%(when)s变更为%(new_masked)s，"
         "原绑定已解除。如非本人操作，请致电%(hotline)s。"

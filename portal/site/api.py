@@ -156,6 +156,7 @@ def _register_routers() -> None:
     api.add_router("/staff/v1/", coverage_router, auth=staff_auth(), tags=["coverage"])
     api.add_router("/staff/v1/", "bookings.lifecycle.api.router")  # auth per endpoint
     api.add_router("/staff/v1/", "bookings.settlement.api.router")  # auth per endpoint
+    api.add_router("/staff/v1/", "bookings.complaints.api.router")  # auth per endpoint
     vendor_api.add_router("/", "bookings.vendors.api.router")
 
 

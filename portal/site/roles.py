@@ -70,6 +70,11 @@ def _operator() -> set[str]:
         "bookings.change_servicerequest",
         *_perms("bookings", "view", (*REQUEST_RECORDS, "notification")),
         "bookings.open_document",
+        # Complaints (银保监会令2020年第3号): record, assign, reply, close, extend to 30 days.
+        *_perms("bookings", "view", ("complaint", "complaintreply")),
+        "bookings.add_complaint",
+        "bookings.change_complaint",
+        "bookings.extend_complaint",
     }
 
 
@@ -92,6 +97,8 @@ def _supervisor() -> set[str]:
         ),
         # Vendor contracts, statements and the cost cap: read; confirming is the admin's.
         *_perms("bookings", "view", SETTLEMENT),
+        # The internal approval of a further 30 days on an especially complex complaint.
+        "bookings.approve_extension_complaint",
     }
 
 

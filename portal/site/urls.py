@@ -4,7 +4,14 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from portal.pages import auth_views, privacy_views, request_views, views, where_views
+from portal.pages import (
+    auth_views,
+    complaint_views,
+    privacy_views,
+    request_views,
+    views,
+    where_views,
+)
 from portal.site import health
 from portal.site.api import api, vendor_api
 
@@ -45,6 +52,8 @@ portal_patterns = [
         name="document_delete",
     ),
     path("notifications/", views.notifications, name="notifications"),
+    path("complaints/", complaint_views.complaint_list, name="complaint_list"),
+    path("complaints/new/", complaint_views.complaint_new, name="complaint_new"),
     path("privacy/consent/", privacy_views.consent, name="consent"),
     path("where/", where_views.where_index, name="where"),
     path("where/<str:benefit_code>/", where_views.where_benefit, name="where_benefit"),

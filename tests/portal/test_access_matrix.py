@@ -77,6 +77,9 @@ POST /api/staff/v1/requests                                 401 403 403 401 401 
 POST /api/staff/v1/requests/{ref}/events                    401 403 403 401 401 403 200 404 403 200
 # Settlement reads: 主管, 审计 and 管理员 (bookings.view_vendorstatement / view_productpremium);
 # another insurer's vendor or product is 404 (tests/bookings/test_settlement_api.py).
+# Complaints from the hotline: operators record (bookings.add_complaint), an auditor reads.
+GET /api/staff/v1/complaints/{ref}                          401 403 403 401 401 403 200 404 200 200
+POST /api/staff/v1/complaints                               401 403 403 401 401 403 201 404 403 201
 GET /api/staff/v1/cost-ratio/{product}/{year}               401 403 403 401 401 403 403 403 200 200
 GET /api/staff/v1/vendor-statements/{vendor}/{month}        401 403 403 401 401 403 403 403 200 200
 POST /api/staff/v1/requests/{ref}/reviews                   401 403 403 401 401 403 422 404 403 422
@@ -112,6 +115,7 @@ admin/benefits/policy/<path:object_id>/                     302 302 302 302 302 
 admin/benefits/product/<path:object_id>/                    302 302 302 302 302 403 302 302 302 302
 admin/benefits/service/<path:object_id>/                    302 302 302 302 302 403 302 302 302 302
 admin/benefits/vendor/<path:object_id>/                     302 302 302 302 302 403 302 302 302 302
+admin/bookings/complaint/<path:object_id>/                  302 302 302 302 302 403 302 302 302 302
 admin/bookings/contractprice/<path:object_id>/              302 302 302 302 302 403 302 302 302 302
 admin/bookings/documentaccess/<path:object_id>/             302 302 302 302 302 403 302 302 302 302
 admin/bookings/notification/<path:object_id>/               302 302 302 302 302 403 302 302 302 302
@@ -256,6 +260,13 @@ admin:benefits_vendor_export                                302 302 302 302 302 
 admin:benefits_vendor_history                               302 302 302 302 302 403 200 404 200 200
 admin:benefits_vendor_import                                302 302 302 302 302 403 403 403 403 200
 admin:benefits_vendor_process_import                        302 302 302 302 302 403 405 405 405 405
+# Complaints: operators record and handle them; nobody deletes one (a regulatory record).
+admin:bookings_complaint_add                                302 302 302 302 302 403 200 200 403 200
+admin:bookings_complaint_change                             302 302 302 302 302 403 200 404 200 200
+admin:bookings_complaint_changelist                         302 302 302 302 302 403 200 200 200 200
+admin:bookings_complaint_delete                             302 302 302 302 302 403 403 404 403 403
+admin:bookings_complaint_history                            302 302 302 302 302 403 200 404 200 200
+admin:bookings_complaint_report                             302 302 302 302 302 403 200 200 200 200
 admin:bookings_contractprice_add                            302 302 302 302 302 403 403 403 403 200
 admin:bookings_contractprice_change                         302 302 302 302 302 403 403 404 200 200
 admin:bookings_contractprice_changelist                     302 302 302 302 302 403 403 403 200 200
@@ -432,6 +443,8 @@ readyz                                                      503 503 503 503 503 
 # request, member or file is 404; staff have no policyholder account (404).
 portal:benefit_detail                                       302 200 404 302 302 404 404 404 404 404
 portal:document_delete                                      302 302 404 302 302 404 404 404 404 404
+portal:complaint_list                                       302 200 200 302 302 404 404 404 404 404
+portal:complaint_new                                        302 200 200 302 302 404 404 404 404 404
 portal:consent                                              302 200 200 302 302 404 404 404 404 404
 portal:document_file                                        302 200 404 302 302 404 404 404 404 404
 portal:home                                                 302 200 200 302 302 404 404 404 404 404

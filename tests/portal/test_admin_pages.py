@@ -125,6 +125,24 @@ def bookings_rows(policy_rows, settings, tmp_path):
     workbench_user = get_user_model().objects.create_user(username="bench", password="x-pass-1")
     VendorAccount.objects.create(user=workbench_user, vendor=vendor, phone="13900000109")
     _settlement_rows(request)
+    _complaint_rows(request)
+
+
+def _complaint_rows(request):
+    """A complaint about the request with a reply, so its admin pages have a row."""
+    from bookings.complaints.services import complaint_file, complaint_reply
+    from portal.kernel.actor import Actor
+
+    complaint = complaint_file(
+        policy=request.policy,
+        person=request.policy.holder,
+        request=request,
+        category="delay",
+        description="一直没有人联系我",
+        channel="portal",
+        actor=Actor(label="policyholder"),
+    )
+    complaint_reply(complaint=complaint, body="已催促服务商今日联系您", author=Actor(label="ops"))
 
 
 def _settlement_rows(request):
