@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('benefits', '0011_consent_records'),
-        ('bookings', '0010_vendor_settlement'),
+        ('bookings', '0011_milestone_paused_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
