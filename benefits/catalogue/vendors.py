@@ -36,3 +36,11 @@ def vendors_assignable_to_all(benefit_ids: Iterable[int]) -> QuerySet[Vendor]:
         serving[benefit_id].add(vendor_id)
     common = set.intersection(*serving.values())
     return Vendor.objects.filter(pk__in=common, active=True).order_by("name", "code")
+
+
+def insurers_served(vendor: Vendor) -> set[int]:
+    """Every insurer whose requests ``vendor`` may see: its own insurer (an insurer's team)
+    and the insurers of the products whose benefits it delivers or backs up. One query."""
+    served = Benefit.objects.filter(Q(vendor=vendor) | Q(backup_vendors=vendor))
+    ids = set(served.values_list("product__insurer", flat=True))
+    return ids | ({vendor.insurer_id} if vendor.insurer_id else set())

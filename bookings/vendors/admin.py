@@ -16,16 +16,55 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from benefits.catalogue.vendors import insurers_served
+from benefits.models import Vendor
 from bookings.models import VendorAccount, VendorToken, VendorWebhook, WebhookDelivery
 from portal.kernel.identity import PhoneNumberError, mask_phone, normalise_phone
-from portal.kernel.tenancy import InsurerScopedAdmin
+from portal.kernel.tenancy import InsurerScopedAdmin, insurer_ids
 from portal.kernel.tokens import ApiTokenAdmin
 
 WEBHOOK_SECRET_BYTES = 32
 
 
+class VendorCredentialsAdmin(admin.ModelAdmin):
+    """An API token, a webhook or a workbench login sees every request assigned to its
+    vendor, whichever insurer's. So only a user of every insurer the vendor serves (for a
+    vendor shared by insurers: the platform's superuser) may create, change or delete one;
+    the others may read their vendors' rows."""
+
+    def _own_vendor(self, request: HttpRequest, vendor: Vendor) -> bool:
+        ids = insurer_ids(request.user)
+        return ids is None or insurers_served(vendor) <= set(ids)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or self._own_vendor(request, obj.vendor))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or self._own_vendor(request, obj.vendor))
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        own_vendor = self._own_vendor
+
+        class OwnVendorOnly(form):  # type: ignore[valid-type, misc]
+            def clean(self) -> dict[str, Any]:
+                data = super().clean()
+                vendor = data.get("vendor")
+                if vendor is not None and not own_vendor(request, vendor):
+                    raise forms.ValidationError(
+                        _(
+                            "该服务商同时为其他保险公司提供服务，其令牌、回调与工作台账号只能由平台管理员设置"
+                        )
+                    )
+                return data
+
+        return OwnVendorOnly
+
+
 @admin.register(VendorToken)
-class VendorTokenAdmin(ApiTokenAdmin):
+class VendorTokenAdmin(VendorCredentialsAdmin, ApiTokenAdmin):
     owner_field = "vendor"
     issued_message = _("新令牌（只显示这一次，请立即复制并安全地交给服务商）：%(raw)s")
     list_filter = ("revoked_at", "vendor")
@@ -91,7 +130,7 @@ class VendorAccountForm(forms.ModelForm):
 
 
 @admin.register(VendorAccount)
-class VendorAccountAdmin(InsurerScopedAdmin):
+class VendorAccountAdmin(VendorCredentialsAdmin, InsurerScopedAdmin):
     """Workbench logins of vendor staff (password + SMS code at /vendor/)."""
 
     form = VendorAccountForm
@@ -111,7 +150,7 @@ class VendorAccountAdmin(InsurerScopedAdmin):
 
 
 @admin.register(VendorWebhook)
-class VendorWebhookAdmin(InsurerScopedAdmin):
+class VendorWebhookAdmin(VendorCredentialsAdmin, InsurerScopedAdmin):
     """The signing secret is generated here and shown once (on creation and on rotation);
     afterwards only its first characters are displayed."""
 

@@ -368,3 +368,45 @@ def test_a_tampered_form_key_is_refused_in_the_form_not_with_a_500(bench, vendor
         response = bench.post(url, {"event": "contacted", "idempotency_key": key})
         assert response.status_code == 422
     assert not RequestEvent.objects.filter(request=request, event="contacted").exists()
+
+
+def test_an_insurers_supervisor_may_not_open_a_shared_vendors_workbench(client, vendor_a):
+    # given 抚理, which delivers both 中宏 and 小康 benefits, and 中宏's supervisor
+    from tests.factories import staff_member
+
+    shared = Vendor.objects.get(code="fuli")
+    client.force_login(staff_member("supervisor", ["manulife"]))
+    # when they create a workbench login for it
+    response = client.post(
+        reverse("admin:bookings_vendoraccount_add"),
+        {"username": "spy", "password": PASSWORD, "vendor": shared.pk, "phone": "13912345678"},
+    )
+    # then it is refused with the reason: that login would see 小康's requests too
+    assert response.status_code == 200
+    assert "只能由平台管理员设置" in response.content.decode()
+    assert not VendorAccount.objects.filter(user__username="spy").exists()
+    # and an existing login of that vendor is read-only to them (no password reset)
+    existing = vendor_account(shared, username="fuli.staff", phone="13912340000")
+    change = reverse("admin:bookings_vendoraccount_change", args=[existing.pk])
+    client.post(change, {"password": "N3w-pass-word!", "vendor": shared.pk, "phone": "13912349999"})
+    existing.refresh_from_db()
+    assert existing.phone == "13912340000"
+    assert not existing.user.check_password("N3w-pass-word!")
+
+
+def test_a_supervisor_of_the_only_insurer_a_vendor_serves_creates_its_login(client, vendor_a):
+    # given 平安's own team, which serves 平安 only, and 平安's supervisor
+    from tests.factories import staff_member
+
+    client.force_login(staff_member("supervisor", ["pingan"]))
+    response = client.post(
+        reverse("admin:bookings_vendoraccount_add"),
+        {
+            "username": "pa.staff",
+            "password": PASSWORD,
+            "vendor": vendor_a.pk,
+            "phone": "13912345678",
+        },
+    )
+    assert response.status_code == 302
+    assert VendorAccount.objects.filter(user__username="pa.staff", vendor=vendor_a).exists()
