@@ -48,7 +48,7 @@ from benefits.terms.benefit_terms import BenefitTerms
 from benefits.terms.sla import SlaMilestone, sla_alternative_groups
 from benefits.terms.timing import BusinessHours, Duration
 from benefits.terms.vocabulary import PROGRESS_EVENTS, AlternativeChoice
-from bookings.lifecycle.workflow import ENDED_WITHOUT_SERVICE
+from bookings.lifecycle.workflow import ENDED_WITHOUT_SERVICE, TRANSITIONS
 from bookings.models import Milestone, RequestEvent, ServiceRequest
 from portal.kernel.clock import SHANGHAI
 
@@ -220,15 +220,20 @@ def _pause_or_resume(
     calendar: WorkingCalendar | None,
 ) -> None:
     """Stop the clocks whose terms pause on ``event`` (``paused_by``: waiting for the member,
-    an investigation) and restart the paused ones on the request's next event, their
+    an investigation) and restart the paused ones on the request's next step, their
     deadline moved by the time they stood still on their own clock (a night's wait adds no
-    working hour)."""
+    working hour). A record uploaded or removed, a rating or a review's decision is no step:
+    the clock stays stopped."""
     specs = {spec.code: spec for spec in terms.sla}
     for row in rows:
         spec = specs.get(row.code)
         if row.state != State.PENDING or spec is None or row.due_at is None:
             continue
-        if row.paused_at is not None and event.event not in spec.paused_by:
+        if (
+            row.paused_at is not None
+            and event.event in TRANSITIONS
+            and event.event not in spec.paused_by
+        ):
             due = _moved_by_pause(row, spec, terms, event.at, calendar or current_calendar())
             Milestone.objects.filter(pk=row.pk, state=State.PENDING).update(
                 due_at=due, paused_at=None

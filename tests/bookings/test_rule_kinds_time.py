@@ -148,6 +148,19 @@ def test_an_investigation_pauses_the_advance_decision_and_moves_its_deadline():
     assert (row.state, row.due_at, row.paused_at) == (State.MET, at(2026, 3, 2, 19), None)
 
 
+def test_a_record_uploaded_during_an_investigation_does_not_restart_the_clock():
+    # the member adds a receipt while the investigation runs: no step, the clock stays stopped
+    request = request_for(ADVANCE, at(2026, 3, 2, 8))
+    happens(request, "records_complete", at(2026, 3, 2, 9))
+    happens(request, "investigating", at(2026, 3, 2, 10))
+    happens(request, "document_added", at(2026, 3, 2, 11))
+    happens(request, "reviewed", at(2026, 3, 2, 12))
+    assert milestone(request, "advance_decision").paused_at == at(2026, 3, 2, 10)
+
+    happens(request, "approved", at(2026, 3, 2, 16))  # resumed by the step: 6 hours paused
+    assert milestone(request, "advance_decision").due_at == at(2026, 3, 2, 19)
+
+
 def test_an_investigation_after_approval_pauses_the_payment_too():
     # 7.5 "打款时效：完整材料审核通过后 4小时内"; "若涉及调查，调查时效不计入"
     request = request_for(ADVANCE, at(2026, 3, 2, 8))
