@@ -195,7 +195,7 @@ def _document(rule: DocumentRule, facts: Facts) -> str | Unchecked | None:
 
 def _days(rule: DocumentRule) -> Decimal:
     assert rule.valid_for is not None
-    per = {"days": 1, "weeks": 7}.get(rule.valid_for.unit, 1)
+    per = {"days": 1, "weeks": 7}[rule.valid_for.unit]  # the only units DocumentRule takes
     return rule.valid_for.amount * per
 
 

@@ -344,6 +344,15 @@ class DocumentRule(RuleBase):
     def _checked(self) -> DocumentRule:
         if self.valid_for is None and self.min_issuer_grade is None:
             raise ValueError("资料规则须指明有效期或出具医院等级")
+        valid = self.valid_for
+        # Counted in whole natural days from the date on the document (a prescription's
+        # date has no hour): days or weeks only.
+        if valid is not None and (
+            valid.unit not in ("days", "weeks")
+            or valid.clock != "natural"
+            or valid.amount != int(valid.amount)
+        ):
+            raise ValueError("资料有效期须为整数的自然日或周（valid_for）")
         return self
 
 

@@ -78,6 +78,20 @@ def with_(**changes):
         # A rule no field can express is not parked in a note: it becomes data (issue 14).
         (with_(notes=["未结构化：降低保额无法达到相应标准"]), "须以“说明：”开头"),
         (with_(notes=["说明：费用范围", "手册未印"]), "notes.1"),
+        (
+            with_(
+                rules=[
+                    {
+                        "kind": "document_invalid",
+                        "document": "prescription",
+                        "label": "处方",
+                        "valid_for": {"amount": 72, "unit": "hours"},
+                        "clause": "c",
+                    }
+                ]
+            ),
+            "资料有效期须为整数的自然日或周",
+        ),
     ],
 )
 def test_invalid_terms_are_rejected_with_a_chinese_reason(terms, message):
