@@ -348,7 +348,8 @@ def test_a_policyholder_or_staff_session_is_sent_to_the_workbench_login(client, 
     assert response["Location"].startswith("/vendor/login/")
 
 
-def test_the_demo_has_a_workbench_login(client):
+def test_the_demo_has_a_workbench_login(client, settings):
+    settings.DEBUG = True  # a developer's machine: the well-known demo password
     call_command("load_demo", stdout=io.StringIO())
     call_command("load_demo", stdout=io.StringIO())  # idempotent
 
@@ -410,3 +411,13 @@ def test_a_supervisor_of_the_only_insurer_a_vendor_serves_creates_its_login(clie
     )
     assert response.status_code == 302
     assert VendorAccount.objects.filter(user__username="pa.staff", vendor=vendor_a).exists()
+
+
+def test_away_from_a_developers_machine_the_demo_login_gets_a_random_password(settings):
+    settings.DEBUG = False
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    account = VendorAccount.objects.get(user__username="demo-vendor")
+    assert not account.user.check_password("demo-vendor-2026")
+    printed = re.search(r"密码 (\S+)，", out.getvalue()).group(1)
+    assert account.user.check_password(printed)  # told once, to whoever ran the command

@@ -5,9 +5,11 @@ from the outbox. Idempotent: policies are upserted by number."""
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.utils import timezone
@@ -92,7 +94,10 @@ class Command(BaseCommand):
     def _workbench_account(self, vendor: Vendor) -> None:
         """A login to the vendor workbench (/vendor/) for the same vendor; the SMS code goes
         to the outbox like the policyholder's."""
-        password = os.environ.get("DEMO_VENDOR_PASSWORD") or DEMO_VENDOR_DEFAULT_PASSWORD
+        # The well-known password only on a developer's machine (DEBUG): anywhere else the
+        # login gets a random one, printed here once, like the token above.
+        default = DEMO_VENDOR_DEFAULT_PASSWORD if settings.DEBUG else secrets.token_urlsafe(12)
+        password = os.environ.get("DEMO_VENDOR_PASSWORD") or default
         user, _created = get_user_model().objects.get_or_create(username=DEMO_VENDOR_USERNAME)
         user.set_password(password)
         user.save(update_fields=["password"])
