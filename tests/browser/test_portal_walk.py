@@ -113,6 +113,11 @@ def _pages(world: dict[str, str]) -> list[tuple[str, str, str]]:
         ("10-cancel", "holder", f"/requests/{world['open_ref']}/cancel/"),
         ("11-notifications", "holder", "/notifications/"),
         ("12-not-found", "holder", "/no-such-page/"),
+        ("14-where", "holder", "/where/"),
+        ("15-where-benefit", "holder", f"/where/{OUTPATIENT_ASSIST}/"),
+        ("16-consent", "holder", "/privacy/consent/"),
+        ("17-complaints", "holder", "/complaints/"),
+        ("18-complaint-new", "holder", "/complaints/new/"),
     ]
 
 
