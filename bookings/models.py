@@ -1,7 +1,7 @@
 """The bookings app's models, one module per capability (lifecycle, documents, messages, SLA,
 vendors); Django and callers import them from here."""
 
-from bookings.documents.models import Document, DocumentAccess
+from bookings.documents.models import Document, DocumentAccess, RecordsConsent
 from bookings.lifecycle.models import (
     OPEN_STATUSES,
     CallLog,
@@ -45,6 +45,7 @@ __all__ = [
     "ProductPremium",
     "QuotaOutcome",
     "Rating",
+    "RecordsConsent",
     "RequestEvent",
     "RequestNote",
     "ServiceRequest",

@@ -502,7 +502,9 @@ class ServiceRequestAdmin(RequestDeskMixin, InsurerScopedAdmin):
     def document_file(self, request: HttpRequest, pk: int) -> FileResponse:
         if not request.user.has_perm("bookings.open_document"):
             raise PermissionDenied
-        document = get_scoped_or_404(Document.objects.all(), request.user, pk=pk)
+        document = get_scoped_or_404(
+            Document.objects.filter(purged_at__isnull=True), request.user, pk=pk
+        )
         handle = document_open(
             document,
             actor=admin_actor(request),

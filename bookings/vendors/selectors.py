@@ -12,6 +12,8 @@ from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, prefetch_rela
 from django.utils.translation import gettext as _
 
 from benefits.models import Vendor
+from bookings.documents.retention import document_purged_error
+from bookings.documents.sharing import vendor_records_problem
 from bookings.lifecycle.workflow import DELIVERING_STATUSES
 from bookings.models import Document, Milestone, RequestEvent, ServiceRequest
 from portal.kernel.errors import DomainError, NotFound
@@ -132,12 +134,20 @@ def vendor_request_detail(vendor: Vendor, ref: str) -> ServiceRequest:
 
 
 def vendor_document(vendor: Vendor, ref: str, document_id: int) -> Document:
-    """A document of one of the vendor's requests; anything else is not found."""
+    """A document of one of the vendor's requests; anything else is not found. The
+    member's records (not the vendor's own reports) only while the member's consent to
+    provide them stands (``vendor_records_problem``, 403 ``records_consent_withdrawn``);
+    a file deleted after its retention period answers 410 ``document_purged``. Every vendor
+    path (API, workbench) opens records through here."""
     document = (
         Document.objects.filter(pk=document_id, request__ref=ref, request__vendor=vendor)
-        .select_related("request")
+        .select_related("request__recipient__person", "request__benefit")
         .first()
     )
     if document is None:
         raise NotFound(_("未找到该资料"))
+    if not document.from_vendor and (refused := vendor_records_problem(document.request)):
+        raise refused
+    if document.purged_at is not None:
+        raise document_purged_error()
     return document
