@@ -16,8 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bookings.documents.storage import delete_upload
-from bookings.lifecycle.events import record_event
-from bookings.models import OPEN_STATUSES, Document, ServiceRequest, Status
+from bookings.models import OPEN_STATUSES, Document, RequestEvent, ServiceRequest, Status
 from portal.kernel.actor import Actor
 from portal.kernel.errors import DomainError, ErrorCode
 
@@ -83,9 +82,13 @@ def records_purge(now: datetime | None = None) -> PurgeResult:
 
 
 def _purge_batch(request_ids: list[int], now: datetime, result: PurgeResult) -> None:
+    """Four queries whatever the batch holds: lock the documents, mark them purged, one
+    timeline row per request in a single insert (a retention row tells no one anything:
+    it is written without the request_event signal, no webhook, no notification)."""
     with transaction.atomic():
         documents = list(
-            Document.objects.select_for_update()
+            Document.objects.select_for_update(of=("self",))
+            .select_related("request")
             .filter(request_id__in=request_ids, purged_at__isnull=True)
             .order_by("id")
         )
@@ -93,20 +96,20 @@ def _purge_batch(request_ids: list[int], now: datetime, result: PurgeResult) -> 
             pk__in=[d.pk for d in documents], purged_at__isnull=True
         ).update(purged_at=now)
         assert purged == len(documents)  # the rows are locked: no one else purged them
-        by_request: dict[int, int] = {}
+        by_request: dict[int, list[Document]] = {}
         for document in documents:
-            by_request[document.request_id] = by_request.get(document.request_id, 0) + 1
-        requests = ServiceRequest.objects.in_bulk(list(by_request))
-        for request_id, count in sorted(by_request.items()):
-            request = requests[request_id]
-            record_event(
-                request,
-                "records_purged",
-                request.status,
-                RETENTION_ACTOR,
-                documents=count,
-                retention_days=settings.RECORDS_RETENTION_DAYS,
+            by_request.setdefault(document.request_id, []).append(document)
+        RequestEvent.objects.bulk_create(
+            RequestEvent(
+                request=rows[0].request,
+                event="records_purged",
+                from_status=rows[0].request.status,
+                to_status=rows[0].request.status,
+                actor_label=RETENTION_ACTOR.label,
+                data={"documents": len(rows), "retention_days": settings.RECORDS_RETENTION_DAYS},
             )
+            for _request_id, rows in sorted(by_request.items())
+        )
         names = [document.storage_name for document in documents]
         # Files go once the rows say so: a rollback leaves files and rows as they were.
         transaction.on_commit(lambda: _delete_files(names))
