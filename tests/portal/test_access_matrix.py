@@ -432,6 +432,7 @@ readyz                                                      503 503 503 503 503 
 portal:benefit_detail                                       302 200 404 302 302 404 404 404 404 404
 portal:document_delete                                      302 302 404 302 302 404 404 404 404 404
 portal:consent                                              302 200 200 302 302 404 404 404 404 404
+portal:data_copy                                            302 200 200 302 302 404 404 404 404 404
 portal:document_file                                        302 200 404 302 302 404 404 404 404 404
 portal:home                                                 302 200 200 302 302 404 404 404 404 404
 portal:login                                                200 200 200 200 200 200 200 200 200 200
