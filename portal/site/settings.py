@@ -279,9 +279,10 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 # request closes (bookings.documents.retention, daily). PIPL art. 47 asks for deletion once
 # the purpose is fulfilled; the purpose of a closed request still includes answering a
 # complaint (银保监会令2020年第3号) or a claim dispute about the service, and the civil
-# limitation period for such a dispute is 3 years (民法典 art. 188). 保险法 art. 87's
-# 5-year keeping duty covers the insurer's policy and claims files, which the request row,
-# its timeline and its quota ledger remain part of; they are kept, only the uploaded files go.
+# limitation period for such a dispute is 3 years (民法典 art. 188). 保险法 art. 87 (books,
+# vouchers and 有关资料 kept 5 years after a policy of up to one year ends, 10 for longer)
+# we read as the insurer's policy and claims files: the request row, its timeline and its
+# quota ledger, which are kept; only the uploaded files go (docs/operations.md).
 # Default: 3 years (1095 days). Set per deployment if the insurer's counsel says otherwise.
 RECORDS_RETENTION_DAYS = env.int("RECORDS_RETENTION_DAYS", default=3 * 365)
 # Django's two upload handlers, made safe for any file name (bookings.documents.upload_handlers).
