@@ -258,3 +258,15 @@ def test_the_privacy_page_lists_the_standing_consents_with_a_withdraw_button(cli
     page = client.get(CONSENT).text
 
     assert request.ref in page and 'value="withdraw_records"' in page
+
+
+def test_staff_see_the_answer_and_its_withdrawal_on_the_requests_admin_page(client, vendor):
+    request, _document = consented_request("RC-ADMIN", vendor)
+    withdraw_on_privacy_page(client, request)
+    client.logout()
+    client.force_login(staff_member("operator", ["pingan"]))
+
+    page = client.get(reverse("admin:bookings_servicerequest_change", args=[request.pk])).text
+
+    assert "资料提供同意" in page
+    assert "撤回向服务商提供资料的同意" in page  # the timeline row
