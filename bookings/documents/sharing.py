@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from benefits.models import Benefit, Person, Vendor
-from benefits.policies.consent import current_consent
+from benefits.policies.consents import ConsentRecord
 from bookings.lifecycle.events import record_event
 from bookings.models import RecordsConsent, ServiceRequest
 from portal.kernel.actor import Actor
@@ -114,17 +114,41 @@ def latest_records_consents(request_ids: Iterable[int]) -> dict[int, RecordsCons
     return latest
 
 
-def vendor_records_problem(request: ServiceRequest) -> DomainError | None:
-    """Why the vendor of ``request`` may not see its member's records now, or None.
-
-    Refused when the request's latest records consent was declined or withdrawn, or when
-    the recipient withdrew the consent to process health information (the privacy page's
+def records_withheld(request_ids: Iterable[int]) -> set[int]:
+    """Those of ``request_ids`` whose member's records their vendor may not see now (one
+    query, set-based): the request's latest records consent was declined or withdrawn, or
+    the recipient's latest health-information consent is withdrawn (the privacy page's
     global withdrawal). A request with no records consent row was submitted before this
     consent was asked: the consent given through the insurer when the policy was written
-    stands for it, as for ``benefits.policies.consent.consent_problem``. Two queries."""
-    latest = latest_records_consents([request.pk]).get(request.pk)
-    health = current_consent(request.recipient.person)
-    if (latest is None or latest.standing) and (health is None or health.active):
+    stands for it, as for ``benefits.policies.consent.consent_problem``."""
+    latest_records = RecordsConsent.objects.filter(request=OuterRef("pk")).order_by(
+        "-answered_at", "-id"
+    )
+    latest_health = ConsentRecord.objects.filter(
+        person=OuterRef("recipient__person"), kind=ConsentRecord.Kind.HEALTH_INFORMATION
+    ).order_by("-granted_at", "-id")
+    rows = (
+        ServiceRequest.objects.filter(pk__in=list(request_ids))
+        .annotate(
+            records_given=Subquery(latest_records.values("given")[:1]),
+            records_withdrawn_at=Subquery(latest_records.values("withdrawn_at")[:1]),
+            health_withdrawn_at=Subquery(latest_health.values("withdrawn_at")[:1]),
+        )
+        .filter(
+            Q(records_given=False)
+            | Q(records_withdrawn_at__isnull=False)
+            | Q(health_withdrawn_at__isnull=False)
+        )
+        .values_list("pk", flat=True)
+    )
+    return set(rows)
+
+
+def vendor_records_problem(request: ServiceRequest) -> DomainError | None:
+    """Why the vendor of ``request`` may not see its member's records now, or None (one
+    query: ``records_withheld``). Every vendor path asks this, through
+    ``bookings.vendors.selectors``."""
+    if request.pk not in records_withheld([request.pk]):
         return None
     return DomainError(
         ErrorCode.RECORDS_CONSENT_WITHDRAWN,

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from benefits.models import Vendor
 from bookings.documents.retention import document_purged_error
-from bookings.documents.sharing import vendor_records_problem
+from bookings.documents.sharing import records_withheld, vendor_records_problem
 from bookings.lifecycle.workflow import DELIVERING_STATUSES
 from bookings.models import Document, Milestone, RequestEvent, ServiceRequest
 from portal.kernel.errors import DomainError, NotFound
@@ -117,9 +117,13 @@ def vendor_request(vendor: Vendor, ref: str) -> ServiceRequest:
 
 
 def vendor_request_detail(vendor: Vendor, ref: str) -> ServiceRequest:
-    """``vendor_request`` with its documents, SLA milestones and timeline loaded."""
+    """``vendor_request`` with its documents, SLA milestones and timeline loaded. Without
+    the member's standing consent to provide the records (``records_withheld``) the list
+    holds only the vendor's own reports: the member's records are not even named."""
     request = vendor_request(vendor, ref)
     documents = Document.objects.order_by("uploaded_at", "id")
+    if request.pk in records_withheld([request.pk]):
+        documents = documents.filter(from_vendor=True)
     events = RequestEvent.objects.order_by("at", "id")
     # Milestones in the order the benefit's SLA lists them (the default orders by due
     # time, and unstarted ones have none).

@@ -270,3 +270,22 @@ def test_staff_see_the_answer_and_its_withdrawal_on_the_requests_admin_page(clie
 
     assert "资料提供同意" in page
     assert "撤回向服务商提供资料的同意" in page  # the timeline row
+
+
+def test_after_a_withdrawal_the_member_s_records_are_not_even_listed_to_the_vendor(
+    client, vendor, token
+):
+    request, record = consented_request("RC-LISTED", vendor)
+    report = document_add(request, name="二诊报告.pdf", data=pdf(), actor=OPS, from_vendor=True)
+    detail = f"{BASE}/requests/{request.ref}"
+    auth = {"authorization": f"Bearer {token}"}
+    assert {d["id"] for d in client.get(detail, headers=auth).json()["documents"]} == {
+        record.pk,
+        report.pk,
+    }
+
+    withdraw_on_privacy_page(client, request)
+    client.logout()
+    listed = client.get(detail, headers=auth).json()["documents"]
+
+    assert [d["id"] for d in listed] == [report.pk]
