@@ -162,3 +162,20 @@ def test_the_daily_job_runs_the_purge_and_is_scheduled(vendor, monkeypatch):
     assert (schedule.hour, schedule.minute) == ("2", "10")
     document.refresh_from_db()
     assert document.purged_at is not None
+
+
+def test_the_portal_names_a_purged_record_without_a_link_and_refuses_its_file(client, vendor):
+    from django.urls import reverse
+
+    from tests.factories import policyholder_login
+
+    request, document = completed_request("RET-PORTAL", vendor, "13800000108")
+    records_purge(after_retention())
+    policyholder_login(client, request.policy.holder)
+
+    page = client.get(reverse("portal:request_detail", args=[request.ref])).text
+    file_url = reverse("portal:document_file", args=[request.ref, document.pk])
+
+    assert "门诊病历.pdf" in page and "文件已于" in page
+    assert file_url not in page
+    assert client.get(file_url).status_code == 404
