@@ -24,8 +24,12 @@ from benefits.policies.consent import (
     health_consent_terms,
 )
 from benefits.policies.consents import ConsentRecord
-from bookings.documents.sharing import records_consents_of, records_consents_withdraw
-from bookings.models import RecordsConsent
+from bookings.documents.sharing import (
+    records_consent_record,
+    records_consents_of,
+    records_consents_withdraw,
+)
+from bookings.models import OPEN_STATUSES, RecordsConsent
 from portal.kernel.actor import Actor
 from portal.kernel.tenancy import request_user
 from portal.pages.access import policyholder_required, portal_person
@@ -50,15 +54,8 @@ def consent(request: HttpRequest) -> HttpResponse:
             consent_grant(person, channel=ConsentRecord.Channel.PORTAL, user=request_user(request))
             messages.success(request, _("已同意处理健康信息，感谢您的信任"))
             return redirect(next_url or HOME_URL)
-        if action == "withdraw_records":
-            ref = request.POST.get("ref", "")
-            consents = records_consents_of(person).filter(request__ref=ref)
-            if records_consents_withdraw(consents, actor=_actor(request)):
-                messages.success(
-                    request,
-                    _("已撤回申请%(ref)s的资料提供同意，服务商将不能再查看该申请的资料。")
-                    % {"ref": ref},
-                )
+        if action in ("withdraw_records", "grant_records"):
+            _records_consent_action(request, person, action, request.POST.get("ref", ""))
             return redirect("portal:consent")
         if action == "withdraw":
             # Withdrawing the consent to process health information ends the consents to
@@ -82,8 +79,11 @@ def consent(request: HttpRequest) -> HttpResponse:
         "record": record,
         "needed": consent_needed(person, record),
         "next": next_url or "",
+        # Standing ones to withdraw; declined or withdrawn ones of open requests to give.
         "records_consents": [
-            consent for consent in latest_records_consents_of(person) if consent.standing
+            consent
+            for consent in latest_records_consents_of(person)
+            if consent.standing or consent.request.status in OPEN_STATUSES
         ],
     }
     return render(request, "portal/consent.html", context)
@@ -103,6 +103,31 @@ def latest_records_consents_of(person: Person) -> list[RecordsConsent]:
     for consent in records_consents_of(person).order_by("-answered_at", "-id")[:500]:
         latest.setdefault(consent.request_id, consent)
     return list(latest.values())
+
+
+def _records_consent_action(request: HttpRequest, person: Person, action: str, ref: str) -> None:
+    """Withdraw, or give again, the consent to provide one request's records to its vendor
+    (one of the person's requests; giving again only while the request is open)."""
+    if action == "withdraw_records":
+        consents = records_consents_of(person).filter(request__ref=ref)
+        if records_consents_withdraw(consents, actor=_actor(request)):
+            messages.success(
+                request,
+                _("已撤回申请%(ref)s的资料提供同意，服务商将不能再查看该申请的资料。")
+                % {"ref": ref},
+            )
+        return
+    latest = _latest_by_ref(person).get(ref)
+    if latest is None or latest.standing or latest.request.status not in OPEN_STATUSES:
+        return
+    records_consent_record(
+        latest.request, given=True, channel=ConsentRecord.Channel.PORTAL, actor=_actor(request)
+    )
+    messages.success(request, _("已同意向服务商提供申请%(ref)s的资料。") % {"ref": ref})
+
+
+def _latest_by_ref(person: Person) -> dict[str, RecordsConsent]:
+    return {consent.request.ref: consent for consent in latest_records_consents_of(person)}
 
 
 DATA_COPY_FORMATS = {

@@ -289,3 +289,18 @@ def test_after_a_withdrawal_the_member_s_records_are_not_even_listed_to_the_vend
     listed = client.get(detail, headers=auth).json()["documents"]
 
     assert [d["id"] for d in listed] == [report.pk]
+
+
+def test_a_member_who_withdrew_can_agree_again_while_the_request_is_open(client, vendor, token):
+    request, document = consented_request("RC-AGAIN", vendor)
+    withdraw_on_privacy_page(client, request)
+    page = client.get(CONSENT).text
+    assert 'value="grant_records"' in page
+
+    client.post(CONSENT, {"action": "grant_records", "ref": request.ref})
+
+    latest = RecordsConsent.objects.filter(request=request).order_by("-answered_at", "-id")[0]
+    assert latest.standing and latest.channel == "portal"
+    assert RecordsConsent.objects.filter(request=request).count() == 2  # the history stays
+    client.logout()
+    assert api_download(client, token, request, document).status_code == 200
