@@ -2,7 +2,7 @@
 vendors); Django and callers import them from here."""
 
 from bookings.complaints.models import Complaint, ComplaintReply
-from bookings.documents.models import Document, DocumentAccess
+from bookings.documents.models import Document, DocumentAccess, RecordsConsent
 from bookings.lifecycle.models import (
     OPEN_STATUSES,
     CallLog,
@@ -48,6 +48,7 @@ __all__ = [
     "ProductPremium",
     "QuotaOutcome",
     "Rating",
+    "RecordsConsent",
     "RequestEvent",
     "RequestNote",
     "ServiceRequest",

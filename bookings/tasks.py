@@ -17,6 +17,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from bookings.complaints.clock import complaint_scan
+from bookings.documents.retention import records_purge
 from bookings.lifecycle.policy_end import policy_status_sweep
 from bookings.messages.followups import followups_send
 from bookings.sla.clocks import sla_recompute, sla_scan
@@ -77,3 +78,11 @@ def sweep_policy_status(on: str | None = None) -> dict[str, int]:
     entitlements of ended policies (daily; ``on``: an ISO date to re-run a missed day)."""
     today = date.fromisoformat(on) if on else timezone.localdate(timezone=SHANGHAI)
     return asdict(policy_status_sweep(today))
+
+
+@shared_task(**RETRY)
+def purge_expired_records() -> dict[str, int]:
+    """Delete the medical records of requests closed longer than the retention period
+    (daily); the counts (the ids are in the log)."""
+    result = records_purge(timezone.now())
+    return {"requests": len(result.requests), "documents": len(result.documents)}

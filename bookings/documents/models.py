@@ -35,6 +35,9 @@ class Document(models.Model):
         related_name="+",
     )
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    # Set when the retention job deleted the stored file (bookings.documents.retention):
+    # the row stays, so the request's list and timeline still say what was there.
+    purged_at = models.DateTimeField(_("文件已按保存期限删除"), null=True, blank=True)
 
     insurer_lookup = "request__policy__product__insurer"
 
@@ -79,3 +82,52 @@ class DocumentAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id}@{self.at:%Y-%m-%d %H:%M}"
+
+
+class RecordsConsent(models.Model):
+    """A person's consent to provide one request's records to the vendor that serves it
+    (PIPL art. 23: a separate consent to provide personal information to another handler),
+    as it was asked: the text's version, the purpose and the vendors named, when, through
+    which channel, and (hotline) that the agent read it out. ``given`` False: asked and
+    declined. Never edited otherwise than withdrawn; a new answer is a new row."""
+
+    request = models.ForeignKey(
+        "bookings.ServiceRequest",
+        verbose_name=_("服务申请"),
+        on_delete=models.CASCADE,
+        related_name="records_consents",
+    )
+    person = models.ForeignKey(
+        "benefits.Person", verbose_name=_("同意人"), on_delete=models.CASCADE, related_name="+"
+    )
+    version = models.CharField(_("文本版本"), max_length=40)
+    purpose = models.TextField(_("提供目的（同意时展示的文本）"))
+    recipients = models.JSONField(_("接收方（同意时展示）"), default=list, blank=True)
+    channel = models.CharField(_("渠道"), max_length=20)
+    read_out = models.BooleanField(_("坐席已宣读"), default=False)
+    given = models.BooleanField(_("已同意"), default=True)
+    answered_at = models.DateTimeField(_("答复时间"))
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    insurer_lookup = "request__policy__product__insurer"
+
+    class Meta:
+        verbose_name = _("资料提供同意")
+        verbose_name_plural = _("资料提供同意")
+        ordering = ["-answered_at", "-id"]
+        indexes = [models.Index(fields=["request", "-answered_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.version}"
+
+    @property
+    def standing(self) -> bool:
+        return self.given and self.withdrawn_at is None

@@ -8,6 +8,7 @@ from typing import IO
 from django.db import transaction
 
 from bookings.documents.inspection import inspect_upload
+from bookings.documents.retention import document_purged_error
 from bookings.documents.storage import delete_upload, open_upload, store_upload
 from bookings.lifecycle.events import record_event
 from bookings.lifecycle.workflow import BEFORE_REVIEW
@@ -81,7 +82,10 @@ def document_open(
 ) -> IO[bytes]:
     """The file, after writing who opened it. The caller has already checked that
     ``actor`` may see ``document`` (portal: the person acts for the recipient; vendor: the
-    request is assigned to them; admin: staff with the view permission)."""
+    request is assigned to them; admin: staff with the view permission). A file deleted
+    after its retention period raises ``document_purged`` (410)."""
+    if document.purged_at is not None:
+        raise document_purged_error()
     DocumentAccess.objects.create(
         document=document, actor=actor.user, actor_label=actor.label, purpose=purpose, ip=ip
     )

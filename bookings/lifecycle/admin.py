@@ -39,6 +39,7 @@ from bookings.models import (
     Document,
     Milestone,
     Rating,
+    RecordsConsent,
     RequestEvent,
     ServiceRequest,
 )
@@ -158,8 +159,26 @@ class DocumentInline(HistoryInline):
 
     @admin.display(description=_("文件"))
     def open_link(self, obj: Document) -> str:
+        if obj.purged_at is not None:  # deleted after its retention period: nothing to open
+            return format_html("{}（{}）", obj.display_name, _("保存期满已删除"))
         url = reverse("admin:bookings_document_file", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.display_name)
+
+
+class RecordsConsentInline(HistoryInline):
+    """The member's answers to the consent to provide this request's records to its vendor
+    (PIPL art. 23): what was shown, when, through which channel, withdrawn when."""
+
+    model = RecordsConsent
+    fields = [
+        "given",
+        "answered_at",
+        "channel",
+        "read_out",
+        "version",
+        "recipients",
+        "withdrawn_at",
+    ]
 
 
 class RatingInline(HistoryInline):
@@ -259,7 +278,7 @@ class ServiceRequestAdmin(RequestDeskMixin, InsurerScopedAdmin):
         (None, {"fields": ["created_at", "updated_at"]}),
     ]
     readonly_fields = [str(field) for _title, options in fieldsets for field in options["fields"]]
-    inlines = [MilestoneInline, DocumentInline, EventInline, RatingInline]
+    inlines = [MilestoneInline, DocumentInline, RecordsConsentInline, EventInline, RatingInline]
     actions = ["approve", "ask_for_records", "reject", "assign_vendor", "cancel"]
 
     def has_add_permission(self, request):
@@ -502,7 +521,9 @@ class ServiceRequestAdmin(RequestDeskMixin, InsurerScopedAdmin):
     def document_file(self, request: HttpRequest, pk: int) -> FileResponse:
         if not request.user.has_perm("bookings.open_document"):
             raise PermissionDenied
-        document = get_scoped_or_404(Document.objects.all(), request.user, pk=pk)
+        document = get_scoped_or_404(
+            Document.objects.filter(purged_at__isnull=True), request.user, pk=pk
+        )
         handle = document_open(
             document,
             actor=admin_actor(request),

@@ -94,6 +94,8 @@ def _request_input(user: Any, payload: StaffRequestIn) -> RequestInput:
         note=payload.note,
         **use_inputs(context),
         channel=payload.channel,
+        records_consent_given=payload.records_consent_read_out,
+        records_consent_read_out=payload.records_consent_read_out is not None,
     )
 
 

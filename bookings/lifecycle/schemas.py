@@ -61,6 +61,14 @@ class StaffRequestIn(Schema):
         description="与资格判断接口（/eligibility）相同：住院、诊断、期望时间、城市、医院等",
     )
     channel: Channel = Field(description="受理渠道：hotline 客服热线")
+    records_consent_read_out: bool | None = Field(
+        None,
+        description=(
+            "资料提供同意（个人信息保护法第二十三条）：坐席已向客户宣读与门户相同的同意文本"
+            "（列明该权益的服务商），客户同意为 true，不同意为 false；"
+            "未询问不填。不同意或撤回后服务商不能查看本次申请的资料"
+        ),
+    )
     option: str = Field("", max_length=60, description="所选项目（3选1 等）")
     note: str = Field("", max_length=2000, description="坐席备注")
 

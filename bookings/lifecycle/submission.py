@@ -28,6 +28,7 @@ from benefits.quota.entitlements import pools_for
 from benefits.quota.ledger import balance_open, quota_hold
 from benefits.terms import display as terms_display
 from benefits.terms.benefit_terms import BenefitTerms
+from bookings.documents.sharing import records_consent_record
 from bookings.lifecycle.events import notify, record_event
 from bookings.models import QuotaOutcome, ServiceRequest
 from coverage.selectors import region_cached
@@ -81,6 +82,11 @@ class RequestInput:
     # How the request reached us ("hotline": a staff agent on the phone); empty for the
     # portal. Kept in the request's context and on its "submitted" event.
     channel: str = ""
+    # The answer to the consent to provide this request's records to its vendor (PIPL art.
+    # 23, ``bookings.documents.sharing``): None when the channel did not ask (older
+    # clients); on the hotline ``records_consent_read_out`` says the agent read it out.
+    records_consent_given: bool | None = None
+    records_consent_read_out: bool = False
 
 
 class NotEligible(DomainError):
@@ -243,6 +249,14 @@ def request_submit(data: RequestInput, *, actor: Actor) -> tuple[ServiceRequest,
                 actor,
                 **({"channel": data.channel} if data.channel else {}),
             )
+            if data.records_consent_given is not None:
+                records_consent_record(
+                    request,
+                    given=data.records_consent_given,
+                    channel=data.channel or "portal",
+                    read_out=data.records_consent_read_out,
+                    actor=actor,
+                )
             notify(
                 request,
                 title=f"{data.benefit.name}申请已提交",

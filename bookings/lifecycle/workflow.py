@@ -102,6 +102,10 @@ NOTE_EVENTS: dict[str, object] = {
     "document_added": _("上传资料"),
     "document_removed": _("删除资料"),
     "rated": _("评价服务"),
+    "records_consent_given": _("同意向服务商提供资料"),
+    "records_consent_declined": _("未同意向服务商提供资料"),
+    "records_consent_withdrawn": _("撤回向服务商提供资料的同意"),
+    "records_purged": _("资料文件保存期满已删除"),
 }
 # Until the request is reviewed, the policyholder may take back a record they uploaded.
 BEFORE_REVIEW = frozenset({S.SUBMITTED, S.NEEDS_RECORDS})

@@ -12,6 +12,8 @@ from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, prefetch_rela
 from django.utils.translation import gettext as _
 
 from benefits.models import Vendor
+from bookings.documents.retention import document_purged_error
+from bookings.documents.sharing import records_withheld, vendor_records_problem
 from bookings.lifecycle.workflow import DELIVERING_STATUSES
 from bookings.models import Document, Milestone, RequestEvent, ServiceRequest
 from portal.kernel.errors import DomainError, NotFound
@@ -115,9 +117,13 @@ def vendor_request(vendor: Vendor, ref: str) -> ServiceRequest:
 
 
 def vendor_request_detail(vendor: Vendor, ref: str) -> ServiceRequest:
-    """``vendor_request`` with its documents, SLA milestones and timeline loaded."""
+    """``vendor_request`` with its documents, SLA milestones and timeline loaded. Without
+    the member's standing consent to provide the records (``records_withheld``) the list
+    holds only the vendor's own reports: the member's records are not even named."""
     request = vendor_request(vendor, ref)
     documents = Document.objects.order_by("uploaded_at", "id")
+    if request.pk in records_withheld([request.pk]):
+        documents = documents.filter(from_vendor=True)
     events = RequestEvent.objects.order_by("at", "id")
     # Milestones in the order the benefit's SLA lists them (the default orders by due
     # time, and unstarted ones have none).
@@ -132,12 +138,20 @@ def vendor_request_detail(vendor: Vendor, ref: str) -> ServiceRequest:
 
 
 def vendor_document(vendor: Vendor, ref: str, document_id: int) -> Document:
-    """A document of one of the vendor's requests; anything else is not found."""
+    """A document of one of the vendor's requests; anything else is not found. The
+    member's records (not the vendor's own reports) only while the member's consent to
+    provide them stands (``vendor_records_problem``, 403 ``records_consent_withdrawn``);
+    a file deleted after its retention period answers 410 ``document_purged``. Every vendor
+    path (API, workbench) opens records through here."""
     document = (
         Document.objects.filter(pk=document_id, request__ref=ref, request__vendor=vendor)
-        .select_related("request")
+        .select_related("request__recipient__person", "request__benefit")
         .first()
     )
     if document is None:
         raise NotFound(_("未找到该资料"))
+    if not document.from_vendor and (refused := vendor_records_problem(document.request)):
+        raise refused
+    if document.purged_at is not None:
+        raise document_purged_error()
     return document

@@ -48,6 +48,9 @@ class ErrorCode(StrEnum):
     STAY_REQUIRED = "stay_required"
     # --- consent (PIPL) ---
     CONSENT_WITHDRAWN = "consent_withdrawn"  # records needed, health-information consent withdrawn
+    # a vendor asks for a request's records without the member's standing consent (403)
+    RECORDS_CONSENT_WITHDRAWN = "records_consent_withdrawn"
+    DOCUMENT_PURGED = "document_purged"  # the file was deleted after its retention period
     # --- calendar ---
     CALENDAR_YEAR_NOT_ENTERED = "calendar_year_not_entered"
     # --- requests and vendors ---

@@ -28,6 +28,7 @@ from benefits.terms.rules import (
     UnsuitableConditionRule,
     WaitingPeriodRule,
 )
+from bookings.documents.sharing import records_consent_terms
 from bookings.lifecycle.submission import RequestInput
 from coverage.selectors import region_children
 from portal.pages.pickers import (
@@ -152,7 +153,19 @@ class ServiceRequestForm(forms.Form):
         self._add_conditions_field()
         self._add_document_fields()
         self.fields["note"] = self.fields.pop("note")
+        self._add_records_consent_field()
         self._ask(asked or {})
+
+    def _add_records_consent_field(self) -> None:
+        """The separate consent to provide this request's records to its vendor (PIPL art.
+        23), last, never ticked in advance: unticked, the request is made but the vendor
+        cannot open its records (``bookings.documents.sharing``)."""
+        terms = records_consent_terms(self.benefit)
+        self.fields["records_consent"] = forms.BooleanField(
+            label=_("我同意按上述说明向服务商提供本次申请的资料"),
+            required=False,
+            help_text=terms.purpose,
+        )
 
     def _ask(self, asked: dict[str, str]) -> None:
         """A field is required exactly when the engine asks for its fact (with no facts of
@@ -436,4 +449,5 @@ class ServiceRequestForm(forms.Form):
             variant=data.get("variant") or None,
             item=data.get("item") or None,
             submission_key=data["submission_key"],
+            records_consent_given=bool(data.get("records_consent")),
         )

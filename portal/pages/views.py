@@ -264,7 +264,10 @@ def request_list(request: HttpRequest) -> HttpResponse:
 @policyholder_required
 def document_file(request: HttpRequest, ref: str, document_id: int) -> FileResponse:
     service_request = _own_request(request, ref)
-    document = get_object_or_404(Document, pk=document_id, request=service_request)
+    # A file deleted after its retention period is gone: the list says so, the link is not shown.
+    document = get_object_or_404(
+        Document, pk=document_id, request=service_request, purged_at__isnull=True
+    )
     # An image's preview on the request page is an access too, logged as such.
     purpose = "portal_preview" if request.GET.get("preview") else "portal_view"
     handle = document_open(document, actor=_actor(request), purpose=purpose, ip=_client_ip(request))

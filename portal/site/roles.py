@@ -43,7 +43,15 @@ LEDGER = ("quotabalance", "quotaledgerentry")
 CATALOGUE = ("insurer", "vendor", "product", "service", "benefit")
 COVERAGE = ("coveragelist", "coveragelistmember", "listentry", "unresolvedname")
 REFERENCE = ("region", "regionalias", "calendarday", "calendaryear")
-REQUEST_RECORDS = ("requestevent", "document", "milestone", "followup", "consumption", "rating")
+REQUEST_RECORDS = (
+    "requestevent",
+    "document",
+    "milestone",
+    "followup",
+    "consumption",
+    "rating",
+    "recordsconsent",
+)
 SETTLEMENT = ("contractprice", "vendorstatement", "statementline", "productpremium")
 
 

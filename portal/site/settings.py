@@ -275,6 +275,16 @@ ID_DIGEST_KEY = env.str("ID_DIGEST_KEY", default="")
 # streamed by views that check who asks (bookings.documents.storage.private_storage).
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private")))
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+# Medical records (the files of a request's documents) are deleted this many days after the
+# request closes (bookings.documents.retention, daily). PIPL art. 47 asks for deletion once
+# the purpose is fulfilled; the purpose of a closed request still includes answering a
+# complaint (银保监会令2020年第3号) or a claim dispute about the service, and the civil
+# limitation period for such a dispute is 3 years (民法典 art. 188). 保险法 art. 87 (books,
+# vouchers and 有关资料 kept 5 years after a policy of up to one year ends, 10 for longer)
+# we read as the insurer's policy and claims files: the request row, its timeline and its
+# quota ledger, which are kept; only the uploaded files go (docs/operations.md).
+# Default: 3 years (1095 days). Set per deployment if the insurer's counsel says otherwise.
+RECORDS_RETENTION_DAYS = env.int("RECORDS_RETENTION_DAYS", default=3 * 365)
 # Django's two upload handlers, made safe for any file name (bookings.documents.upload_handlers).
 FILE_UPLOAD_HANDLERS = [
     "bookings.documents.upload_handlers.MemoryUploadHandler",

@@ -55,6 +55,11 @@ portal_patterns = [
     path("complaints/", complaint_views.complaint_list, name="complaint_list"),
     path("complaints/new/", complaint_views.complaint_new, name="complaint_new"),
     path("privacy/consent/", privacy_views.consent, name="consent"),
+    path(
+        "privacy/my-data.<str:file_format>",
+        privacy_views.data_copy,
+        name="data_copy",
+    ),
     path("where/", where_views.where_index, name="where"),
     path("where/<str:benefit_code>/", where_views.where_benefit, name="where_benefit"),
     path("login/", auth_views.login_phone, name="login"),

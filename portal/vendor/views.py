@@ -17,7 +17,9 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -44,7 +46,7 @@ from bookings.vendors.services import (
     vendor_actor,
     vendor_event,
 )
-from portal.kernel.errors import NotFound
+from portal.kernel.errors import DomainError, NotFound
 from portal.vendor.access import vendor_required
 from portal.vendor.forms import MEASURE_LABELS, ConsumptionForm, DeliverableForm, EventForm
 
@@ -157,11 +159,13 @@ def request_deliverable(request: HttpRequest, account: VendorAccount, ref: str) 
 @vendor_required
 def document_file(
     request: HttpRequest, account: VendorAccount, ref: str, document_id: int
-) -> FileResponse:
+) -> HttpResponseBase:
     try:
         document = vendor_document(account.vendor, ref, document_id)
     except NotFound:
         raise Http404 from None
+    except DomainError as refused:  # consent withdrawn (403), file purged (410)
+        return _refusal(refused)
     handle = document_open(
         document,
         actor=vendor_actor(account.vendor, request.user),
@@ -180,6 +184,17 @@ def document_file(
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _refusal(refused: DomainError) -> HttpResponse:
+    """A refused download: the Chinese reason as a page, the stable code in a header (the
+    workbench's links open in the browser, which shows the page)."""
+    response = HttpResponse(
+        format_html("<!doctype html><title>{0}</title><p>{0}</p>", refused.message),
+        status=refused.status,
+    )
+    response["X-Error-Code"] = refused.code
+    return response
 
 
 def _own_request(account: VendorAccount, ref: str) -> None:

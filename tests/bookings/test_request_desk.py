@@ -243,8 +243,8 @@ def test_the_request_page_reads_a_fixed_number_of_queries(client, django_assert_
     # session, user, the request with its policy, product, benefit, vendor, region, members
     # and people (one join), notes with authors, calls with staff, the user's permissions
     # (Django's backend: own and groups), milestones, documents, events, assignable staff,
-    # the rating (an inline)
-    with django_assert_max_num_queries(12):
+    # the rating and the records consents (inlines)
+    with django_assert_max_num_queries(13):
         assert client.get(change_url(request)).status_code == 200
 
 

@@ -165,7 +165,15 @@ def test_setup_schedules_is_idempotent_and_runs_on_shanghai_time():
     call_command("setup_schedules", stdout=io.StringIO())
 
     tasks = {task.name: task for task in PeriodicTask.objects.filter(task__startswith="bookings.")}
-    assert set(tasks) == {"sla-scan", "follow-ups", "vendor-webhooks", "policy-status"}
+    assert set(tasks) == {
+        "sla-scan",
+        "follow-ups",
+        "vendor-webhooks",
+        "policy-status",
+        "records-retention",
+    }
+    retention = tasks["records-retention"].crontab
+    assert (retention.hour, retention.minute) == ("2", "10")  # at night, Shanghai time
     scan, follow_ups = tasks["sla-scan"], tasks["follow-ups"]
     assert (scan.task, scan.crontab.minute, str(scan.crontab.timezone)) == (
         "bookings.tasks.scan_sla",

@@ -446,6 +446,7 @@ portal:document_delete                                      302 302 404 302 302 
 portal:complaint_list                                       302 200 200 302 302 404 404 404 404 404
 portal:complaint_new                                        302 200 200 302 302 404 404 404 404 404
 portal:consent                                              302 200 200 302 302 404 404 404 404 404
+portal:data_copy                                            302 200 200 302 302 404 404 404 404 404
 portal:document_file                                        302 200 404 302 302 404 404 404 404 404
 portal:home                                                 302 200 200 302 302 404 404 404 404 404
 portal:login                                                200 200 200 200 200 200 200 200 200 200

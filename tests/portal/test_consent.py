@@ -198,8 +198,9 @@ def test_the_consent_page_costs_a_fixed_number_of_queries(
     holder_client, policy, django_assert_max_num_queries
 ):
     consent_grant(policy.holder, channel="portal")
-    # session, user, account, the consent, the vendors of the person's products
-    with django_assert_max_num_queries(5):
+    # session, user, account, the consent, the vendors of the person's products, the
+    # records consents of the person's requests (withdrawn per request)
+    with django_assert_max_num_queries(6):
         assert holder_client.get(CONSENT).status_code == 200
 
 

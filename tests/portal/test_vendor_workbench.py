@@ -330,13 +330,14 @@ def test_a_request_page_costs_the_same_queries_however_long_its_history(
     request = assigned_request("PA-BENCH-10", vendor_a)
     url = reverse("vendor:request_detail", args=[request.ref])
     bench.get(url)
-    # session, user, account+vendor, request, documents, milestones, events, consumptions
-    with django_assert_num_queries(8):
+    # session, user, account+vendor, request, whether the member's records are withheld
+    # (bookings.documents.sharing), documents, milestones, events, consumptions
+    with django_assert_num_queries(9):
         bench.get(url)
     for number in range(3):
         document_add(request, name=f"病历{number}.pdf", data=pdf(), actor=OPS)
     act(bench, request.ref, "contacted")
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         page = bench.get(url).content.decode()
     assert page.count("/documents/") == 3
 

@@ -53,6 +53,14 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule(
         "service-windows", "benefits.tasks.expire_windows", "服务时间窗到期", minute="50", hour="0"
     ),
+    # At night, away from the working day's uploads and downloads.
+    Schedule(
+        "records-retention",
+        "bookings.tasks.purge_expired_records",
+        "病历资料保存期满删除",
+        minute="10",
+        hour="2",
+    ),
 )
 
 
