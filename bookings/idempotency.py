@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,11 @@ class KeyOwner:
         if self.vendor is not None:
             return {"vendor": self.vendor}
         return {"staff_user": self.staff_user}
+
+
+def new_key() -> str:
+    """A fresh key for a rendered form: its first submit is stored under it."""
+    return uuid.uuid4().hex
 
 
 def request_fingerprint(method: str, path: str, payload: dict[str, Any]) -> str:

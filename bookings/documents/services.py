@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import IO
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bookings.documents.inspection import inspect_upload
 from bookings.documents.retention import document_purged_error
 from bookings.documents.storage import delete_upload, open_upload, store_upload
 from bookings.lifecycle.events import record_event
+from bookings.lifecycle.services import request_transition
 from bookings.lifecycle.workflow import BEFORE_REVIEW
-from bookings.models import Document, DocumentAccess, ServiceRequest
+from bookings.models import Document, DocumentAccess, ServiceRequest, Status
 from portal.kernel.actor import Actor
 from portal.kernel.errors import DomainError, ErrorCode
 
@@ -46,6 +48,19 @@ def document_add(
     # Each upload is a row on the request's timeline (by name only: the content is private).
     record_event(request, "document_added", request.status, actor, document.display_name)
     return document
+
+
+@transaction.atomic
+def records_supplied(request: ServiceRequest, *, actor: Actor) -> bool:
+    """The policyholder added records: a request waiting for them (需补充资料) goes back to
+    review. Decided under the request's lock, so a second tab uploading at the same time
+    finds it moved on and changes nothing. Returns whether this call moved it; raises the
+    lifecycle's DomainError (a Chinese message) if the step is refused."""
+    locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status != Status.NEEDS_RECORDS:
+        return False
+    request_transition(locked, "records_complete", actor=actor, reason=_("客户补充资料"))
+    return True
 
 
 def document_removable(document: Document, *, user_id: int | None) -> bool:

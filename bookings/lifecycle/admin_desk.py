@@ -4,6 +4,7 @@ people and codes shown as an agent reads them (names, masked phones, Chinese lab
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -18,13 +19,28 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from benefits.models import PolicyMember
+from bookings.idempotency import (
+    IdempotencyKeyReused,
+    KeyOwner,
+    idempotent_call,
+    new_key,
+    request_fingerprint,
+)
 from bookings.lifecycle.casework import (
     assignable_staff,
     call_log_record,
     request_assignee_set,
     request_note_add,
 )
-from bookings.lifecycle.desk import DESK_ACTIONS, desk_actions, desk_apply
+from bookings.lifecycle.desk import (
+    DESK_ACTIONS,
+    REVIEW_PERMISSIONS,
+    ReviewForm,
+    desk_actions,
+    desk_apply,
+    desk_review,
+    may_review,
+)
 from bookings.lifecycle.workflow import TransitionNotAllowed
 from bookings.models import CallLog, ServiceRequest
 from portal.kernel.actor import staff_actor
@@ -113,13 +129,28 @@ class AssigneeForm(forms.Form):
         self.fields["assignee"].queryset = assignable_staff(request)  # type: ignore[attr-defined]
 
 
+# Keys of the desk's forms, apart from the staff API's keys of the same user.
+DESK_KEY_PREFIX = "desk:"
+# What a submit carries besides what it asks for (left out of its fingerprint).
+UNASKED_FIELDS = frozenset({"csrfmiddlewaretoken", "idempotency_key"})
+
+
+def key_field() -> forms.CharField:
+    """Every note and call form carries a one-time key (``bookings.idempotency``): a double
+    submit, a reload or a resend of the same rendered form saves once."""
+    return forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
 class NoteForm(forms.Form):
+    idempotency_key = key_field()
     body = forms.CharField(
         label=_("内部备注（仅内部员工可见）"), max_length=2000, widget=forms.Textarea
     )
 
 
 class CallForm(forms.ModelForm):
+    idempotency_key = key_field()
+
     class Meta:
         model = CallLog
         fields = ["direction", "party", "called_at", "summary"]
@@ -137,6 +168,9 @@ class CallForm(forms.ModelForm):
         return called_at
 
 
+REVIEW_TITLE = _("记录审核结论")
+
+
 class RequestDeskMixin:
     """For ``ServiceRequestAdmin`` (an ``InsurerScopedAdmin``): the desk's URLs and views."""
 
@@ -150,6 +184,11 @@ class RequestDeskMixin:
                 "<path:object_id>/step/<str:event>/",
                 view(self.step_view),
                 name="bookings_servicerequest_step",
+            ),
+            path(
+                "<path:object_id>/review/",
+                view(self.review_view),
+                name="bookings_servicerequest_review",
             ),
             path(
                 "<path:object_id>/assignee/",
@@ -173,19 +212,26 @@ class RequestDeskMixin:
     def desk_context(self, request: HttpRequest, obj: ServiceRequest) -> dict[str, Any]:
         user = request_user(request)
         may_work = has_permission(user, "bookings.change_servicerequest")
+        steps = [
+            (action.label, self._url("step", obj, action.event))
+            for action in desk_actions(obj, user)
+        ]
+        if may_review(obj, user):
+            steps.insert(0, (REVIEW_TITLE, self._url("review", obj)))
         return {
-            "desk_steps": [
-                (action.label, self._url("step", obj, action.event))
-                for action in desk_actions(obj, user)
-            ],
+            "desk_steps": steps,
             "may_work": may_work,
             "assignee_form": AssigneeForm(initial={"assignee": obj.assignee_id}, request=obj),
-            "note_form": NoteForm(),
-            "call_form": CallForm(initial={"called_at": timezone.localtime()}),
+            "note_form": NoteForm(initial={"idempotency_key": new_key()}),
+            "call_form": CallForm(initial=self._call_initial()),
             "notes": list(obj.notes.select_related("author")),
             "calls": list(obj.calls.select_related("staff")),
             "desk_urls": {name: self._url(name, obj) for name in ("assignee", "note", "call")},
         }
+
+    @staticmethod
+    def _call_initial() -> dict[str, Any]:
+        return {"called_at": timezone.localtime(), "idempotency_key": new_key()}
 
     def _url(self, name: str, obj: ServiceRequest, *args: Any) -> str:
         return reverse(
@@ -264,20 +310,85 @@ class RequestDeskMixin:
                 return self._back(obj)
         return self._form_page(request, obj, form, _("分配负责人"))
 
+    def review_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self._worked_request(request, object_id)
+        if not has_permission(request.user, *REVIEW_PERMISSIONS):
+            raise PermissionDenied
+        if not may_review(obj, request.user):
+            messages.warning(request, gettext("本申请当前没有待记录结论的审核节点"))
+            return self._back(obj)
+        form = ReviewForm(request.POST if request.method == "POST" else None, request=obj)
+        if request.method == "POST" and form.is_valid():
+            try:
+                desk_review(obj, form.cleaned_data, actor=staff_actor(request.user))
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, gettext("审核结论已记录"))
+                return self._back(obj)
+        return self._form_page(request, obj, form, REVIEW_TITLE)
+
     def note_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         obj = self._worked_request(request, object_id)
-        form = NoteForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            request_note_add(request=obj, author=request.user, body=form.cleaned_data["body"])
-            messages.success(request, gettext("内部备注已保存"))
-            return self._back(obj)
+        data = request.POST if request.method == "POST" else None
+        form = NoteForm(data, initial={"idempotency_key": new_key()})
+        if data is not None and form.is_valid():
+            body = form.cleaned_data["body"]
+
+            def add() -> tuple[int, dict[str, Any]]:
+                note = request_note_add(request=obj, author=request.user, body=body)
+                return 201, {"id": note.pk}
+
+            done = self._save_once(request, obj, form, add, gettext("内部备注已保存"))
+            if done is not None:
+                return done
         return self._form_page(request, obj, form, _("添加内部备注"))
 
     def call_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         obj = self._worked_request(request, object_id)
-        form = CallForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            call_log_record(request=obj, staff=request.user, **form.cleaned_data)
-            messages.success(request, gettext("通话记录已保存"))
-            return self._back(obj)
+        posted = request.POST if request.method == "POST" else None
+        form = CallForm(posted, initial=self._call_initial())
+        if posted is not None and form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k not in UNASKED_FIELDS}
+
+            def record() -> tuple[int, dict[str, Any]]:
+                call = call_log_record(request=obj, staff=request.user, **data)
+                return 201, {"id": call.pk}
+
+            done = self._save_once(request, obj, form, record, gettext("通话记录已保存"))
+            if done is not None:
+                return done
         return self._form_page(request, obj, form, _("记录通话"))
+
+    def _save_once(
+        self,
+        request: HttpRequest,
+        obj: ServiceRequest,
+        form: forms.BaseForm,
+        apply: Callable[[], tuple[int, dict[str, Any]]],
+        done: str,
+    ) -> HttpResponse | None:
+        """Apply once per the form's key: back to the request's page (a replay says nothing
+        was saved again), or None with the refusal on ``form`` and a fresh key in it."""
+        payload = {k: v for k, v in request.POST.items() if k not in UNASKED_FIELDS}
+        try:
+            stored = idempotent_call(
+                owner=KeyOwner(staff_user=request_user(request)),
+                key=DESK_KEY_PREFIX + form.cleaned_data["idempotency_key"],
+                fingerprint=request_fingerprint("POST", request.path, payload),
+                apply=apply,
+            )
+        except IdempotencyKeyReused as exc:
+            messages.error(request, exc.message)
+            return self._back(obj)
+        if stored.status >= 400:
+            form.add_error(None, stored.body.get("message") or gettext("操作未能完成"))
+            fresh = request.POST.copy()
+            fresh["idempotency_key"] = new_key()  # the corrected submit is a new one
+            form.data = fresh
+            return None
+        if stored.replayed:
+            messages.info(request, gettext("该记录已保存过，未重复保存"))
+        else:
+            messages.success(request, done)
+        return self._back(obj)

@@ -1,7 +1,8 @@
 """Working one request from its admin page: a button for every transition the lifecycle
 allows in the request's current status, each a small form, applied through the same service
 functions the staff API calls (``staff.staff_event``, else ``services.request_transition``
-for the steps the staff API has no name for: asking for records, recording a contact).
+for the steps the staff API has no name for: asking for records, recording a contact), and
+a review gate's decision through ``staff.review_record``, as the staff API records it.
 
 Nothing here decides whether a step is allowed: the buttons are ``workflow.allowed_events``
 of the status, and the services refuse again under the request's lock (a second tab, a
@@ -20,8 +21,9 @@ from django.utils.translation import gettext_lazy as _
 
 from benefits.catalogue.vendors import assignable_vendors
 from bookings.lifecycle.cancellation import CAUSES, EVENT_CAUSES
+from bookings.lifecycle.reviews import REVIEWER_NAMES, open_reviews
 from bookings.lifecycle.services import request_transition
-from bookings.lifecycle.staff import EVENT_PERMISSIONS, Consumed, staff_event
+from bookings.lifecycle.staff import EVENT_PERMISSIONS, Consumed, review_record, staff_event
 from bookings.lifecycle.workflow import TRANSITIONS, allowed_events
 from bookings.models import ServiceRequest, Status
 from portal.kernel.actor import Actor
@@ -33,6 +35,7 @@ CHANGE_PERMISSION = "bookings.change_servicerequest"
 # The lifecycle's events the staff API names (bookings.lifecycle.staff.STAFF_EVENTS).
 STAFF_NAMES = {
     "approved": "approve",
+    "investigating": "investigate",
     "rejected": "reject",
     "assigned": "assign",
     "in_service": "start",
@@ -41,6 +44,9 @@ STAFF_NAMES = {
     "no_show": "no_show",
     "failed": "fail",
 }
+# A failed review ends the request (rejected, or cancelled for the insurer's cause): the
+# 主管's decision, as 审核未通过 is.
+REVIEW_PERMISSIONS = (CHANGE_PERMISSION, EVENT_PERMISSIONS["reject"])
 MEASURES = [("times", _("次")), ("days", _("天")), ("cny", _("元"))]
 
 
@@ -116,6 +122,27 @@ class VendorForm(forms.Form):
         self.fields["vendor"].queryset = assignable_vendors(request.benefit)  # type: ignore[attr-defined]
 
 
+class ReviewForm(forms.Form):
+    gate = forms.ChoiceField(label=_("审核节点"))
+    passed = forms.TypedChoiceField(
+        label=_("审核结论"),
+        choices=[("yes", _("通过")), ("no", _("未通过（申请随之结束，权益返还）"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("依据（谁、依据什么作出的结论）"), max_length=300, widget=forms.Textarea
+    )
+
+    def __init__(self, *args: Any, request: ServiceRequest, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the benefit's gates still open; review_record refuses any other.
+        self.fields["gate"].choices = [  # type: ignore[attr-defined]
+            (gate.code, f"{gate.label}（{REVIEWER_NAMES[gate.by]}）")
+            for gate in open_reviews(request)
+        ]
+
+
 @dataclass(frozen=True)
 class DeskAction:
     event: str  # the lifecycle's (workflow.TRANSITIONS)
@@ -142,6 +169,7 @@ DESK_ACTIONS: dict[str, DeskAction] = {
     for action in (
         DeskAction("records_requested", RecordsForm),
         DeskAction("records_complete", NoteForm),
+        DeskAction("investigating", NoteForm),
         DeskAction("approved", NoteForm),
         DeskAction("rejected", ReasonForm),
         DeskAction("assigned", VendorForm, needs_request=True),
@@ -199,3 +227,21 @@ def desk_apply(
         cause=data.get("cause") or "",
         consumption=consumption,
     )
+
+
+def desk_review(request: ServiceRequest, data: dict[str, Any], *, actor: Actor) -> ServiceRequest:
+    """Record a valid ``ReviewForm``'s decision as the staff API does. Raises its
+    DomainError (a gate closed meanwhile, the request ended in another tab)."""
+    return review_record(
+        request,
+        actor=actor,
+        gate=data["gate"],
+        passed=data["passed"],
+        reason=data["reason"],
+        channel=CHANNEL,
+    )
+
+
+def may_review(request: ServiceRequest, user: Any) -> bool:
+    """Whether ``user`` may record a review decision on ``request`` now (a gate is open)."""
+    return has_permission(user, *REVIEW_PERMISSIONS) and bool(open_reviews(request))

@@ -8,7 +8,7 @@ records decisions (``bookings.lifecycle.staff.review_record``)."""
 from __future__ import annotations
 
 from benefits.terms.reviews import ReviewGate
-from bookings.models import RequestEvent, ServiceRequest
+from bookings.models import OPEN_STATUSES, RequestEvent, ServiceRequest, Status
 from portal.kernel.errors import DomainError
 
 REVIEW_EVENT = "reviewed"
@@ -37,6 +37,29 @@ def pending_reviews(request: ServiceRequest, event: str) -> list[ReviewGate]:
         return []
     decisions = review_decisions(request)
     return [g for g in gates if not decisions.get(g.code)]
+
+
+# The gated steps in the order a request takes them, and how far each status has come.
+GATED_STEP_ORDER = {"approved": 0, "scheduled": 1, "in_service": 2}
+STATUS_STEP = {Status.APPROVED: 0, Status.ASSIGNED: 0, Status.SCHEDULED: 1, Status.IN_SERVICE: 2}
+
+
+def step_reached(request: ServiceRequest, step: str) -> bool:
+    """Whether the request already took the gated ``step`` (a review then comes too late)."""
+    status_step = STATUS_STEP.get(Status(request.status))
+    return status_step is not None and status_step >= GATED_STEP_ORDER[step]
+
+
+def open_reviews(request: ServiceRequest) -> list[ReviewGate]:
+    """The gates a decision can still be recorded for: not yet passed, before a step the
+    open request has not taken (``staff.review_record`` refuses any other)."""
+    if request.status not in OPEN_STATUSES:
+        return []
+    gates = request.benefit.parsed_terms.reviews
+    if not gates:
+        return []
+    decisions = review_decisions(request)
+    return [g for g in gates if not decisions.get(g.code) and not step_reached(request, g.before)]
 
 
 def review_gate_check(request: ServiceRequest, event: str) -> None:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from benefits.models import Vendor
 from bookings.lifecycle.cancellation import EVENT_CAUSES, cause_for
 from bookings.lifecycle.events import record_event
-from bookings.lifecycle.reviews import REVIEW_EVENT
+from bookings.lifecycle.reviews import REVIEW_EVENT, step_reached
 from bookings.lifecycle.services import request_transition
 from bookings.lifecycle.workflow import TRANSITIONS, TransitionNotAllowed, transition_for
 from bookings.models import OPEN_STATUSES, ServiceRequest, Status
@@ -109,7 +109,7 @@ def review_record(
         )
     if not reason.strip():
         raise _invalid(_("记录审核结论必须说明依据 reason"), "reason")
-    if locked.status not in OPEN_STATUSES or _reached(locked, spec.before):
+    if locked.status not in OPEN_STATUSES or step_reached(locked, spec.before):
         raise DomainError(
             "review_closed",
             _("申请当前状态为“%(status)s”，不能再记录“%(label)s”")
@@ -134,18 +134,6 @@ def review_record(
     if locked.status in TRANSITIONS["rejected"].sources:
         return request_transition(locked, "rejected", actor=actor, reason=why)
     return request_transition(locked, "cancelled", actor=actor, reason=why, cause="insurer")
-
-
-def _reached(request: ServiceRequest, step: str) -> bool:
-    """Whether the request already took the gated step (a review then comes too late)."""
-    order = {"approved": 0, "scheduled": 1, "in_service": 2}
-    status_step = {
-        Status.APPROVED: 0,
-        Status.ASSIGNED: 0,
-        Status.SCHEDULED: 1,
-        Status.IN_SERVICE: 2,
-    }.get(Status(request.status))
-    return status_step is not None and status_step >= order[step]
 
 
 @transaction.atomic

@@ -13,9 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from bookings.documents.services import document_add, document_remove
+from bookings.documents.services import document_add, document_remove, records_supplied
 from bookings.lifecycle.rating import request_rate
-from bookings.lifecycle.services import request_transition
 from bookings.lifecycle.workflow import TRANSITIONS
 from bookings.models import Document
 from portal.kernel.errors import DomainError
@@ -75,10 +74,11 @@ def request_upload(request: HttpRequest, ref: str) -> HttpResponse:
         messages.success(
             request, ngettext("已上传%(n)d个文件", "已上传%(n)d个文件", added) % {"n": added}
         )
-        if service_request.status == "needs_records":
-            request_transition(
-                service_request, "records_complete", actor=_actor(request), reason="客户补充资料"
-            )
+        try:
+            if records_supplied(service_request, actor=_actor(request)):
+                messages.info(request, _("资料已补充，申请已重新进入审核"))
+        except DomainError as exc:
+            messages.error(request, exc.message)
     return redirect("portal:request_detail", ref=ref)
 
 

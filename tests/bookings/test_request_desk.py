@@ -59,6 +59,7 @@ def test_acceptance_a_request_goes_from_submitted_to_completed_on_its_own_page(c
     assert buttons(page) == [
         "要求补充资料",
         "资料齐全，进入审核",
+        "开始调查（暂停计时）",
         "审核通过",
         "审核未通过",
         "取消申请",
@@ -116,7 +117,13 @@ def test_an_operator_gets_no_assign_or_reject_button_and_the_url_answers_403(cli
     request = submitted("DESK-OP")
     client.force_login(staff_member("operator", ["pingan"]))
     page = client.get(change_url(request)).text
-    assert buttons(page) == ["要求补充资料", "资料齐全，进入审核", "审核通过", "取消申请"]
+    assert buttons(page) == [
+        "要求补充资料",
+        "资料齐全，进入审核",
+        "开始调查（暂停计时）",
+        "审核通过",
+        "取消申请",
+    ]
     assert client.get(step_url(request, "rejected")).status_code == 403
 
 
@@ -156,23 +163,38 @@ def test_a_step_the_status_no_longer_allows_says_why_and_changes_nothing(client)
     assert request.events.filter(event="approved").count() == 1
 
 
+def desk_url(request: ServiceRequest, name: str) -> str:
+    return reverse(f"admin:bookings_servicerequest_{name}", args=[request.pk])
+
+
+def form_key(client, request: ServiceRequest, name: str) -> str:
+    """The one-time key of the request page's note or call form, as the browser posts it."""
+    page = client.get(change_url(request)).text
+    form = re.search(rf'action="{desk_url(request, name)}">(.*?)</form>', page, re.S)
+    assert form, f"no {name} form on the page"
+    found = re.search(r'name="idempotency_key" value="(\w+)"', form.group(1))
+    assert found, f"the {name} form carries no key"
+    return found.group(1)
+
+
 def test_notes_and_calls_are_kept_with_who_and_when(client):
     request = submitted("DESK-NOTE")
     user = staff_member("operator", ["pingan"])
     client.force_login(user)
-    empty = client.post(reverse("admin:bookings_servicerequest_note", args=[request.pk]), {})
+    empty = client.post(desk_url(request, "note"), {"idempotency_key": "k1"})
     assert "这个字段是必填项" in empty.text
     client.post(
-        reverse("admin:bookings_servicerequest_note", args=[request.pk]),
-        {"body": "客户要求女性陪诊员"},
+        desk_url(request, "note"),
+        {"body": "客户要求女性陪诊员", "idempotency_key": form_key(client, request, "note")},
     )
     client.post(
-        reverse("admin:bookings_servicerequest_call", args=[request.pk]),
+        desk_url(request, "call"),
         {
             "direction": "inbound",
             "party": "customer",
             "called_at": "2026-03-02T11:05",
             "summary": "客户来电询问进度",
+            "idempotency_key": form_key(client, request, "call"),
         },
     )
     note = RequestNote.objects.get(request=request)
@@ -182,6 +204,35 @@ def test_notes_and_calls_are_kept_with_who_and_when(client):
     page = client.get(change_url(request)).text
     assert "客户要求女性陪诊员" in page and "客户来电询问进度" in page
     assert "呼入" in page and "2026-03-02 11:05" in page
+
+
+def test_a_double_submit_of_a_note_or_a_call_saves_it_once(client):
+    request = submitted("DESK-TWICE")
+    client.force_login(staff_member("operator", ["pingan"]))
+    note = {"body": "客户要求女性陪诊员", "idempotency_key": form_key(client, request, "note")}
+    call = {
+        "direction": "outbound",
+        "party": "customer",
+        "called_at": "2026-03-02T11:05",
+        "summary": "已告知客户预约时间",
+        "idempotency_key": form_key(client, request, "call"),
+    }
+    for name, data in (("note", note), ("call", call)):
+        first = client.post(desk_url(request, name), data)
+        again = client.post(desk_url(request, name), data, follow=True)  # a double tap
+        assert first.status_code == 302
+        assert "该记录已保存过，未重复保存" in again.text
+    assert RequestNote.objects.filter(request=request).count() == 1
+    assert CallLog.objects.filter(request=request).count() == 1
+    # the same key with another text is refused; a freshly rendered form saves a second note
+    reused = client.post(desk_url(request, "note"), {**note, "body": "另一条"}, follow=True)
+    assert "已用于另一个请求" in reused.text
+    fresh = {"body": "另一条", "idempotency_key": form_key(client, request, "note")}
+    assert client.post(desk_url(request, "note"), fresh).status_code == 302
+    assert list(request.notes.order_by("id").values_list("body", flat=True)) == [
+        "客户要求女性陪诊员",
+        "另一条",
+    ]
 
 
 def test_taking_a_request_puts_it_in_my_queue_and_only_mine(client):
@@ -215,6 +266,7 @@ def test_another_insurers_request_answers_404_on_every_desk_url(client):
     for url in (
         change_url(request),
         step_url(request, "approved"),
+        reverse("admin:bookings_servicerequest_review", args=[request.pk]),
         reverse("admin:bookings_servicerequest_note", args=[request.pk]),
         reverse("admin:bookings_servicerequest_call", args=[request.pk]),
         reverse("admin:bookings_servicerequest_assignee", args=[request.pk]),

@@ -299,6 +299,9 @@ admin:bookings_servicerequest_changelist                    302 302 302 302 302 
 admin:bookings_servicerequest_delete                        302 302 302 302 302 403 403 404 403 403
 # A request's desk (its page's buttons and forms): who may act on requests, of its insurer.
 admin:bookings_servicerequest_step                          302 302 302 302 302 403 200 404 403 200
+# A review gate's decision: the 主管's (bookings.reject_servicerequest). The world's request
+# has no gate, so the superuser is sent back to its page.
+admin:bookings_servicerequest_review                        302 302 302 302 302 403 403 404 403 302
 admin:bookings_servicerequest_assignee                      302 302 302 302 302 403 200 404 403 200
 admin:bookings_servicerequest_note                          302 302 302 302 302 403 200 404 403 200
 admin:bookings_servicerequest_call                          302 302 302 302 302 403 200 404 403 200
