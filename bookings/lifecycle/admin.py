@@ -10,9 +10,11 @@ from typing import Any, cast
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied
 from django.db.models import Min, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -509,7 +511,12 @@ class ServiceRequestAdmin(RequestDeskMixin, InsurerScopedAdmin):
             raise Http404
         if not self.has_view_permission(request):
             raise PermissionDenied
-        queryset = self.get_changelist_instance(request).queryset  # filtered in its __init__
+        try:
+            queryset = self.get_changelist_instance(request).queryset  # filtered in its __init__
+        except IncorrectLookupParameters:
+            # As the changelist does: back to the list without the filters it cannot read.
+            changelist = reverse("admin:bookings_servicerequest_changelist")
+            return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
         content, content_type = requests_export(
             queryset, user=request_user(request), file_format=file_format
         )

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +19,7 @@ from bookings.settlement.resources import ContractPriceResource
 from bookings.settlement.statements import (
     line_dispute,
     line_resolve,
+    line_step_check,
     statement_confirm,
     statement_dataset,
     statement_price,
@@ -144,8 +147,31 @@ class VendorStatementAdmin(InsurerScopedAdmin):
         return response
 
 
+def _line_step(disputed: bool, changed: list[str]) -> bool | None:
+    """Which service an edit of a line calls: True dispute, False resolve, None neither."""
+    if disputed:
+        return True
+    return False if "disputed" in changed else None
+
+
+class StatementLineForm(forms.ModelForm):
+    """Refuses a dispute step the statement's state does not allow as a form error, so the
+    page shows only the reason (and nothing is saved or logged as changed)."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        step = _line_step(bool(cleaned.get("disputed")), self.changed_data)
+        if step is not None:
+            try:
+                line_step_check(self.instance.statement, dispute=step)
+            except DomainError as exc:
+                raise ValidationError(exc.message, code=exc.code) from exc
+        return cleaned
+
+
 @admin.register(StatementLine)
 class StatementLineAdmin(InsurerScopedAdmin):
+    form = StatementLineForm
     list_display = (
         "request_ref",
         "benefit",
@@ -176,10 +202,13 @@ class StatementLineAdmin(InsurerScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: StatementLine, form: Any, change: bool) -> None:
         # Through the services: a dispute needs a confirmed statement and moves it to 有争议.
+        # The form has checked the step; a state changed since (by someone else) still
+        # surfaces here.
+        step = _line_step(obj.disputed, form.changed_data)
         try:
-            if obj.disputed:
+            if step:
                 line_dispute(obj, reason=obj.dispute_reason or str(_("未注明")))
-            elif "disputed" in form.changed_data:
+            elif step is False:
                 line_resolve(obj)
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)

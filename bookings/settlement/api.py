@@ -2,7 +2,8 @@
 monthly statements and a product's cost ratio against the 20 % cap. Same tenancy as admin:
 a vendor that serves none of the caller's insurers, or another insurer's product, is 404;
 a statement shows only the caller's insurers. Reading a month whose statement is still a
-draft prices it again (idempotent); a confirmed one is shown as it was confirmed."""
+draft prices it again (idempotent); a confirmed one is shown as it was confirmed; a month
+that has not begun is 422 ``invalid_month`` and creates nothing."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pydantic import Field
 from benefits.models import Insurer, Product, Vendor
 from bookings.settlement.cost_cap import cost_ratio
 from bookings.settlement.selectors import billed_insurers, statement_data
-from bookings.settlement.statements import parse_month, statement_price
+from bookings.settlement.statements import parse_month, require_started, statement_price
 from bookings.vendors.schemas import ErrorOut
 from portal.kernel.errors import DomainError, ErrorCode, NotFound
 from portal.kernel.staff_auth import staff_auth
@@ -80,10 +81,12 @@ class CostRatioOut(Schema):
     auth=staff_auth(VIEW_STATEMENTS),
     response={200: list[StatementOut], **ERRORS},
     summary="服务商月度结算单（每家保险公司一张）",
+    description="草稿按当前合同价格重新计价；尚未开始的月份答 422 invalid_month，不生成结算单。",
 )
 def get_vendor_statements(request: HttpRequest, vendor: str, month: str) -> list[dict[str, Any]]:
     user = request_user(request)
     first = parse_month(month)
+    require_started(first)
     found = scope(Vendor.objects.filter(code=vendor), user).first()
     if found is None:
         raise NotFound("服务商不存在")

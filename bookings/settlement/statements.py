@@ -37,6 +37,9 @@ State = VendorStatement.State
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # beyond them a month is a typo (and 9999-12 has no end)
+
+
 def parse_month(text: str) -> date:
     """``YYYY-MM`` → the month's first day; ``invalid_month`` otherwise."""
     found = _MONTH.fullmatch(text.strip())
@@ -44,7 +47,33 @@ def parse_month(text: str) -> date:
         raise DomainError(
             ErrorCode.INVALID_MONTH, _("月份格式应为 YYYY-MM，例如 2026-03"), status=422
         )
-    return date(int(found.group(1)), int(found.group(2)), 1)
+    year = int(found.group(1))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise DomainError(
+            ErrorCode.INVALID_MONTH,
+            _("月份的年份应在%(first)d至%(last)d年之间") % {"first": FIRST_YEAR, "last": LAST_YEAR},
+            status=422,
+        )
+    return date(year, int(found.group(2)), 1)
+
+
+def require_started(month: date, *, now: datetime | None = None) -> None:
+    """A month that has not begun (in Shanghai) has no statement: reading it writes nothing
+    and answers ``invalid_month``."""
+    if month > timezone.localdate(now):
+        raise DomainError(ErrorCode.INVALID_MONTH, _("该月尚未开始"), status=422)
+
+
+def _require_ended(month: date, now: datetime | None) -> None:
+    # Services ending later in the month would otherwise be on no statement at all.
+    after = month + relativedelta(months=1)
+    if timezone.localdate(now) < after:
+        raise DomainError(
+            ErrorCode.STATEMENT_MONTH_OPEN,
+            _("%(month)s尚未结束，%(after)s起才能确认结算单")
+            % {"month": f"{month:%Y-%m}", "after": after.isoformat()},
+            status=409,
+        )
 
 
 def _refuse(statement: VendorStatement, action: str) -> DomainError:
@@ -84,7 +113,9 @@ def statement_price(
 ) -> VendorStatement:
     """The month's statement, priced now if it is still a draft; a confirmed (disputed,
     settled) statement is returned as it is. Queries: get-or-create, lock, the priced
-    aggregate, save — the same for ten services or a hundred thousand."""
+    aggregate, save — the same for ten services or a hundred thousand. A month that has not
+    begun is refused (``invalid_month``) before anything is written."""
+    require_started(month, now=now)
     statement, _created = VendorStatement.objects.get_or_create(
         insurer=insurer, vendor=vendor, month=month
     )
@@ -135,10 +166,12 @@ def statement_confirm(
 ) -> VendorStatement:
     """Draft → confirmed: the lines are priced one last time and written, and from now on
     they and the total are fixed. Every line must carry a price (an unpriced service is a
-    missing contract price, fixed before confirming); otherwise nothing is written."""
+    missing contract price, fixed before confirming); otherwise nothing is written. Not
+    before the month has ended in Shanghai (``statement_month_open``)."""
     locked = VendorStatement.objects.select_for_update().get(pk=statement.pk)
     if locked.state != State.DRAFT:
         raise _refuse(locked, _("确认"))
+    _require_ended(locked.month, now)
     insert_statement_lines(**_scope(locked))
     totals = _totals(locked)
     if totals["unpriced_count"]:
@@ -157,12 +190,21 @@ def statement_confirm(
     return locked
 
 
+def line_step_check(statement: VendorStatement, *, dispute: bool) -> None:
+    """Refuse (``statement_state``) marking a line of ``statement`` as disputed
+    (``dispute``) or resolving one (not ``dispute``) when its state does not allow it: a
+    form asks before saving, the steps below ask again under the row lock."""
+    if dispute and statement.state not in (State.CONFIRMED, State.DISPUTED):
+        raise _refuse(statement, _("标记争议"))
+    if not dispute and statement.state != State.DISPUTED:
+        raise _refuse(statement, _("处理争议"))
+
+
 @transaction.atomic
 def line_dispute(line: StatementLine, *, reason: str) -> StatementLine:
     """Mark a line of a confirmed statement as disputed; the statement waits for it."""
     statement = VendorStatement.objects.select_for_update().get(pk=line.statement_id)
-    if statement.state not in (State.CONFIRMED, State.DISPUTED):
-        raise _refuse(statement, _("标记争议"))
+    line_step_check(statement, dispute=True)
     StatementLine.objects.filter(pk=line.pk).update(disputed=True, dispute_reason=reason[:300])
     statement.state = State.DISPUTED
     statement.save(update_fields=["state"])
@@ -175,8 +217,7 @@ def line_resolve(line: StatementLine, *, agreed_amount: Decimal | None = None) -
     """Close a dispute, keeping the line's amount or replacing it with the agreed one; the
     statement is confirmed again once no line is disputed."""
     statement = VendorStatement.objects.select_for_update().get(pk=line.statement_id)
-    if statement.state != State.DISPUTED:
-        raise _refuse(statement, _("处理争议"))
+    line_step_check(statement, dispute=False)
     changes: dict[str, Any] = {"disputed": False}
     if agreed_amount is not None:
         changes["amount"] = agreed_amount.quantize(Decimal("0.01"))

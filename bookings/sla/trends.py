@@ -113,7 +113,12 @@ def _volume(requests: QuerySet[ServiceRequest], keys: tuple[str, ...], weeks: li
 
 def _attainment(milestones: QuerySet[Milestone], keys: tuple[str, ...], weeks: list[date]) -> Trend:
     rows = (
-        milestones.filter(state__in=[State.MET, State.BREACHED], due_at__gte=_start_of(weeks[0]))
+        # Bounded at both ends: a deadline met early can fall due after this week.
+        milestones.filter(
+            state__in=[State.MET, State.BREACHED],
+            due_at__gte=_start_of(weeks[0]),
+            due_at__lt=_start_of(weeks[-1] + timedelta(weeks=1)),
+        )
         .annotate(day=TruncDate("due_at", tzinfo=SHANGHAI))
         .order_by()
         .values(*keys, "day")

@@ -70,6 +70,7 @@ class ErrorCode(StrEnum):
     INVALID_MONTH = "invalid_month"
     STATEMENT_STATE = "statement_state"  # the step does not apply in the statement's state
     STATEMENT_HAS_DISPUTES = "statement_has_disputes"
+    STATEMENT_MONTH_OPEN = "statement_month_open"  # confirming before the month has ended
     RECONCILIATION_INVALID = "reconciliation_invalid"
     NET_PREMIUM_MISSING = "net_premium_missing"
     # --- complaints (银保监会令2020年第3号) ---

@@ -130,3 +130,16 @@ def test_the_export_reads_a_fixed_number_of_queries(client, django_assert_max_nu
     with django_assert_max_num_queries(11):
         rows = sheet_rows(client.get(export_url()))
     assert len(rows) == 6
+
+
+def test_a_filter_the_list_cannot_read_sends_back_to_the_list_not_a_500(client):
+    # given a supervisor and a filter value that is no request id
+    submitted("EXP-BAD-1")
+    client.force_login(staff_member("supervisor", ["pingan"]))
+    changelist = reverse("admin:bookings_servicerequest_changelist")
+    # when they export with it
+    response = client.get(export_url(), {"id": "not-a-number"})
+    # then, as the list itself does, they are sent back to the list without the filter
+    assert response.status_code == 302 and response["Location"] == f"{changelist}?e=1"
+    assert client.get(changelist, {"id": "not-a-number"})["Location"] == response["Location"]
+    assert client.get(response["Location"]).status_code == 200

@@ -9,11 +9,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
 from benefits.models import Benefit, Product
-from bookings.models import ProductPremium
+from bookings.models import ProductPremium, VendorStatement
 from portal.kernel.staff_auth import staff_token_issue
 from tests.bookings.settlement_support import ended, price, shanghai
 from tests.factories import OUTPATIENT_ASSIST, pingan_policy, staff_member
@@ -74,6 +76,39 @@ def test_a_bad_month_is_a_structured_422(march):
         f"{BASE}/vendor-statements/{march.vendor.code}/2026-13", headers=bearer("admin", ["pingan"])
     )
     assert (answer.status_code, answer.json()["code"]) == (422, "invalid_month")
+
+
+@pytest.mark.parametrize("month", ["0000-01", "9999-12", "1999-12", "2101-01"])
+def test_a_month_outside_the_years_is_a_structured_422_in_chinese(march, month):
+    answer = Client().get(
+        f"{BASE}/vendor-statements/{march.vendor.code}/{month}", headers=bearer("admin", ["pingan"])
+    )
+    assert (answer.status_code, answer.json()["code"]) == (422, "invalid_month")
+    assert "2000至2100年" in answer.json()["message"]
+    with pytest.raises(CommandError, match="2000至2100年"):
+        call_command("vendor_statement", vendor=march.vendor.code, month=month)
+
+
+def test_reading_a_month_that_has_not_begun_creates_no_statement(march):
+    # given an auditor (read-only) and next month
+    following = timezone.localdate().replace(day=1) + relativedelta(months=1)
+    url = f"{BASE}/vendor-statements/{march.vendor.code}/{following:%Y-%m}"
+    # when they read it, or the command is run for it
+    answer = Client().get(url, headers=bearer("auditor", ["pingan"]))
+    with pytest.raises(CommandError, match="该月尚未开始"):
+        call_command("vendor_statement", vendor=march.vendor.code, month=f"{following:%Y-%m}")
+    # then it is refused and no draft statement was written
+    assert (answer.status_code, answer.json()) == (
+        422,
+        {"code": "invalid_month", "message": "该月尚未开始"},
+    )
+    assert not VendorStatement.objects.exists()
+    # while this month (begun) is priced as a draft so far
+    this_month = Client().get(
+        f"{BASE}/vendor-statements/{march.vendor.code}/{timezone.localdate():%Y-%m}",
+        headers=bearer("auditor", ["pingan"]),
+    )
+    assert this_month.status_code == 200 and this_month.json()[0]["state"] == "draft"
 
 
 def test_the_cost_ratio_reads_back(march):

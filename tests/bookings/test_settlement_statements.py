@@ -62,6 +62,22 @@ def test_a_confirmed_month_does_not_change_when_run_again(catalogue):
 
 
 @pytest.mark.django_db
+def test_a_month_is_confirmed_only_once_it_has_ended_in_shanghai(catalogue):
+    # given March's draft, read on its last evening
+    benefit, _refs = _month(pingan_policy("PA-ST-OPEN"))
+    statement = _run(benefit)
+    # when it is confirmed a minute before midnight in Shanghai, then at midnight
+    with pytest.raises(DomainError) as refused:
+        statement_confirm(statement, user=staff_member(), now=shanghai(date(2026, 3, 31), 23, 59))
+    assert (refused.value.code, refused.value.status) == ("statement_month_open", 409)
+    assert "2026-04-01起" in refused.value.message
+    assert not StatementLine.objects.exists()  # nothing frozen
+    confirmed = statement_confirm(statement, user=staff_member(), now=shanghai(date(2026, 4, 1), 0))
+    # then only the second confirms it
+    assert confirmed.state == State.CONFIRMED and confirmed.line_count == 2
+
+
+@pytest.mark.django_db
 def test_a_statement_with_an_unpriced_service_cannot_be_confirmed(catalogue):
     policy = pingan_policy("PA-ST-2")
     benefit = Benefit.objects.get(code=OUTPATIENT_ASSIST)

@@ -152,3 +152,25 @@ def test_the_page_reads_the_same_queries_for_more_requests(client, django_assert
     with django_assert_num_queries(few):
         client.get(PAGE)
     assert few <= 10
+
+
+def test_a_deadline_met_early_that_falls_due_after_this_week_is_not_charted(client):
+    # given the unassigned request's deadline met today but due in three weeks
+    desk = a_desk()
+    decide(desk["nobodys"], State.MET, timedelta(weeks=3))
+    client.force_login(staff_member("operator", ["pingan"]))
+    # when the figures are read and exported
+    data = workload(
+        now=timezone.now(),
+        requests=ServiceRequest.objects.all(),
+        milestones=Milestone.objects.all(),
+    )
+    response = client.get(PAGE, {"download": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = [r for r in sheet.iter_rows(values_only=True) if r[0] == "每周时效达成率%（按服务商）"]
+    # then no week beyond the window is counted, and no empty 未派单 line is drawn for it
+    for series in data.attainment_by_vendor.series:
+        assert set(series.values) == set(data.attainment_by_vendor.weeks)
+    assert {r[1] for r in rows} == {desk["done"].benefit.vendor.name}
+    this_week = f"{week_of(timezone.localdate()):%Y-%m-%d}"
+    assert next(r for r in rows if r[2] == this_week)[3] == "100.0"

@@ -16,6 +16,7 @@ from benefits.models import Vendor
 from bookings.settlement.selectors import billed_insurers, statement_data
 from bookings.settlement.statements import (
     parse_month,
+    require_started,
     statement_price,
     statement_reconcile,
     vendor_claims,
@@ -36,6 +37,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             month = parse_month(options["month"])
+            require_started(month)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         vendors = Vendor.objects.order_by("code")
