@@ -32,9 +32,14 @@ def _to_shanghai(value: datetime) -> datetime:
 
 
 def _assume_shanghai(value: datetime) -> datetime:
+    """A time without an offset is Beijing time; one with any offset is read in Beijing time
+    too (PostgreSQL takes offsets up to ±15:59 only: "-23:13" would be a 500)."""
     if timezone.is_naive(value):
         return timezone.make_aware(value, SHANGHAI)
-    return value
+    try:
+        return timezone.localtime(value, SHANGHAI)
+    except OverflowError:
+        raise ValueError("时间超出可表示的范围") from None
 
 
 LocalDateTime = Annotated[datetime, AfterValidator(_to_shanghai)]

@@ -685,6 +685,17 @@ def test_the_list_pages_with_a_cursor_and_filters_by_change_time(client, vendor_
     assert bad_cursor.status_code == 422 and bad_cursor.json()["code"] == "invalid_input"
 
 
+def test_an_odd_offset_in_updated_since_is_read_in_beijing_time_not_a_500(
+    client, vendor_a, token_a
+):
+    # found by schemathesis on PostgreSQL, which takes offsets up to ±15:59 only
+    ref = assigned_request("PA-VAPI-TZ-1", vendor_a).ref
+    odd = get(client, token_a, "/requests", updated_since="2000-01-01T00:00:00-23:13")
+    assert odd.status_code == 200 and [i["ref"] for i in odd.json()["items"]] == [ref]
+    beyond = get(client, token_a, "/requests", updated_since="9999-12-31T23:59:59-23:00")
+    assert beyond.status_code == 422 and beyond.json()["code"] == "invalid_input"
+
+
 @pytest.mark.parametrize("count", [1, 20])
 def test_the_list_costs_the_same_queries_for_1_and_20_requests(
     client, vendor_a, token_a, django_assert_num_queries, count
