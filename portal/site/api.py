@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI, Schema, Swagger
 from ninja.errors import (
     AuthenticationError,
@@ -17,6 +18,7 @@ from ninja.errors import (
     Throttled,
     ValidationError,
 )
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
 from portal.kernel.api_errors import STAFF_AUTH_ERRORS, error_responses
@@ -31,6 +33,37 @@ logger = logging.getLogger(__name__)
 class ChineseJSONRenderer(JSONRenderer):
     # Chinese as characters, not \u escapes: readable in logs, curl and the docs.
     json_dumps_params = {"ensure_ascii": False}
+
+
+class TextParser(Parser):
+    """JSON bodies and query strings as django-ninja reads them, refusing text with a NUL
+    character (422 ``invalid_input``): no field of ours means one, and PostgreSQL cannot
+    store or compare it (a ``DataError``, a 500)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        _refuse_nul(data, ("body",))
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict, list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        for key, values in data.lists():
+            _refuse_nul([key, *values], ("query", key))
+        return super().parse_querydict(data, list_fields, request)
+
+
+def _refuse_nul(value: Any, where: tuple[str, ...]) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValidationError([{"loc": where, "msg": "不能包含空字符（\\u0000）"}])
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key, where)
+            _refuse_nul(item, (*where, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_nul(item, (*where, str(index)))
 
 
 # django-ninja's message for a body its parser refuses (HttpError 400).
@@ -52,6 +85,7 @@ def build_api(
         docs_url="/docs",
         docs_decorator=docs_decorator,
         renderer=ChineseJSONRenderer(),
+        parser=TextParser(),
     )
     _install_error_handlers(built)
     return built
@@ -99,6 +133,8 @@ def _install_error_handlers(target: NinjaAPI) -> None:
 
     @target.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, ValidationError):  # the parser refused a body's text
+            return on_invalid(request, exc.__cause__)
         if exc.status_code == 400 and str(exc).startswith(UNPARSABLE_BODY):
             return error(request, 400, "invalid_json", "请求体无法解析：请发送 UTF-8 编码的 JSON")
         return error(request, exc.status_code, "http_error", str(exc))

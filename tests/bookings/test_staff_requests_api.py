@@ -382,3 +382,17 @@ def test_the_hotline_cancels_with_a_cause_that_decides_the_cost(operator, superv
     last = done.json()["timeline"][-1]
     assert (last["cause"], last["cause_label"]) == ("vendor_failure", "服务商原因未能提供")
     assert last["consequence"] == "服务商原因未能提供服务，权益已返还。"
+
+
+def test_a_nul_character_in_the_body_or_the_query_is_a_422_not_a_500(operator):
+    # found by schemathesis on PostgreSQL, whose text cannot hold U+0000
+    policy = family("STAFF-API-NUL")
+    body = operator.submit(policy, "nul-1", note="来电\x00客户")
+    assert body.status_code == 422
+    assert body.json()["code"] == "invalid_input"
+    assert body.json()["fields"][0]["field"] == "body.note"
+    query = operator.client.get(
+        "/api/staff/v1/coverage/resolve", {"name": "北京\x00"}, headers=operator.headers()
+    )
+    assert query.status_code == 422 and query.json()["code"] == "invalid_input"
+    assert not ServiceRequest.objects.filter(policy=policy).exists()
