@@ -176,8 +176,9 @@ def test_the_picker_of_another_persons_member_is_404(client, member):
 def test_the_picker_costs_a_fixed_number_of_queries(client, member, django_assert_max_num_queries):
     client.get(picker_url(member), {"province": "330000"})  # memos warm
     # session, user, account, members, benefit, family, and the chosen city's region (read
-    # once per process for the hospital choices): the region table itself is in memory
-    with django_assert_max_num_queries(7):
+    # once per process for the hospital choices), the vendors named by the records consent:
+    # the region table itself is in memory
+    with django_assert_max_num_queries(8):
         assert (
             client.get(picker_url(member), {"province": "330000", "city": "330100"}).status_code
             == 200
