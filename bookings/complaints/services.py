@@ -10,10 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +21,7 @@ from bookings.messages.notifications import DIGEST_MAX_ITEMS, notify_operations,
 from bookings.models import Complaint, ComplaintReply, ServiceRequest
 from portal.kernel.actor import Actor
 from portal.kernel.errors import DomainError, ErrorCode
+from portal.kernel.tenancy import insurer_staff_with
 
 REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
 DESCRIPTION_MAX_CHARS = 2000
@@ -107,19 +106,7 @@ def _locked_open(complaint: Complaint) -> Complaint:
 
 def assignable_staff(complaint: Complaint) -> QuerySet[Any]:
     """Active staff of the complaint's insurer who may work complaints, by name."""
-    app_label, codename = WORKING_PERMISSION
-    permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-    return (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            is_staff=True,
-            staff_memberships__insurer_id=complaint.policy.product.insurer_id,
-        )
-        .filter(Q(groups__permissions__in=permission) | Q(user_permissions__in=permission))
-        .distinct()
-        .order_by("username")
-    )
+    return insurer_staff_with(complaint.policy.product.insurer_id, WORKING_PERMISSION)
 
 
 @transaction.atomic

@@ -7,34 +7,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from bookings.models import CallLog, RequestNote, ServiceRequest
 from portal.kernel.errors import DomainError
+from portal.kernel.tenancy import insurer_staff_with
 
 # Who may be given a request: staff of its insurer who may act on requests.
 WORKING_PERMISSION = ("bookings", "change_servicerequest")
 
 
 def assignable_staff(request: ServiceRequest) -> QuerySet[Any]:
-    """Active staff users of the request's insurer holding the permission to act on it
-    (through a role or directly), by name."""
-    app_label, codename = WORKING_PERMISSION
-    permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-    return (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            is_staff=True,
-            staff_memberships__insurer_id=request.policy.product.insurer_id,
-        )
-        .filter(Q(groups__permissions__in=permission) | Q(user_permissions__in=permission))
-        .distinct()
-        .order_by("username")
-    )
+    """Active staff users of the request's insurer who may act on requests, by name."""
+    return insurer_staff_with(request.policy.product.insurer_id, WORKING_PERMISSION)
 
 
 def request_assignee_set(*, request: ServiceRequest, assignee: Any | None) -> ServiceRequest:

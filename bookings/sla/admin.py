@@ -21,7 +21,7 @@ from django.contrib.admin import AdminSite
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +30,7 @@ from benefits.models import Product
 from bookings.models import OPEN_STATUSES, Milestone
 from bookings.sla.dashboard import SlaDashboard, VendorScorecard, sla_dashboard
 from bookings.sla.selectors import ScoreLine
+from portal.kernel.admin_pages import admin_page_install
 from portal.kernel.clock import SHANGHAI
 from portal.kernel.tenancy import scope
 
@@ -330,40 +331,18 @@ def dashboard_view(request: HttpRequest, site: AdminSite) -> TemplateResponse:
 
 
 def install(site: AdminSite) -> None:
-    """Add the page's URL (before the site's catch-all) and its entry in the bookings app
-    list, shown to whoever may open it."""
-    site_urls = site.get_urls
-    site_app_list = site.get_app_list
-
-    def view(request: HttpRequest) -> TemplateResponse:
-        return dashboard_view(request, site)
-
-    def get_urls() -> list:
-        return [path("bookings/dashboard/", site.admin_view(view), name=URL_NAME), *site_urls()]
-
-    def get_app_list(request: HttpRequest, app_label: str | None = None) -> list[dict]:
-        apps = site_app_list(request, app_label)
-        if not request.user.has_perm(VIEW_PERMISSION):
-            return apps
-        for app in apps:
-            if app["app_label"] == "bookings":
-                app["models"].insert(0, _app_list_entry(site))
-        return apps
-
-    site.get_urls = get_urls  # type: ignore[method-assign]
-    site.get_app_list = get_app_list  # type: ignore[method-assign]
-
-
-def _app_list_entry(site: AdminSite) -> dict[str, Any]:
-    return {
-        "model": None,
-        "name": gettext("服务时效看板"),
-        "object_name": "SlaDashboard",
-        "perms": {"add": False, "change": False, "delete": False, "view": True},
-        "admin_url": reverse(f"admin:{URL_NAME}", current_app=site.name),
-        "add_url": None,
-        "view_only": True,
-    }
+    """The dashboard's URL and its entry, first in the bookings app list."""
+    admin_page_install(
+        site,
+        route="bookings/dashboard/",
+        view=dashboard_view,
+        url_name=URL_NAME,
+        listed_in="bookings",
+        position=0,
+        name=lambda: gettext("服务时效看板"),
+        object_name="SlaDashboard",
+        may_view=lambda user: user.has_perm(VIEW_PERMISSION),
+    )
 
 
 install(admin.site)

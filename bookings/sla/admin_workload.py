@@ -14,7 +14,6 @@ from django.contrib.admin import AdminSite
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
@@ -23,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from bookings.lifecycle.exports import FORMATS
 from bookings.models import Milestone, ServiceRequest
 from bookings.sla.trends import Trend, Workload, workload
+from portal.kernel.admin_pages import admin_page_install
 from portal.kernel.tenancy import has_permission, request_user, scope
 
 VIEW_PERMISSION = "bookings.view_servicerequest"
@@ -184,39 +184,18 @@ def workload_view(request: HttpRequest, site: AdminSite) -> HttpResponse:
 
 
 def install(site: AdminSite) -> None:
-    """Add the page's URL before the site's catch-all, and its entry in the bookings app
-    list for whoever may open it."""
-    site_urls = site.get_urls
-    site_app_list = site.get_app_list
-
-    def view(request: HttpRequest) -> HttpResponse:
-        return workload_view(request, site)
-
-    def get_urls() -> list:
-        return [path("bookings/workload/", site.admin_view(view), name=URL_NAME), *site_urls()]
-
-    def get_app_list(request: HttpRequest, app_label: str | None = None) -> list[dict]:
-        apps = site_app_list(request, app_label)
-        if has_permission(request.user, VIEW_PERMISSION):
-            for app in apps:
-                if app["app_label"] == "bookings":
-                    app["models"].insert(1, _app_list_entry(site))
-        return apps
-
-    site.get_urls = get_urls  # type: ignore[method-assign]
-    site.get_app_list = get_app_list  # type: ignore[method-assign]
-
-
-def _app_list_entry(site: AdminSite) -> dict[str, Any]:
-    return {
-        "model": None,
-        "name": gettext("工作量与趋势"),
-        "object_name": "Workload",
-        "perms": {"add": False, "change": False, "delete": False, "view": True},
-        "admin_url": reverse(f"admin:{URL_NAME}", current_app=site.name),
-        "add_url": None,
-        "view_only": True,
-    }
+    """The page's URL and its entry, second in the bookings app list (after the dashboard)."""
+    admin_page_install(
+        site,
+        route="bookings/workload/",
+        view=workload_view,
+        url_name=URL_NAME,
+        listed_in="bookings",
+        position=1,
+        name=lambda: gettext("工作量与趋势"),
+        object_name="Workload",
+        may_view=lambda user: has_permission(user, VIEW_PERMISSION),
+    )
 
 
 install(admin.site)

@@ -142,6 +142,20 @@ def get_scoped_or_404[M: Model](queryset: QuerySet[M], user: Any, **lookup: Any)
     return found
 
 
+def insurer_staff_with(insurer_id: int, permission: tuple[str, str]) -> QuerySet[Any]:
+    """Active staff users of the insurer holding ``permission`` (app label, codename)
+    through a role or directly, by name: who may be given a request or a complaint."""
+    app_label, codename = permission
+    granted = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, staff_memberships__insurer_id=insurer_id)
+        .filter(Q(groups__permissions__in=granted) | Q(user_permissions__in=granted))
+        .distinct()
+        .order_by("username")
+    )
+
+
 def may_write(obj: Model, ids: InsurerIds) -> bool:
     """May a user of insurers ``ids`` save ``obj`` as it now is? Its stored row (if any) and
     its new values must both belong to those insurers. Models without a plain
