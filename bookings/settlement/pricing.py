@@ -10,7 +10,8 @@ The query joins requests to their consumption and to ``ContractPrice`` on vendor
 day and tier, so its cost grows with the rows the database reads, never with a query per
 service. Every piece of the SQL is a constant of this module or a table name; values are
 parameters. It is written in SQL because the ORM cannot join on a range condition nor insert
-from a select; the one backend-specific piece is the local day of an instant."""
+from a select; the backend-specific pieces are the local day of an instant and the instant
+a local day begins (prices are matched by instants, bounds computed once per price)."""
 
 from __future__ import annotations
 
@@ -38,8 +39,32 @@ PRICED_ENDINGS = ("cancelled", "no_show")  # priced only when the quota was coun
 def _local_day(column: str) -> str:
     if connection.vendor == "postgresql":
         return f"({column} AT TIME ZONE 'Asia/Shanghai')::date"
-    # SQLite keeps UTC text; Asia/Shanghai has been UTC+8 all year since 1991.
-    return f"date({column}, '+8 hours')"
+    # SQLite keeps UTC text; Asia/Shanghai has been UTC+8 all year since 1991. Cut to the
+    # second first: its date arithmetic rounds to the millisecond, so 15:59:59.9999 UTC
+    # would otherwise land on the next local day.
+    return f"date(substr({column}, 1, 19), '+8 hours')"
+
+
+def _local_midnight(day: str, *, plus_days: int = 0) -> str:
+    """The instant ``day`` (+ ``plus_days``) begins in Asia/Shanghai, comparable with a
+    stored instant."""
+    if connection.vendor == "postgresql":
+        return f"(({day} + {plus_days})::timestamp AT TIME ZONE 'Asia/Shanghai')"
+    return f"datetime({day}, '+{plus_days} days', '-8 hours')"
+
+
+def _prices_sql() -> str:
+    """The contract prices with the instants their days begin and end, computed once per
+    price, so that a service is matched by its ending instant: converting each of 100,000
+    instants to its local day for the range join cost a sixth of the pricing (measured).
+    ``OFFSET 0`` keeps PostgreSQL from inlining the subquery, which would compute the
+    instants again for every service."""
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    return (
+        f"(SELECT p.*, {_local_midnight('p.effective_from')} AS starts_at, "  # noqa: S608
+        f"{_local_midnight('p.effective_until', plus_days=1)} AS ends_at "
+        f"FROM {ContractPrice._meta.db_table} p{fence})"
+    )
 
 
 def _quantity(s: str, p: str) -> str:
@@ -66,7 +91,9 @@ def _services_sql(where: str) -> str:
 
     The consumption is summed per request in a derived table limited to the requests that
     ended in the period (a narrow aggregate, then one hash join), which measured twice as
-    fast as grouping the wide joined rows."""
+    fast as grouping the wide joined rows. It is sorted by request: PostgreSQL then sums
+    by streaming through the sorted rows instead of hashing 100,000 groups of four numeric
+    sums (130 MB of aggregate state; measured 56 ms instead of 200 ms)."""
     sums = ", ".join(
         f"SUM(CASE WHEN c.measure = '{m}' THEN c.amount END) AS {m}"
         for m in ("times", "days", "cny", "km")
@@ -76,11 +103,13 @@ def _services_sql(where: str) -> str:
         f"SELECT c.request_id, {sums} FROM {Consumption._meta.db_table} c "  # noqa: S608
         f"WHERE c.request_id IN (SELECT x.request_id FROM {events} x "
         "WHERE x.at >= %s AND x.at < %s "
-        "AND x.event IN ('completed', 'cancelled', 'no_show')) GROUP BY c.request_id"
+        "AND x.event IN ('completed', 'cancelled', 'no_show')) "
+        "GROUP BY c.request_id ORDER BY c.request_id"
     )
     return (
         f"SELECT r.id AS request_id, r.ref AS ref, r.benefit_id AS benefit_id, "  # noqa: S608
-        f"r.vendor_id AS vendor_id, {_local_day('e.at')} AS done_on, e.event AS event, "
+        f"r.vendor_id AS vendor_id, {_local_day('e.at')} AS done_on, e.at AS done_at, "
+        "e.event AS event, "
         f"r.amount AS requested, k.times, k.days, k.cny, k.km "
         f"FROM {events} e "
         f"JOIN {ServiceRequest._meta.db_table} r ON r.id = e.request_id "
@@ -105,23 +134,29 @@ def _priced_sql(where: str) -> str:
         f"ROUND(p.fixed_fee + p.unit_price * ({qty}) "
         f"+ CASE WHEN p.pass_through THEN COALESCE(s.cny, 0) ELSE 0 END, 2) AS amount "
         f"FROM ({_services_sql(where)}) s "
-        f"LEFT JOIN {ContractPrice._meta.db_table} p ON p.vendor_id = s.vendor_id "
-        f"AND p.benefit_id = s.benefit_id AND p.effective_from <= s.done_on "
-        f"AND (p.effective_until IS NULL OR p.effective_until >= s.done_on) "
+        f"LEFT JOIN {_prices_sql()} p ON p.vendor_id = s.vendor_id "
+        "AND p.benefit_id = s.benefit_id AND s.done_at >= p.starts_at "
+        "AND (p.ends_at IS NULL OR s.done_at < p.ends_at) "
         f"AND (p.tier_over IS NULL OR ({qty}) > p.tier_over) "
         f"AND (p.tier_upto IS NULL OR ({qty}) <= p.tier_upto)"
     )
 
 
-# A month of a big vendor sums the consumption of ~100,000 requests in one hash: with
-# PostgreSQL's default 4 MB it spills to disk in 17 batches (measured), so the pricing
-# statements raise work_mem for their own transaction only.
+# A month of a big vendor joins ~100,000 requests in hashes and sorts their consumption:
+# with PostgreSQL's default 4 MB they spill to disk (measured), so the pricing statements
+# raise work_mem for their own transaction only. And they run without parallel workers:
+# each worker would sum the whole month's consumption again for its own hash join
+# (measured, 100,000 services on two cores: 430 ms with two workers, 350 ms without).
 PRICING_WORK_MEM = "64MB"
 
 
 def _roomy(cursor: Any) -> None:
     if connection.vendor == "postgresql" and connection.in_atomic_block:
-        cursor.execute(f"SET LOCAL work_mem = '{PRICING_WORK_MEM}'")
+        cursor.execute(
+            "SELECT set_config('work_mem', %s, true), "
+            "set_config('max_parallel_workers_per_gather', '0', true)",
+            [PRICING_WORK_MEM],
+        )
 
 
 def local_bounds(first: date, after: date) -> tuple[Any, Any]:

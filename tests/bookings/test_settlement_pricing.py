@@ -3,7 +3,7 @@ price in force on its completion day in Asia/Shanghai, in every unit a contract 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -49,6 +49,24 @@ def test_a_price_change_mid_month_prices_each_service_at_its_own_day(policy):
     # then
     assert amounts(statement) == {before.ref: Decimal(120), after.ref: Decimal(150)}
     assert statement.total == Decimal(270)
+
+
+def test_a_service_ending_at_the_stroke_of_midnight_is_priced_on_the_new_day(policy):
+    # Prices are matched by the instants their days begin and end in Shanghai: the last
+    # microsecond of the 15th is the old price, midnight itself the new one.
+    benefit = Benefit.objects.get(code=OUTPATIENT_ASSIST)
+    price(benefit, date(2026, 1, 1), effective_until=date(2026, 3, 15), fixed_fee=Decimal(120))
+    price(benefit, date(2026, 3, 16), fixed_fee=Decimal(150))
+    last = shanghai(date(2026, 3, 16), 0, 0) - timedelta(microseconds=1)
+    before = ended(policy, benefit, last)
+    at_midnight = ended(policy, benefit, shanghai(date(2026, 3, 16), 0, 0))
+
+    rows = {row.request_ref: row for row in statement_rows(run(benefit))}
+
+    assert rows[before.ref].amount == Decimal(120)
+    assert rows[before.ref].completed_on == date(2026, 3, 15)
+    assert rows[at_midnight.ref].amount == Decimal(150)
+    assert rows[at_midnight.ref].completed_on == date(2026, 3, 16)
 
 
 def test_the_day_is_the_shanghai_day_not_the_utc_one(policy):
