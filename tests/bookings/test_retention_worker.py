@@ -3,16 +3,12 @@ transaction: the worker thread reads with its own connection)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from benefits.demo import policy_with_members
-from benefits.models import Benefit, Insurer, Product, Service, Vendor
 from bookings import tasks as booking_tasks
 from bookings.documents.services import document_add
 from bookings.documents.storage import private_storage
-from bookings.models import RequestEvent, ServiceRequest, Status
+from bookings.models import RequestEvent, Status
 from tests.bookings import test_tasks
 from tests.bookings.test_vendor_api import OPS
 from tests.factories import MINIMAL_PDF
@@ -26,48 +22,14 @@ def closed_request_committed(django_db_setup, django_db_blocker, settings, tmp_p
     """A completed request with one stored record on a catalogue of its own, committed for
     real so the worker thread, with its own connection, sees it; removed afterwards."""
     settings.PRIVATE_MEDIA_ROOT = tmp_path
-    with django_db_blocker.unblock():
-        insurer = Insurer.objects.create(code="e2r", name="留存保险", short_name="留存")
-        vendor = Vendor.objects.create(code="e2r.team", name="留存服务团队", insurer=insurer)
-        product = Product.objects.create(
-            code="e2r.keep", name="留存测试产品", insurer=insurer, handbook_title="-", seed_file="-"
-        )
-        service = Service.objects.create(code="e2r.assist", name="门诊协助", category="就医")
-        benefit = Benefit.objects.create(
-            code="e2r.keep.assist",
-            product=product,
-            service=service,
-            vendor=vendor,
-            name="门诊协助",
-            terms={"summary": "门诊协助", "quota": {"unit": "unlimited"}},
-            source_file="-",
-            source_section="-",
-            clause_text="-",
-        )
-        policy = policy_with_members(
-            number="E2R-KEEP-1",
-            product=product.code,
-            members=[("孙八", date(1982, 2, 2), "self")],
-            effective_on=date(2026, 1, 2),
-        )
-        member = policy.members.get()
-        request = ServiceRequest.objects.create(
-            ref="SRE2RKEEP1",
-            policy=policy,
-            member=member,
-            recipient=member,
-            benefit=benefit,
-            vendor=vendor,
-            status=Status.COMPLETED,
-        )
+    with (
+        django_db_blocker.unblock(),
+        test_tasks.committed_request("E2RKEEP", "孙八", status=Status.COMPLETED) as request,
+    ):
         RequestEvent.objects.create(
             request=request, event="completed", from_status="in_service", to_status="completed"
         )
-        document = document_add(request, name="病历.pdf", data=MINIMAL_PDF, actor=OPS)
-        yield document
-        holder = policy.holder
-        for row in (request, member, policy, holder, benefit, service, product, vendor, insurer):
-            row.delete()
+        yield document_add(request, name="病历.pdf", data=MINIMAL_PDF, actor=OPS)
 
 
 def test_a_real_worker_runs_the_daily_purge(

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 import redis
@@ -227,46 +230,63 @@ def worker_app():
     portal_app.set_default()
 
 
+@contextmanager
+def committed_request(prefix: str, person: str, **fields: Any) -> Iterator[ServiceRequest]:
+    """A request on a catalogue of its own (a transactional test may have flushed the loaded
+    one), committed for real so a worker thread, with its own connection, sees it; removed
+    afterwards. Call it with the database unblocked."""
+    code = prefix.lower()
+    insurer = Insurer.objects.create(code=code, name=f"{prefix}保险", short_name=prefix)
+    vendor = Vendor.objects.create(code=f"{code}.team", name=f"{prefix}服务团队", insurer=insurer)
+    product = Product.objects.create(
+        code=f"{code}.p",
+        name=f"{prefix}测试产品",
+        insurer=insurer,
+        handbook_title="-",
+        seed_file="-",
+    )
+    service = Service.objects.create(code=f"{code}.assist", name="门诊协助", category="就医")
+    benefit = Benefit.objects.create(
+        code=f"{code}.p.assist",
+        product=product,
+        service=service,
+        vendor=vendor,
+        name="门诊协助",
+        terms={"summary": "门诊协助", "quota": {"unit": "unlimited"}},
+        source_file="-",
+        source_section="-",
+        clause_text="-",
+    )
+    policy = policy_with_members(
+        number=f"{prefix}-1",
+        product=product.code,
+        members=[(person, date(1982, 2, 2), "self")],
+        effective_on=date(2026, 1, 2),
+    )
+    member = policy.members.get()
+    request = ServiceRequest.objects.create(
+        ref=f"SR{prefix}01",
+        policy=policy,
+        member=member,
+        recipient=member,
+        benefit=benefit,
+        vendor=vendor,
+        **fields,
+    )
+    try:
+        yield request
+    finally:
+        holder = policy.holder
+        for row in (request, member, policy, holder, benefit, service, product, vendor, insurer):
+            row.delete()
+
+
 @pytest.fixture
 def overdue_milestone(django_db_setup, django_db_blocker):
-    """A pending milestone past its deadline on a catalogue of its own (a transactional test
-    may have flushed the loaded one), committed for real so the worker thread, with its own
-    connection, sees it; removed afterwards."""
-    with django_db_blocker.unblock():
-        insurer = Insurer.objects.create(code="e2e", name="端到端保险", short_name="端到端")
-        vendor = Vendor.objects.create(code="e2e.team", name="端到端服务团队", insurer=insurer)
-        product = Product.objects.create(
-            code="e2e.sla", name="时效测试产品", insurer=insurer, handbook_title="-", seed_file="-"
-        )
-        service = Service.objects.create(code="e2e.assist", name="门诊协助", category="就医")
-        benefit = Benefit.objects.create(
-            code="e2e.sla.assist",
-            product=product,
-            service=service,
-            vendor=vendor,
-            name="门诊协助",
-            terms={"summary": "门诊协助", "quota": {"unit": "unlimited"}},
-            source_file="-",
-            source_section="-",
-            clause_text="-",
-        )
-        policy = policy_with_members(
-            number="E2E-SLA-1",
-            product=product.code,
-            members=[("钱七", date(1982, 2, 2), "self")],
-            effective_on=date(2026, 1, 2),
-        )
-        member = policy.members.get()
-        request = ServiceRequest.objects.create(
-            ref="SRE2ESLA01",
-            policy=policy,
-            member=member,
-            recipient=member,
-            benefit=benefit,
-            vendor=vendor,
-        )
+    """A pending milestone past its deadline, committed for real (``committed_request``)."""
+    with django_db_blocker.unblock(), committed_request("E2ESLA", "钱七") as request:
         now = timezone.now()
-        milestone = Milestone.objects.create(
+        yield Milestone.objects.create(
             request=request,
             code="contact",
             label="服务专员联系客户",
@@ -276,10 +296,6 @@ def overdue_milestone(django_db_setup, django_db_blocker):
             started_at=now - timedelta(hours=3),
             due_at=now - timedelta(hours=1),
         )
-        yield milestone
-        holder = policy.holder
-        for row in (request, member, policy, holder, benefit, service, product, vendor, insurer):
-            row.delete()
 
 
 @pytest.mark.skipif(not redis_answers(settings.REDIS_URL), reason="no Redis at REDIS_URL")
